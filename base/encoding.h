@@ -1,0 +1,26 @@
+// Strict text codecs for on-disk names and config fields: base64url without padding, lowercase
+// hex, lowercase base32 (RFC 4648 alphabet). Decoders reject non-canonical input. Pure, thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace phrfs {
+
+std::string Base64UrlEncode(std::span<const uint8_t> data);
+// nullopt on any character outside [A-Za-z0-9-_], on '=' padding, on an impossible length
+// (len % 4 == 1) or on non-zero unused trailing bits (non-canonical).
+std::optional<std::vector<uint8_t>> Base64UrlDecode(std::string_view text);
+
+std::string HexEncode(std::span<const uint8_t> data);
+// nullopt on odd length or a character outside [0-9a-f] (uppercase is rejected: canonical only).
+std::optional<std::vector<uint8_t>> HexDecode(std::string_view text);
+
+// RFC 4648 base32, lowercase, no padding. Encode only: used for store folder names.
+std::string Base32LowerEncode(std::span<const uint8_t> data);
+
+}  // namespace phrfs

@@ -1,0 +1,41 @@
+// Constants of the on-disk format v1, each citing its section in man/phrfs-format.5.
+// Pure constants; any thread.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+namespace phrfs::crypto {
+
+// FORMAT "CONTENT FILES"
+inline constexpr std::array<uint8_t, 4> kContentMagic = {'P', 'H', 'R', 'F'};
+inline constexpr uint8_t kContentVersion = 1;
+inline constexpr uint8_t kAlgAes256Gcm = 1;
+inline constexpr size_t kHeaderSize = 32;
+inline constexpr size_t kBlockSize = 4096;  // plaintext bytes per block
+inline constexpr size_t kNonceSize = 12;
+inline constexpr size_t kTagSize = 16;
+inline constexpr size_t kBlockOverhead = kNonceSize + kTagSize;        // 28
+inline constexpr size_t kCipherBlockSize = kBlockSize + kBlockOverhead;  // 4124
+inline constexpr size_t kIdSize = 16;  // file ids, directory ids, store ids
+
+// FORMAT "KEY HIERARCHY": HKDF-SHA256 info labels, one per purpose.
+inline constexpr char kLabelContent[] = "phrfs/v1/content";
+inline constexpr char kLabelNames[] = "phrfs/v1/names";
+inline constexpr char kLabelDirHash[] = "phrfs/v1/dir-hash";
+inline constexpr char kLabelAudit[] = "phrfs/v1/audit";
+inline constexpr char kLabelFileKey[] = "phrfs/v1/file";
+inline constexpr char kLabelRecoveryKek[] = "phrfs/v1/recovery-kek";
+
+// FORMAT "NAMES": the fixed second element of the SIV associated-data vector.
+inline constexpr char kNameAdLabel[] = "phrfs-name-v1";
+// Longest on-disk name component we emit (ext4, WebDAV and S3 all take 255 bytes).
+inline constexpr size_t kMaxStoredNameLength = 255;
+// Longest plaintext name we accept (POSIX NAME_MAX).
+inline constexpr size_t kMaxPlainNameLength = 255;
+
+// FORMAT "STORE CONFIG"
+inline constexpr uint32_t kStoreVersion = 1;
+
+}  // namespace phrfs::crypto

@@ -1,0 +1,84 @@
+// Positioned, descriptor-based access to a ciphertext tree on a local POSIX file system: the
+// local store's fast path, so that a local mount needs no cache (DESIGN "Storage contract").
+// Every call converts errno to Status here, at the bottom edge. Names passed in are already
+// encrypted store names, never plaintext. Thread-safe: plain syscalls on caller-owned fds.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace phrfs::remote {
+
+// An owned file descriptor, closed on destruction.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() { Reset(); }
+  Fd(Fd&& o) noexcept : fd_(o.Release()) {}
+  Fd& operator=(Fd&& o) noexcept {
+    if (this != &o) { Reset(); fd_ = o.Release(); }
+    return *this;
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  int Release() { int f = fd_; fd_ = -1; return f; }
+  void Reset();
+
+ private:
+  int fd_ = -1;
+};
+
+struct TreeEntry {
+  std::string name;  // store name as listed (never "." or "..")
+  unsigned char type = 0;  // DT_REG, DT_DIR, ... as readdir reports
+  ino_t ino = 0;
+};
+
+// open/openat; `name` may be "" with AT_EMPTY_PATH semantics handled by ReopenFd.
+Result<Fd> OpenAt(int dir_fd, const std::string& name, int flags, mode_t mode = 0);
+// Re-open an O_PATH descriptor with real access flags (through /proc/self/fd).
+Result<Fd> ReopenFd(int path_fd, int flags);
+Result<struct stat> StatAt(int dir_fd, const std::string& name);  // never follows symlinks
+Result<struct stat> StatFd(int fd);                                 // works on O_PATH fds
+Status MkdirAt(int dir_fd, const std::string& name, mode_t mode);
+Status UnlinkAt(int dir_fd, const std::string& name);
+Status RmdirAt(int dir_fd, const std::string& name);
+// renameat2; flags are RENAME_NOREPLACE / RENAME_EXCHANGE or 0.
+Status RenameAt(int old_dir, const std::string& old_name, int new_dir, const std::string& new_name,
+                unsigned flags);
+Status LinkAt(int old_dir, const std::string& old_name, int new_dir, const std::string& new_name);
+// All entries of a directory, in readdir order, without "." and "..".
+Result<std::vector<TreeEntry>> ListDir(int dir_fd);
+
+// Reads up to out.size() bytes at `offset`, retrying short reads; returns the count (short only
+// at end of file).
+Result<size_t> ReadAt(int fd, std::span<uint8_t> out, uint64_t offset);
+Status WriteAt(int fd, std::span<const uint8_t> data, uint64_t offset);
+Status Truncate(int fd, uint64_t size);
+Status Sync(int fd, bool data_only);
+// Small whole-object helpers for short metadata objects.
+Result<std::vector<uint8_t>> ReadWhole(int dir_fd, const std::string& name, size_t max_size);
+// Writes a new object atomically: a temporary name, fsync, then rename (NOREPLACE when
+// `must_not_exist`).
+Status WriteWholeAtomic(int dir_fd, const std::string& name, std::span<const uint8_t> data,
+                        mode_t mode, bool must_not_exist);
+
+// Attributes on an O_PATH (or any) descriptor.
+Status ChmodFd(int fd, mode_t mode);
+Status ChownFd(int fd, uid_t uid, gid_t gid);  // -1 leaves a field unchanged
+// times[0] = atime, times[1] = mtime; UTIME_NOW / UTIME_OMIT honoured.
+Status UtimensFd(int fd, const struct timespec times[2]);
+Result<struct statvfs> StatFs(int fd);
+
+}  // namespace phrfs::remote
