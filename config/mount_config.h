@@ -1,0 +1,42 @@
+// phrfs.yaml (man phrfs.yaml(5)): the mount settings a user may keep in a file instead of on
+// the command line. Parsing and validation only; plain values out. Any thread (no shared state).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace phrfs::config {
+
+enum class LogLevel { kError, kWarning, kInfo, kDebug };
+
+// Every field is optional: absent means "not set in the file", so that the command line can
+// tell a file value from a default and let its own flags win.
+struct MountConfig {
+  std::optional<bool> read_only;
+  std::optional<double> attr_timeout;   // seconds, 0..kMaxTimeoutSeconds
+  std::optional<double> entry_timeout;  // seconds, 0..kMaxTimeoutSeconds
+  std::optional<unsigned> max_threads;  // kMinThreads..kMaxThreads
+  std::optional<LogLevel> log_level;
+  std::optional<std::string> log_file;
+  std::vector<std::string> fuse_options;  // each one as written, e.g. "allow_other"
+};
+
+inline constexpr double kMaxTimeoutSeconds = 3600;
+inline constexpr unsigned kMinThreads = 1;
+inline constexpr unsigned kMaxThreads = 64;
+// A config file larger than this is refused: it is a handful of lines.
+inline constexpr size_t kMaxConfigFileSize = 1 << 20;
+
+// Reads and validates `path`. NotFound when the file is missing, IoError when unreadable,
+// InvalidArgument for anything wrong inside it; such messages begin "path:line: " (1-based) and
+// name the offending key.
+Result<MountConfig> LoadMountConfig(const std::string& path);
+
+// As LoadMountConfig, for text already in memory; `file_name` only prefixes messages.
+Result<MountConfig> ParseMountConfig(std::string_view text, const std::string& file_name);
+
+}  // namespace phrfs::config
