@@ -50,8 +50,14 @@ class BlockCipher {
   // which must hold plain.size() + kBlockOverhead bytes.
   Status Seal(const FileId& file, uint64_t index, bool last, std::span<const uint8_t> plain,
               std::span<uint8_t> out);
+  // Seal with a caller-chosen nonce: for test vectors only (FORMAT "TEST VECTORS"). Reusing a
+  // nonce under one file key breaks GCM; production code calls Seal.
+  Status SealWithNonce(const FileId& file, uint64_t index, bool last,
+                       std::span<const uint8_t, kNonceSize> nonce, std::span<const uint8_t> plain,
+                       std::span<uint8_t> out);
   // Opens a sealed block into `out` (cipher.size() - kBlockOverhead bytes). Corrupt when
-  // authentication fails; `out` is then zeroed, never partially released.
+  // authentication fails or the block is shorter than kBlockOverhead or longer than
+  // kCipherBlockSize; `out` is then zeroed, never partially released.
   Status Open(const FileId& file, uint64_t index, bool last, std::span<const uint8_t> cipher,
               std::span<uint8_t> out);
 
