@@ -332,16 +332,20 @@ TYPED_TEST_P(ObjectStoreContractTest, ConcurrentWritersToDistinctKeysAllLand) {
 
 TYPED_TEST_P(ObjectStoreContractTest, ConcurrentETagWritersFromOneVersionHaveExactlyOneWinner) {
   constexpr int kThreads = 4;
-  constexpr int kRounds = 10;
+  constexpr int kRounds = 40;
   for (int round = 0; round < kRounds; ++round) {
     std::string key = "race" + std::to_string(round);
     std::string base = this->Put(key, "base");
     std::atomic<int> wins{0};
     std::atomic<int> other_errors{0};
     std::atomic<int> winner{-1};
+    std::atomic<int> ready{0};
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&, t] {
+        // Start together so the check-then-commit windows overlap.
+        ready++;
+        while (ready.load() < kThreads) std::this_thread::yield();
         auto r = this->store().Write(key, Bytes("writer" + std::to_string(t)),
                                      Precondition::ETagMatches(base));
         if (r.ok()) {
