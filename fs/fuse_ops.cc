@@ -1,0 +1,341 @@
+#include "fs/fuse_ops.h"
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fs/log.h"
+#include "fs/to_errno.h"
+#include "fs/vault_impl.h"
+
+namespace phrfs::fs {
+namespace {
+
+// Largest request the kernel may send; 1 MiB lets sequential I/O go in few round trips.
+constexpr unsigned kMaxWrite = 1024 * 1024;
+
+FuseContext& Ctx(fuse_req_t req) { return *static_cast<FuseContext*>(fuse_req_userdata(req)); }
+VaultImpl& V(fuse_req_t req) { return *Ctx(req).vault; }
+
+Caller CallerOf(fuse_req_t req) {
+  const struct fuse_ctx* c = fuse_req_ctx(req);
+  return Caller{c->uid, c->gid};
+}
+
+void ReplyError(fuse_req_t req, const Status& status) { fuse_reply_err(req, ToErrno(status)); }
+
+fuse_entry_param ToEntryParam(fuse_req_t req, const Entry& entry) {
+  fuse_entry_param e{};
+  e.ino = entry.node;
+  e.generation = 0;  // node ids are never reused within a mount
+  e.attr = entry.attr;
+  e.attr_timeout = Ctx(req).attr_timeout;
+  e.entry_timeout = Ctx(req).entry_timeout;
+  return e;
+}
+
+void ReplyEntry(fuse_req_t req, const Result<Entry>& entry) {
+  if (!entry.ok()) return ReplyError(req, entry.status());
+  fuse_entry_param e = ToEntryParam(req, *entry);
+  if (fuse_reply_entry(req, &e) != 0) V(req).Forget(entry->node, 1);  // the kernel never saw it
+}
+
+FileHandle* HandleOf(fuse_file_info* fi) { return reinterpret_cast<FileHandle*>(fi->fh); }
+DirHandle* DirHandleOf(fuse_file_info* fi) { return reinterpret_cast<DirHandle*>(fi->fh); }
+
+void OpInit(void* userdata, fuse_conn_info* conn) {
+  auto* ctx = static_cast<FuseContext*>(userdata);
+  conn->max_write = kMaxWrite;
+  conn->max_readahead = kMaxWrite;
+  if (conn->capable & FUSE_CAP_PARALLEL_DIROPS) conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+  if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;
+  if (conn->capable & FUSE_CAP_READDIRPLUS_AUTO) conn->want |= FUSE_CAP_READDIRPLUS_AUTO;
+  // Locks stay local to this machine's kernel (one mount per store): no lock ops are implemented,
+  // so the kernel arbitrates flock and POSIX locks itself.
+  conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
+  // O_TRUNC arrives as a separate setattr; the kernel's page cache is ours alone (keep_cache).
+  conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
+  Log(LogLevel::kInfo, "mounted (%s, max_write %u)", ctx->read_only ? "read-only" : "read-write",
+      conn->max_write);
+}
+
+void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  auto entry = V(req).Lookup(parent, name);
+  if (!entry.ok() && entry.status().code() == Code::kNotFound) {
+    // A negative entry the kernel may cache for entry_timeout.
+    fuse_entry_param e{};
+    e.ino = 0;
+    e.entry_timeout = Ctx(req).entry_timeout;
+    fuse_reply_entry(req, &e);
+    return;
+  }
+  ReplyEntry(req, entry);
+}
+
+void OpForget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
+  V(req).Forget(ino, nlookup);
+  fuse_reply_none(req);
+}
+
+void OpForgetMulti(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
+  for (size_t i = 0; i < count; ++i) V(req).Forget(forgets[i].ino, forgets[i].nlookup);
+  fuse_reply_none(req);
+}
+
+void OpGetattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
+  auto attr = V(req).GetAttr(ino);
+  if (!attr.ok()) return ReplyError(req, attr.status());
+  fuse_reply_attr(req, &*attr, Ctx(req).attr_timeout);
+}
+
+void OpSetattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info*) {
+  SetAttrRequest r;
+  if (to_set & FUSE_SET_ATTR_MODE) r.mode = attr->st_mode;
+  if (to_set & FUSE_SET_ATTR_UID) r.uid = attr->st_uid;
+  if (to_set & FUSE_SET_ATTR_GID) r.gid = attr->st_gid;
+  if (to_set & FUSE_SET_ATTR_SIZE) r.size = static_cast<uint64_t>(attr->st_size);
+  if (to_set & FUSE_SET_ATTR_ATIME_NOW) r.atime = timespec{0, UTIME_NOW};
+  else if (to_set & FUSE_SET_ATTR_ATIME) r.atime = attr->st_atim;
+  if (to_set & FUSE_SET_ATTR_MTIME_NOW) r.mtime = timespec{0, UTIME_NOW};
+  else if (to_set & FUSE_SET_ATTR_MTIME) r.mtime = attr->st_mtim;
+  auto result = V(req).SetAttr(ino, r);
+  if (!result.ok()) return ReplyError(req, result.status());
+  fuse_reply_attr(req, &*result, Ctx(req).attr_timeout);
+}
+
+void OpReadlink(fuse_req_t req, fuse_ino_t ino) {
+  auto target = V(req).ReadLink(ino);
+  if (!target.ok()) return ReplyError(req, target.status());
+  fuse_reply_readlink(req, target->c_str());
+}
+
+void OpMkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
+  ReplyEntry(req, V(req).MakeDir(parent, name, mode & ~fuse_req_ctx(req)->umask, CallerOf(req)));
+}
+
+void OpSymlink(fuse_req_t req, const char* target, fuse_ino_t parent, const char* name) {
+  ReplyEntry(req, V(req).MakeSymlink(parent, name, target, CallerOf(req)));
+}
+
+void OpLink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent, const char* new_name) {
+  ReplyEntry(req, V(req).Link(ino, new_parent, new_name));
+}
+
+void OpUnlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  fuse_reply_err(req, ToErrno(V(req).Unlink(parent, name)));
+}
+
+void OpRmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  fuse_reply_err(req, ToErrno(V(req).RemoveDir(parent, name)));
+}
+
+void OpRename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t new_parent,
+              const char* new_name, unsigned int flags) {
+  fuse_reply_err(req, ToErrno(V(req).Rename(parent, name, new_parent, new_name, flags)));
+}
+
+void FillOpenReply(fuse_file_info* fi, std::unique_ptr<FileHandle> handle) {
+  fi->fh = reinterpret_cast<uint64_t>(handle.release());
+  // This mount is the store's only writer, so cached pages stay valid across opens.
+  fi->keep_cache = 1;
+}
+
+void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
+  if (!S_ISREG(mode) && (mode & S_IFMT) != 0) { fuse_reply_err(req, EPERM); return; }
+  std::unique_ptr<FileHandle> handle;
+  auto entry = V(req).Create(parent, name, mode & ~fuse_req_ctx(req)->umask, fi->flags, CallerOf(req), &handle);
+  if (!entry.ok()) return ReplyError(req, entry.status());
+  fuse_entry_param e = ToEntryParam(req, *entry);
+  FileHandle* raw = handle.get();
+  FillOpenReply(fi, std::move(handle));
+  if (fuse_reply_create(req, &e, fi) != 0) {
+    V(req).Release(std::unique_ptr<FileHandle>(raw));
+    V(req).Forget(entry->node, 1);
+  }
+}
+
+void OpMknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t) {
+  // Regular files only; device nodes, FIFOs and sockets have no meaning in a record store.
+  if (!S_ISREG(mode)) { fuse_reply_err(req, EPERM); return; }
+  std::unique_ptr<FileHandle> handle;
+  auto entry = V(req).Create(parent, name, mode & ~fuse_req_ctx(req)->umask, O_RDWR | O_EXCL, CallerOf(req), &handle);
+  if (entry.ok()) V(req).Release(std::move(handle));
+  ReplyEntry(req, entry);
+}
+
+void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  auto handle = V(req).Open(ino, fi->flags);
+  if (!handle.ok()) return ReplyError(req, handle.status());
+  FileHandle* raw = handle->get();
+  FillOpenReply(fi, std::move(handle).value());
+  if (fuse_reply_open(req, fi) != 0) V(req).Release(std::unique_ptr<FileHandle>(raw));
+}
+
+void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
+  thread_local std::vector<uint8_t> buffer;
+  if (buffer.size() < size) buffer.resize(size);
+  auto n = V(req).Read(*HandleOf(fi), static_cast<uint64_t>(off), {buffer.data(), size});
+  if (!n.ok()) return ReplyError(req, n.status());
+  fuse_reply_buf(req, reinterpret_cast<const char*>(buffer.data()), *n);
+}
+
+void OpWrite(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t off, fuse_file_info* fi) {
+  auto n = V(req).Write(*HandleOf(fi), static_cast<uint64_t>(off),
+                        {reinterpret_cast<const uint8_t*>(buf), size});
+  if (!n.ok()) return ReplyError(req, n.status());
+  fuse_reply_write(req, *n);
+}
+
+void OpFlush(fuse_req_t req, fuse_ino_t, fuse_file_info*) {
+  // Writes reach the store synchronously; close(2) has nothing left to push.
+  fuse_reply_err(req, 0);
+}
+
+void OpRelease(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  V(req).Release(std::unique_ptr<FileHandle>(HandleOf(fi)));
+  fuse_reply_err(req, 0);
+}
+
+void OpFsync(fuse_req_t req, fuse_ino_t, int datasync, fuse_file_info* fi) {
+  fuse_reply_err(req, ToErrno(V(req).Fsync(*HandleOf(fi), datasync != 0)));
+}
+
+void OpFallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length, fuse_file_info*) {
+  // Only plain allocation (extend with zeros); punching holes would need zero passthrough.
+  if (mode != 0) { fuse_reply_err(req, EOPNOTSUPP); return; }
+  auto attr = V(req).GetAttr(ino);
+  if (!attr.ok()) return ReplyError(req, attr.status());
+  const uint64_t end = static_cast<uint64_t>(offset) + static_cast<uint64_t>(length);
+  if (end <= static_cast<uint64_t>(attr->st_size)) { fuse_reply_err(req, 0); return; }
+  SetAttrRequest r;
+  r.size = end;
+  fuse_reply_err(req, ToErrno(V(req).SetAttr(ino, r).status()));
+}
+
+void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  auto handle = V(req).OpenDir(ino);
+  if (!handle.ok()) return ReplyError(req, handle.status());
+  fi->fh = reinterpret_cast<uint64_t>(handle->release());
+  fi->cache_readdir = 0;
+  if (fuse_reply_open(req, fi) != 0) delete DirHandleOf(fi);
+}
+
+// Offsets: 1 is ".", 2 is "..", 3 + i is entries[i].
+void Readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi, bool plus) {
+  DirHandle& dir = *DirHandleOf(fi);
+  std::vector<char> buf(size);
+  size_t used = 0;
+  for (off_t next = off + 1;; ++next) {
+    const size_t room = size - used;
+    size_t need = 0;
+    if (next <= 2) {
+      struct stat st {};
+      st.st_ino = ino;
+      st.st_mode = S_IFDIR;
+      const char* name = next == 1 ? "." : "..";
+      if (plus) {
+        fuse_entry_param e{};
+        e.attr = st;
+        need = fuse_add_direntry_plus(req, buf.data() + used, room, name, &e, next);
+      } else {
+        need = fuse_add_direntry(req, buf.data() + used, room, name, &st, next);
+      }
+    } else {
+      const size_t index = static_cast<size_t>(next - 3);
+      if (index >= dir.entries.size()) break;
+      const ListedEntry& item = dir.entries[index];
+      if (plus) {
+        auto entry = V(req).LookupListed(dir.node, item);
+        if (!entry.ok()) {
+          Log(LogLevel::kWarning, "directory listing: entry %s skipped: %s", item.stored.c_str(),
+              entry.status().ToString().c_str());
+          continue;
+        }
+        fuse_entry_param e = ToEntryParam(req, *entry);
+        need = fuse_add_direntry_plus(req, buf.data() + used, room, item.name.c_str(), &e, next);
+        if (need > room) V(req).Forget(entry->node, 1);  // not sent: the kernel never saw it
+      } else {
+        struct stat st {};
+        st.st_ino = item.src_ino;
+        st.st_mode = item.kind == Kind::kDirectory ? S_IFDIR : item.kind == Kind::kSymlink ? S_IFLNK : S_IFREG;
+        need = fuse_add_direntry(req, buf.data() + used, room, item.name.c_str(), &st, next);
+      }
+    }
+    if (need > room) break;
+    used += need;
+  }
+  fuse_reply_buf(req, buf.data(), used);
+}
+
+void OpReaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
+  Readdir(req, ino, size, off, fi, false);
+}
+
+void OpReaddirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
+  Readdir(req, ino, size, off, fi, true);
+}
+
+void OpReleasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  delete DirHandleOf(fi);
+  fuse_reply_err(req, 0);
+}
+
+void OpFsyncdir(fuse_req_t req, fuse_ino_t ino, int, fuse_file_info*) {
+  fuse_reply_err(req, ToErrno(V(req).FsyncDir(ino)));
+}
+
+void OpStatfs(fuse_req_t req, fuse_ino_t) {
+  auto st = V(req).StatFs();
+  if (!st.ok()) return ReplyError(req, st.status());
+  fuse_reply_statfs(req, &*st);
+}
+
+struct fuse_lowlevel_ops MakeOps() {
+  struct fuse_lowlevel_ops ops {};
+  ops.init = OpInit;
+  ops.lookup = OpLookup;
+  ops.forget = OpForget;
+  ops.forget_multi = OpForgetMulti;
+  ops.getattr = OpGetattr;
+  ops.setattr = OpSetattr;
+  ops.readlink = OpReadlink;
+  ops.mknod = OpMknod;
+  ops.mkdir = OpMkdir;
+  ops.unlink = OpUnlink;
+  ops.rmdir = OpRmdir;
+  ops.symlink = OpSymlink;
+  ops.rename = OpRename;
+  ops.link = OpLink;
+  ops.open = OpOpen;
+  ops.read = OpRead;
+  ops.write = OpWrite;
+  ops.flush = OpFlush;
+  ops.release = OpRelease;
+  ops.fsync = OpFsync;
+  ops.opendir = OpOpendir;
+  ops.readdir = OpReaddir;
+  ops.readdirplus = OpReaddirplus;
+  ops.releasedir = OpReleasedir;
+  ops.fsyncdir = OpFsyncdir;
+  ops.statfs = OpStatfs;
+  ops.create = OpCreate;
+  ops.fallocate = OpFallocate;
+  // No xattr ops: libfuse answers ENOSYS once, the kernel then reports EOPNOTSUPP to programs
+  // and stops asking (documented in phrfs(1)). No lock ops: see OpInit.
+  return ops;
+}
+
+}  // namespace
+
+const struct fuse_lowlevel_ops& FuseOperations() {
+  static const struct fuse_lowlevel_ops ops = MakeOps();
+  return ops;
+}
+
+}  // namespace phrfs::fs

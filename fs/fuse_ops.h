@@ -1,0 +1,22 @@
+// The FUSE low-level operations table. Each callback decodes its request, calls one VaultImpl
+// method and replies exactly once; errors become errno only through ToErrno. Called by libfuse
+// worker threads concurrently.
+#pragma once
+
+#define FUSE_USE_VERSION 314
+#include <fuse_lowlevel.h>
+
+namespace phrfs::fs {
+
+class VaultImpl;
+
+struct FuseContext {
+  VaultImpl* vault;
+  double attr_timeout;
+  double entry_timeout;
+  bool read_only;
+};
+
+const struct fuse_lowlevel_ops& FuseOperations();
+
+}  // namespace phrfs::fs

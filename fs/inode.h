@@ -1,0 +1,56 @@
+// One node of the mounted tree as the kernel knows it: its kind, descriptors that pin its
+// ciphertext objects, and (for files) the content state shared by every open handle.
+// Thread-safety: fields marked const are immutable; the rest are guarded as noted.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <memory>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+
+#include "crypto/types.h"
+#include "fs/content_file.h"
+#include "remote/local_tree.h"
+
+namespace phrfs::fs {
+
+enum class Kind { kFile, kDirectory, kSymlink };
+
+struct Inode {
+  Inode(Kind k, uint64_t id, remote::Fd fd, dev_t dev, ino_t ino)
+      : kind(k), node_id(id), path_fd(std::move(fd)), src_dev(dev), src_ino(ino) {}
+
+  const Kind kind;
+  const uint64_t node_id;
+  // O_PATH descriptor of the backing object: the content object of a file, the ".l" object of a
+  // symlink, the store folder of a directory. Holding it pins the backing inode, so its number
+  // (our identity and st_ino) cannot be reused while the kernel knows this node.
+  const remote::Fd path_fd;
+  const dev_t src_dev;
+  const ino_t src_ino;
+  // Directories only: the ".d" entry object (pinned for the same reason; absent for the root)
+  // and the directory id from it.
+  remote::Fd entry_fd;
+  crypto::DirId dir_id;
+
+  std::atomic<uint64_t> nlookup{0};
+
+  // Files only. Readers take content_mu shared; writes, truncation, open and release take it
+  // exclusive. Lock order: Vault::tree_mu_ before content_mu before Vault::table_mu_.
+  std::shared_mutex content_mu;
+  int open_count = 0;                  // guarded by content_mu
+  remote::Fd io_fd;                    // guarded by content_mu; O_RDWR (O_RDONLY read-only) while open
+  std::optional<ContentFile> content;  // guarded by content_mu; loaded while open
+};
+
+// A FUSE file handle: one per open(2) of a file.
+struct FileHandle {
+  std::shared_ptr<Inode> inode;
+  bool append;  // O_APPEND: every write goes to the end, whatever offset the kernel sends
+};
+
+}  // namespace phrfs::fs

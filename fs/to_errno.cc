@@ -1,0 +1,35 @@
+#include "fs/to_errno.h"
+
+#include <cerrno>
+
+namespace phrfs::fs {
+
+int ToErrno(const Status& status) {
+  switch (status.code()) {
+    case Code::kOk: return 0;
+    case Code::kNotFound: return ENOENT;
+    case Code::kAlreadyExists: return EEXIST;
+    case Code::kNotEmpty: return ENOTEMPTY;
+    case Code::kNotADirectory: return ENOTDIR;
+    case Code::kIsADirectory: return EISDIR;
+    case Code::kNameTooLong: return ENAMETOOLONG;
+    case Code::kPermissionDenied: return EACCES;
+    case Code::kNotPermitted: return EPERM;
+    case Code::kInvalidArgument: return EINVAL;
+    case Code::kNoSpace: return ENOSPC;
+    case Code::kReadOnly: return EROFS;
+    case Code::kBusy: return EBUSY;
+    case Code::kCrossDevice: return EXDEV;
+    case Code::kNotSupported: return EOPNOTSUPP;
+    case Code::kTooManyLinks: return EMLINK;
+    case Code::kPreconditionFailed: return EIO;
+    case Code::kUnavailable: return EAGAIN;
+    // Anything that failed authentication or could not be read is EIO: never wrong bytes.
+    case Code::kCorrupt: return EIO;
+    case Code::kWrongKey: return EACCES;
+    case Code::kIoError: return EIO;
+  }
+  return EIO;
+}
+
+}  // namespace phrfs::fs
