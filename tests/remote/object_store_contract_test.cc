@@ -7,7 +7,8 @@
 #include "tests/remote/temp_dir.h"
 
 namespace phrfs::remote::testing {
-namespace {
+
+// Named (not anonymous) so CTest's test names stay readable.
 
 class MemoryHarness {
  public:
@@ -37,5 +38,4 @@ class LocalHarness {
 INSTANTIATE_TYPED_TEST_SUITE_P(Memory, ObjectStoreContractTest, MemoryHarness);
 INSTANTIATE_TYPED_TEST_SUITE_P(Local, ObjectStoreContractTest, LocalHarness);
 
-}  // namespace
 }  // namespace phrfs::remote::testing
