@@ -222,6 +222,8 @@ void ProtectSecrets() {
 }
 
 // Before serving: keys must not reach swap, and a busy mount needs many descriptors.
+// MCL_ONFAULT locks pages as they are touched, so thread stacks and buffers are not faulted in
+// whole (without it the daemon's resident memory grew by tens of MiB).
 void PrepareToServe() {
   struct rlimit memlock;
   bool can_lock = geteuid() == 0 ||
@@ -229,7 +231,7 @@ void PrepareToServe() {
   if (!can_lock) {
     // Locking future mappings under a small limit would make later allocations fail.
     Log(LogLevel::kDebug, "not locking memory: RLIMIT_MEMLOCK is limited for this user");
-  } else if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
+  } else if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0) {
     Log(LogLevel::kDebug, "mlockall failed: %s", strerror(errno));
   }
   struct rlimit files;
