@@ -1,0 +1,360 @@
+// The phrfs command line's error paths and exit codes (docs/cli-contract.md, fs/exit_codes.h):
+// every failure gives its own code and a short message, leaves nothing mounted and the store
+// byte-for-byte unchanged. Also `phrfs passwd`.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "fs/exit_codes.h"
+#include "tests/mount/mount_fixture.h"
+
+namespace phrfs::testing {
+namespace {
+
+using namespace phrfs::fs;
+
+// Every file (and folder) under `root` with its bytes, to prove a failed command changed nothing.
+std::map<std::string, std::string> StoreBytes(const std::string& root) {
+  std::map<std::string, std::string> out;
+  std::vector<std::string> stack{""};
+  while (!stack.empty()) {
+    std::string rel = stack.back();
+    stack.pop_back();
+    DIR* d = opendir((root + rel).c_str());
+    if (d == nullptr) continue;
+    while (dirent* e = readdir(d)) {
+      std::string n = e->d_name;
+      if (n == "." || n == "..") continue;
+      std::string r = rel + "/" + n;
+      struct stat st;
+      if (lstat((root + r).c_str(), &st) != 0) continue;
+      if (S_ISDIR(st.st_mode)) {
+        out[r + "/"] = "";
+        stack.push_back(r);
+      } else {
+        std::ifstream in(root + r, std::ios::binary);
+        std::ostringstream ss;
+        ss << in.rdbuf();
+        out[r] = ss.str();
+      }
+    }
+    closedir(d);
+  }
+  return out;
+}
+
+// The one-line reason the contract promises: something on stderr, short, no crash output.
+void ExpectCleanFailure(const RunResult& r) {
+  EXPECT_FALSE(r.timed_out);
+  std::string err = r.err;
+  while (!err.empty() && err.back() == '\n') err.pop_back();
+  EXPECT_FALSE(err.empty()) << "no reason printed on stderr";
+  EXPECT_LE(std::count(err.begin(), err.end(), '\n'), 1) << "more than a one-line reason: " << r.err;
+  for (const char* bad : {"terminate called", "Aborted", "Segmentation", "what():", "#0 "}) {
+    EXPECT_EQ(r.err.find(bad), std::string::npos) << "crash output: " << r.err;
+  }
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    RunResult r = fx_.Init();
+    ASSERT_EQ(r.exit_code, kExitOk) << r.Describe();
+    std::smatch key;
+    ASSERT_TRUE(std::regex_search(r.out, key, std::regex("[0-9a-fA-F]{8}(-[0-9a-fA-F]{8}){7}")))
+        << "no recovery key on stdout: " << r.out;
+    recovery_file_ = fx_.root() + "/recovery-key";
+    WriteFile(recovery_file_, key.str() + "\n");
+    WriteFile(fx_.root() + "/wrong", "not the passphrase\n");
+  }
+
+  // Mounts, writes one file, unmounts: a store with content.
+  void PutContent() {
+    RunResult m = fx_.Mount();
+    ASSERT_EQ(m.exit_code, kExitOk) << m.Describe();
+    WriteFile(fx_.InMnt("note.txt"), "blood pressure 120/80");
+    ASSERT_EQ(mkdir(fx_.InMnt("labs").c_str(), 0755), 0);
+    WriteFile(fx_.InMnt("labs/2024.csv"), std::string(9000, 'L'));
+    ASSERT_EQ(fx_.Unmount().exit_code, kExitOk);
+  }
+
+  // Runs `args` expecting `code`, a clean message, nothing mounted and the store unchanged.
+  void ExpectFails(const std::vector<std::string>& args, int code, const std::string& store = "") {
+    std::string s = store.empty() ? fx_.store() : store;
+    auto before = StoreBytes(s);
+    RunResult r = RunPhrfs(args);
+    EXPECT_EQ(r.exit_code, code) << r.Describe();
+    ExpectCleanFailure(r);
+    EXPECT_FALSE(IsMountPoint(fx_.mnt())) << "left something mounted";
+    if (IsMountPoint(fx_.mnt())) ForceUnmount(fx_.mnt());
+    EXPECT_TRUE(StoreBytes(s) == before) << "the failed command changed the store";
+  }
+
+  std::vector<std::string> MountArgs(const std::string& passfile) {
+    return {"mount", fx_.store(), fx_.mnt(), "--passfile", passfile, "--log-file", fx_.log_file()};
+  }
+
+  MountFixture fx_;
+  std::string recovery_file_;
+};
+
+TEST(CliBasicsTest, VersionAndHelpExitZero) {
+  RunResult v = RunPhrfs({"--version"});
+  EXPECT_EQ(v.exit_code, 0) << v.Describe();
+  EXPECT_FALSE(v.out.empty());
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--help"}, {"init", "--help"}, {"mount", "--help"}, {"umount", "--help"},
+           {"passwd", "--help"}}) {
+    RunResult h = RunPhrfs(args);
+    EXPECT_EQ(h.exit_code, 0) << args[0] << " " << h.Describe();
+    EXPECT_FALSE(h.out.empty()) << "help goes to stdout";
+  }
+}
+
+TEST(CliBasicsTest, BadCommandLinesExitWithUsage) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {}, {"frobnicate"}, {"mount"}, {"init"}, {"mount", "/tmp"}, {"--no-such-flag"}}) {
+    RunResult r = RunPhrfs(args);
+    EXPECT_EQ(r.exit_code, kExitUsage) << (args.empty() ? "<none>" : args[0]) << " " << r.Describe();
+  }
+}
+
+TEST_F(CliTest, WrongPassphraseExits3AndMountsNothing) {
+  PutContent();
+  ExpectFails(MountArgs(fx_.root() + "/wrong"), kExitWrongPassphrase);
+  // The right one still works afterwards.
+  RunResult m = fx_.Mount();
+  ASSERT_EQ(m.exit_code, kExitOk) << m.Describe();
+  EXPECT_EQ(ReadFileOrDie(fx_.InMnt("note.txt")), "blood pressure 120/80");
+}
+
+TEST_F(CliTest, MissingOrUninitialisedStoreExits4) {
+  const std::string missing = fx_.root() + "/no-such-store";
+  ExpectFails({"mount", missing, fx_.mnt(), "--passfile", fx_.passfile()}, kExitNoStore);
+  struct stat st;
+  EXPECT_NE(stat(missing.c_str(), &st), 0) << "mount created the missing store";
+  const std::string empty = fx_.root() + "/empty-store";
+  ASSERT_EQ(mkdir(empty.c_str(), 0755), 0);
+  ExpectFails({"mount", empty, fx_.mnt(), "--passfile", fx_.passfile()}, kExitNoStore, empty);
+}
+
+TEST_F(CliTest, TruncatedConfigExits5) {
+  PutContent();
+  const std::string conf = fx_.store() + "/phrfs.conf";
+  const std::string original = ReadFileOrDie(conf);
+  ASSERT_FALSE(original.empty());
+  for (size_t keep : {size_t{0}, original.size() / 2, original.size() - 2}) {
+    SCOPED_TRACE("config truncated to " + std::to_string(keep) + " bytes");
+    WriteFile(conf, original.substr(0, keep));
+    ExpectFails(MountArgs(fx_.passfile()), kExitCorruptStore);
+  }
+  WriteFile(conf, original);
+  RunResult m = fx_.Mount();
+  EXPECT_EQ(m.exit_code, kExitOk) << "restored config no longer mounts: " << m.Describe();
+}
+
+TEST_F(CliTest, FlippedByteInAnyConfigLineFailsWith3Or5) {
+  const std::string conf = fx_.store() + "/phrfs.conf";
+  const std::string original = ReadFileOrDie(conf);
+  std::vector<size_t> line_starts{0};
+  for (size_t i = 0; i + 1 < original.size(); ++i) {
+    if (original[i] == '\n') line_starts.push_back(i + 1);
+  }
+  for (size_t line = 0; line < line_starts.size(); ++line) {
+    size_t end = original.find('\n', line_starts[line]);
+    if (end == std::string::npos) end = original.size();
+    if (end == line_starts[line]) continue;  // empty line
+    for (size_t pos : {line_starts[line] + (end - line_starts[line]) / 2, end - 1}) {
+      std::string damaged = original;
+      char c = damaged[pos];
+      // Stay printable so the line is still a line; change the character class-preservingly.
+      damaged[pos] = (c >= '0' && c <= '8') ? c + 1 : (c == '9' ? '0' : (c == 'A' ? 'B' : 'A'));
+      SCOPED_TRACE("line " + std::to_string(line + 1) + " byte " + std::to_string(pos) + ": '" +
+                   original.substr(line_starts[line], end - line_starts[line]) + "'");
+      WriteFile(conf, damaged);
+      auto before = StoreBytes(fx_.store());
+      const std::string text = original.substr(line_starts[line], end - line_starts[line]);
+      if (text.rfind("wrapped_recovery", 0) == 0) {
+        // Nothing but the recovery key can authenticate this line, so a passphrase mount may
+        // not notice; recovery must then refuse (3 or 5), never succeed with a wrong key.
+        RunResult r = RunPhrfs({"passwd", fx_.store(), "--recovery-keyfile", recovery_file_,
+                                "--new-passfile", fx_.passfile(), "--scrypt-logn", "10"});
+        EXPECT_TRUE(r.exit_code == kExitCorruptStore || r.exit_code == kExitWrongPassphrase)
+            << r.Describe();
+        ExpectCleanFailure(r);
+        EXPECT_TRUE(StoreBytes(fx_.store()) == before);
+        continue;
+      }
+      RunResult r = RunPhrfs(MountArgs(fx_.passfile()));
+      EXPECT_TRUE(r.exit_code == kExitCorruptStore || r.exit_code == kExitWrongPassphrase)
+          << r.Describe();
+      ExpectCleanFailure(r);
+      EXPECT_FALSE(IsMountPoint(fx_.mnt()));
+      if (IsMountPoint(fx_.mnt())) ForceUnmount(fx_.mnt());
+      EXPECT_TRUE(StoreBytes(fx_.store()) == before);
+    }
+  }
+  WriteFile(conf, original);
+}
+
+TEST_F(CliTest, InitOnAnInitialisedOrNonEmptyStoreExits6) {
+  PutContent();
+  ExpectFails({"init", fx_.store(), "--passfile", fx_.passfile(), "--scrypt-logn", "10"},
+              kExitStoreExists);
+  const std::string other = fx_.root() + "/not-empty";
+  ASSERT_EQ(mkdir(other.c_str(), 0755), 0);
+  WriteFile(other + "/somebody-elses-file", "keep me");
+  ExpectFails({"init", other, "--passfile", fx_.passfile(), "--scrypt-logn", "10"},
+              kExitStoreExists, other);
+}
+
+TEST_F(CliTest, InitCreatesAMissingStoreAndPrintsARecoveryKey) {
+  const std::string fresh = fx_.root() + "/fresh/nested";
+  ASSERT_EQ(mkdir((fx_.root() + "/fresh").c_str(), 0755), 0);
+  RunResult r = RunPhrfs({"init", fresh, "--passfile", fx_.passfile(), "--scrypt-logn", "10"});
+  ASSERT_EQ(r.exit_code, kExitOk) << r.Describe();
+  struct stat st;
+  EXPECT_EQ(stat((fresh + "/phrfs.conf").c_str(), &st), 0);
+  EXPECT_EQ(stat((fresh + "/d").c_str(), &st), 0);
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("[0-9a-fA-F]{8}(-[0-9a-fA-F]{8}){7}")))
+      << "no recovery key on stdout: " << r.out;
+}
+
+TEST_F(CliTest, MissingNonEmptyOrFileMountPointExits7) {
+  ExpectFails({"mount", fx_.store(), fx_.root() + "/no-such-dir", "--passfile", fx_.passfile()},
+              kExitBadMountpoint);
+  const std::string full = fx_.root() + "/full";
+  ASSERT_EQ(mkdir(full.c_str(), 0755), 0);
+  WriteFile(full + "/occupant", "x");
+  ExpectFails({"mount", fx_.store(), full, "--passfile", fx_.passfile()}, kExitBadMountpoint);
+  EXPECT_FALSE(IsMountPoint(full));
+  if (IsMountPoint(full)) ForceUnmount(full);
+  const std::string file = fx_.root() + "/a-file";
+  WriteFile(file, "x");
+  ExpectFails({"mount", fx_.store(), file, "--passfile", fx_.passfile()}, kExitBadMountpoint);
+}
+
+TEST_F(CliTest, EmptyOrMissingPassfileExits9) {
+  const std::string empty = fx_.root() + "/empty-pass";
+  WriteFile(empty, "");
+  ExpectFails(MountArgs(empty), kExitPassfile);
+  WriteFile(empty, "\n");
+  ExpectFails(MountArgs(empty), kExitPassfile);
+  ExpectFails(MountArgs(fx_.root() + "/no-such-passfile"), kExitPassfile);
+  const std::string s2 = fx_.root() + "/store2";
+  ExpectFails({"init", s2, "--passfile", empty, "--scrypt-logn", "10"}, kExitPassfile);
+  struct stat st;
+  EXPECT_NE(stat((s2 + "/phrfs.conf").c_str(), &st), 0) << "init wrote a store without a passphrase";
+}
+
+TEST_F(CliTest, PassfileFirstLineIsThePassphraseWithOrWithoutNewline) {
+  WriteFile(fx_.root() + "/same-no-newline", "test passphrase \xc3\xa9 42");
+  RunResult m = fx_.Mount();
+  ASSERT_EQ(m.exit_code, kExitOk) << m.Describe();
+  ASSERT_EQ(fx_.Unmount().exit_code, kExitOk);
+  // Only the first line counts.
+  WriteFile(fx_.root() + "/two-lines", "test passphrase \xc3\xa9 42\nsecond line\n");
+  RunResult r2 = RunPhrfs(MountArgs(fx_.root() + "/two-lines"));
+  EXPECT_EQ(r2.exit_code, kExitOk) << r2.Describe();
+  if (r2.exit_code == 0) {
+    ASSERT_EQ(fx_.Unmount().exit_code, kExitOk);
+  }
+  RunResult r3 = RunPhrfs(MountArgs(fx_.root() + "/same-no-newline"));
+  EXPECT_EQ(r3.exit_code, kExitOk) << r3.Describe();
+  if (r3.exit_code == 0) {
+    ASSERT_EQ(fx_.Unmount().exit_code, kExitOk);
+  }
+  // A passphrase differing by its trailing space is a different passphrase.
+  WriteFile(fx_.root() + "/trailing-space", "test passphrase \xc3\xa9 42 \n");
+  ExpectFails(MountArgs(fx_.root() + "/trailing-space"), kExitWrongPassphrase);
+}
+
+TEST_F(CliTest, MountIsReadyWhenTheCommandReturnsAndUmountWaitsForTheDaemon) {
+  RunResult m = fx_.Mount();
+  ASSERT_EQ(m.exit_code, kExitOk) << m.Describe();
+  // No sleep: the mount must be usable at once.
+  EXPECT_TRUE(IsMountPoint(fx_.mnt()));
+  std::ifstream mounts("/proc/self/mounts");
+  std::string line;
+  bool fuse = false;
+  while (std::getline(mounts, line)) {
+    if (line.find(" " + fx_.mnt() + " ") != std::string::npos) fuse = line.find(" fuse") != std::string::npos;
+  }
+  EXPECT_TRUE(fuse) << "mount point is not a FUSE mount";
+  WriteFile(fx_.InMnt("f"), "x");
+  RunResult u = fx_.Unmount();
+  EXPECT_EQ(u.exit_code, 0) << u.Describe();
+  EXPECT_FALSE(IsMountPoint(fx_.mnt()));
+  // Unmounting something that is not mounted fails without hanging.
+  RunResult again = RunPhrfs({"umount", fx_.mnt()}, std::chrono::seconds(30));
+  EXPECT_FALSE(again.timed_out);
+  EXPECT_NE(again.exit_code, 0);
+}
+
+TEST_F(CliTest, PasswdReplacesThePassphraseAndKeepsTheContent) {
+  PutContent();
+  const std::string newpass = fx_.root() + "/newpass";
+  WriteFile(newpass, "a brand new passphrase\n");
+  // Wrong old passphrase: refused, store unchanged.
+  ExpectFails({"passwd", fx_.store(), "--passfile", fx_.root() + "/wrong", "--new-passfile",
+               newpass, "--scrypt-logn", "10"},
+              kExitWrongPassphrase);
+  RunResult p = RunPhrfs({"passwd", fx_.store(), "--passfile", fx_.passfile(), "--new-passfile",
+                          newpass, "--scrypt-logn", "10"});
+  ASSERT_EQ(p.exit_code, kExitOk) << p.Describe();
+  ExpectFails(MountArgs(fx_.passfile()), kExitWrongPassphrase);
+  RunResult m = RunPhrfs(MountArgs(newpass));
+  ASSERT_EQ(m.exit_code, kExitOk) << m.Describe();
+  ASSERT_TRUE(IsMountPoint(fx_.mnt()));
+  EXPECT_EQ(ReadFileOrDie(fx_.InMnt("note.txt")), "blood pressure 120/80");
+  EXPECT_EQ(ReadFileOrDie(fx_.InMnt("labs/2024.csv")), std::string(9000, 'L'));
+  EXPECT_EQ(fx_.Unmount().exit_code, 0);
+}
+
+TEST_F(CliTest, RecoveryKeyResetsAForgottenPassphrase) {
+  // A second store whose init output we keep.
+  const std::string store = fx_.root() + "/store-r";
+  RunResult init = RunPhrfs({"init", store, "--passfile", fx_.passfile(), "--scrypt-logn", "10"});
+  ASSERT_EQ(init.exit_code, kExitOk) << init.Describe();
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(init.out, match, std::regex("[0-9a-fA-F]{8}(-[0-9a-fA-F]{8}){7}")))
+      << init.out;
+  const std::string keyfile = fx_.root() + "/recovery";
+  WriteFile(keyfile, match.str() + "\n");
+  {
+    RunResult m = fx_.Mount(store, {});
+    ASSERT_EQ(m.exit_code, kExitOk) << m.Describe();
+    WriteFile(fx_.InMnt("kept"), "kept across recovery");
+    ASSERT_EQ(fx_.Unmount().exit_code, kExitOk);
+  }
+  const std::string newpass = fx_.root() + "/newpass";
+  WriteFile(newpass, "after recovery\n");
+  // A wrong recovery key is refused with 3.
+  std::string bad = match.str();
+  bad[0] = bad[0] == '0' ? '1' : '0';
+  WriteFile(fx_.root() + "/badkey", bad + "\n");
+  ExpectFails({"passwd", store, "--recovery-keyfile", fx_.root() + "/badkey", "--new-passfile",
+               newpass, "--scrypt-logn", "10"},
+              kExitWrongPassphrase, store);
+  RunResult p = RunPhrfs({"passwd", store, "--recovery-keyfile", keyfile, "--new-passfile",
+                          newpass, "--scrypt-logn", "10"});
+  ASSERT_EQ(p.exit_code, kExitOk) << p.Describe();
+  RunResult m = RunPhrfs({"mount", store, fx_.mnt(), "--passfile", newpass});
+  ASSERT_EQ(m.exit_code, kExitOk) << m.Describe();
+  EXPECT_EQ(ReadFileOrDie(fx_.InMnt("kept")), "kept across recovery");
+  EXPECT_EQ(fx_.Unmount().exit_code, 0);
+}
+
+}  // namespace
+}  // namespace phrfs::testing
