@@ -94,7 +94,7 @@ class GoldenStoreTest : public ::testing::Test {
   GoldenStoreTest() : fx_("golden-passphrase") {}
   void SetUp() override {
     copy_ = fx_.root() + "/store-v1";
-    RunResult cp = phrfs::testing::Run({"cp", "-a", kGoldenDir + "/store-v1", copy_});
+    RunResult cp = RunCommand({"cp", "-a", kGoldenDir + "/store-v1", copy_});
     ASSERT_EQ(cp.exit_code, 0) << cp.Describe();
   }
   MountFixture fx_;

@@ -71,7 +71,7 @@ std::string RunResult::Describe() const {
   return os.str();
 }
 
-RunResult Run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+RunResult RunCommand(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
   RunResult result;
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
@@ -140,7 +140,7 @@ RunResult Run(const std::vector<std::string>& argv, std::chrono::milliseconds ti
 RunResult RunPhrfs(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
   std::vector<std::string> argv{PhrfsBinary()};
   argv.insert(argv.end(), args.begin(), args.end());
-  return Run(argv, timeout);
+  return RunCommand(argv, timeout);
 }
 
 bool IsMountPoint(const std::string& path) {
@@ -181,7 +181,7 @@ void RemoveTree(const std::string& path) {
 }
 
 void ForceUnmount(const std::string& mountpoint) {
-  Run({"fusermount3", "-u", "-z", mountpoint}, std::chrono::seconds(20));
+  RunCommand({"fusermount3", "-u", "-z", mountpoint}, std::chrono::seconds(20));
 }
 
 std::string ReadFileOrDie(const std::string& path) {

@@ -27,7 +27,7 @@ struct RunResult {
 
 // fork/exec `argv` (argv[0] looked up in PATH), capture stdout/stderr, kill the child (by its
 // pid) when `timeout` passes. Never goes through a shell.
-RunResult Run(const std::vector<std::string>& argv,
+RunResult RunCommand(const std::vector<std::string>& argv,
               std::chrono::milliseconds timeout = std::chrono::seconds(60));
 // Runs the phrfs binary with `args`.
 RunResult RunPhrfs(const std::vector<std::string>& args,

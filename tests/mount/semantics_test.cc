@@ -1,0 +1,352 @@
+// The points of phrfs(1) "FILE SYSTEM SEMANTICS" and "SECURITY" that a program can observe:
+// one mount per store, special files refused, fallocate, chown, durability of every write
+// (even when the daemon is killed), big writes, O_DIRECT, exec from the mount, rewinddir.
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/mount/mount_fixture.h"
+
+namespace phrfs::testing {
+namespace {
+
+std::string Pattern(size_t n, uint32_t tag) {
+  std::string s(n, '\0');
+  uint32_t x = tag * 2654435761u + 3;
+  for (size_t i = 0; i < n; ++i) {
+    x = x * 1103515245u + 12345u;
+    s[i] = static_cast<char>(x >> 16);
+  }
+  return s;
+}
+
+std::string Slurp(const std::string& path, int* err = nullptr) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (err != nullptr) *err = errno;
+    return "";
+  }
+  std::string out;
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  if (err != nullptr) *err = n < 0 ? errno : 0;
+  close(fd);
+  return out;
+}
+
+// pid of the daemon serving `mnt`: the phrfs process whose command line holds it.
+pid_t DaemonPid(const std::string& mnt) {
+  DIR* proc = opendir("/proc");
+  pid_t found = -1;
+  while (dirent* e = readdir(proc)) {
+    char* end = nullptr;
+    long pid = strtol(e->d_name, &end, 10);
+    if (*end != '\0' || pid <= 0) continue;
+    std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline", std::ios::binary);
+    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmd.find(std::string("\0", 1) + mnt + std::string("\0", 1)) != std::string::npos &&
+        cmd.find("mount") != std::string::npos && cmd.find("phrfs") != std::string::npos) {
+      found = static_cast<pid_t>(pid);
+    }
+  }
+  closedir(proc);
+  return found;
+}
+
+class SemanticsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    umask(022);
+    ASSERT_EQ(fx_.InitAndMount(), "");
+  }
+  void RemountOrFail() {
+    RunResult r = fx_.Remount();
+    ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  }
+  std::string P(const std::string& rel) const { return fx_.InMnt(rel); }
+  MountFixture fx_;
+};
+
+TEST_F(SemanticsTest, SecondMountOfTheSameStoreFailsAndLeavesTheFirstWorking) {
+  WriteFile(P("f"), "first");
+  const std::string other = fx_.root() + "/mnt2";
+  ASSERT_EQ(mkdir(other.c_str(), 0755), 0);
+  RunResult r = RunPhrfs({"mount", fx_.store(), other, "--passfile", fx_.passfile()});
+  bool mounted = IsMountPoint(other);
+  if (mounted) ForceUnmount(other);
+  EXPECT_NE(r.exit_code, 0) << "a second mount of one store succeeded";
+  EXPECT_FALSE(mounted);
+  EXPECT_FALSE(r.err.empty());
+  EXPECT_EQ(Slurp(P("f")), "first");
+}
+
+TEST_F(SemanticsTest, DeviceNodesFifosAndSocketsAreRefusedWithEperm) {
+  errno = 0;
+  EXPECT_EQ(mkfifo(P("fifo").c_str(), 0644), -1);
+  EXPECT_EQ(errno, EPERM) << strerror(errno);
+  errno = 0;
+  EXPECT_EQ(mknod(P("null").c_str(), S_IFCHR | 0644, makedev(1, 3)), -1);
+  EXPECT_EQ(errno, EPERM) << strerror(errno);
+  struct stat st;
+  EXPECT_NE(lstat(P("fifo").c_str(), &st), 0) << "a refused fifo left an entry";
+  // mknod of a regular file is just a create.
+  EXPECT_EQ(mknod(P("regular").c_str(), S_IFREG | 0644, 0), 0) << strerror(errno);
+}
+
+TEST_F(SemanticsTest, FallocateExtendsWithZerosAndRefusesPunchingHoles) {
+  WriteFile(P("fa"), "abc");
+  int fd = open(P("fa").c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(fallocate(fd, 0, 0, 10000), 0) << strerror(errno);
+  struct stat st;
+  ASSERT_EQ(fstat(fd, &st), 0);
+  EXPECT_EQ(st.st_size, 10000);
+  errno = 0;
+  EXPECT_EQ(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096), -1);
+  EXPECT_EQ(errno, EOPNOTSUPP) << strerror(errno);
+  close(fd);
+  EXPECT_TRUE(Slurp(P("fa")) == "abc" + std::string(9997, '\0'));
+  RemountOrFail();
+  EXPECT_TRUE(Slurp(P("fa")) == "abc" + std::string(9997, '\0'));
+}
+
+TEST_F(SemanticsTest, ChownWorksAsRootAndPersists) {
+  WriteFile(P("owned"), "x");
+  ASSERT_EQ(symlink("owned", P("owned-link").c_str()), 0);
+  ASSERT_EQ(chown(P("owned").c_str(), 1234, 5678), 0) << strerror(errno);
+  ASSERT_EQ(lchown(P("owned-link").c_str(), 4321, 8765), 0) << strerror(errno);
+  RemountOrFail();
+  struct stat st;
+  ASSERT_EQ(stat(P("owned").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 1234u);
+  EXPECT_EQ(st.st_gid, 5678u);
+  ASSERT_EQ(lstat(P("owned-link").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 4321u);
+  EXPECT_EQ(st.st_gid, 8765u);
+}
+
+TEST_F(SemanticsTest, WritesSurviveTheDaemonBeingKilled) {
+  // phrfs(1): every write reaches the store before it returns, so kill -9 loses nothing that
+  // a write(2) already acknowledged, fsync or not.
+  std::string data = Pattern(200000, 5);
+  int fd = open(P("durable").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, data.data(), data.size()), static_cast<ssize_t>(data.size()));
+  ASSERT_EQ(mkdir(P("made-dir").c_str(), 0755), 0);
+  ASSERT_EQ(rename(P("durable").c_str(), P("made-dir/renamed").c_str()), 0);
+  pid_t daemon = DaemonPid(fx_.mnt());
+  ASSERT_GT(daemon, 0) << "daemon not found";
+  ASSERT_EQ(kill(daemon, SIGKILL), 0);  // the daemon this test started
+  for (int i = 0; i < 100 && kill(daemon, 0) == 0; ++i) {
+    std::ifstream st("/proc/" + std::to_string(daemon) + "/stat");
+    std::string s;
+    std::getline(st, s);
+    if (s.find(") Z") != std::string::npos) break;
+    usleep(20000);
+  }
+  close(fd);
+  ForceUnmount(fx_.mnt());
+  ASSERT_FALSE(IsMountPoint(fx_.mnt()));
+  RunResult m = fx_.Mount();
+  ASSERT_EQ(m.exit_code, 0) << "mount after a crash: " << m.Describe();
+  int err = 0;
+  std::string back = Slurp(P("made-dir/renamed"), &err);
+  EXPECT_EQ(err, 0) << strerror(err);
+  EXPECT_TRUE(back == data) << "acknowledged writes lost when the daemon died (" << back.size()
+                            << " of " << data.size() << " bytes)";
+}
+
+TEST_F(SemanticsTest, WritesLargerThanMaxWriteAndFarSparseOffsets) {
+  std::string big = Pattern(3 * 1024 * 1024 + 17, 8);
+  int fd = open(P("big").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, big.data(), big.size()), static_cast<ssize_t>(big.size()));
+  const off_t far = 40L * 1024 * 1024 + 123;
+  ASSERT_EQ(pwrite(fd, "Z", 1, far), 1);
+  close(fd);
+  RemountOrFail();
+  struct stat st;
+  ASSERT_EQ(stat(P("big").c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, far + 1);
+  std::string back = Slurp(P("big"));
+  ASSERT_EQ(back.size(), static_cast<size_t>(far + 1));
+  EXPECT_TRUE(back.compare(0, big.size(), big) == 0);
+  EXPECT_EQ(back.find_first_not_of('\0', big.size()), static_cast<size_t>(far));
+  EXPECT_EQ(back.back(), 'Z');
+}
+
+TEST_F(SemanticsTest, DirectIoReadsAndWritesAlignedBlocks) {
+  int fd = open(P("direct").c_str(), O_CREAT | O_RDWR | O_DIRECT | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0) << "O_DIRECT open: " << strerror(errno);
+  void* buf = nullptr;
+  ASSERT_EQ(posix_memalign(&buf, 4096, 3 * 4096), 0);
+  std::string data = Pattern(3 * 4096, 4);
+  memcpy(buf, data.data(), data.size());
+  EXPECT_EQ(pwrite(fd, buf, 3 * 4096, 4096), 3 * 4096) << strerror(errno);
+  memset(buf, 0, 3 * 4096);
+  EXPECT_EQ(pread(fd, buf, 3 * 4096, 4096), 3 * 4096) << strerror(errno);
+  EXPECT_EQ(memcmp(buf, data.data(), data.size()), 0);
+  free(buf);
+  close(fd);
+  EXPECT_TRUE(Slurp(P("direct")) == std::string(4096, '\0') + data);
+}
+
+TEST_F(SemanticsTest, ProgramsAndScriptsRunFromTheMount) {
+  std::string bin = Slurp("/bin/true");
+  ASSERT_FALSE(bin.empty());
+  WriteFile(P("true"), bin);
+  ASSERT_EQ(chmod(P("true").c_str(), 0755), 0);
+  WriteFile(P("script.sh"), "#!/bin/sh\nexit 7\n");
+  ASSERT_EQ(chmod(P("script.sh").c_str(), 0755), 0);
+  RunResult t = RunCommand({P("true")});
+  EXPECT_EQ(t.exit_code, 0) << t.Describe();
+  RunResult s = RunCommand({P("script.sh")});
+  EXPECT_EQ(s.exit_code, 7) << s.Describe();
+}
+
+TEST_F(SemanticsTest, RewinddirSeesEntriesCreatedWhileTheDirectoryWasOpen) {
+  for (int i = 0; i < 50; ++i) WriteFile(P("e" + std::to_string(i)), "x");
+  DIR* d = opendir(fx_.mnt().c_str());
+  ASSERT_NE(d, nullptr);
+  int n = 0;
+  while (readdir(d) != nullptr) ++n;
+  EXPECT_EQ(n, 52);
+  WriteFile(P("late"), "x");
+  ASSERT_EQ(unlink(P("e0").c_str()), 0);
+  rewinddir(d);
+  std::set<std::string> names;
+  while (dirent* e = readdir(d)) names.insert(e->d_name);
+  closedir(d);
+  EXPECT_EQ(names.count("late"), 1u);
+  EXPECT_EQ(names.count("e0"), 0u);
+  EXPECT_EQ(names.size(), 52u);
+}
+
+TEST_F(SemanticsTest, StBlocksCoverTheFileSoDuAndSparseDetectionWork) {
+  WriteFile(P("dense"), Pattern(100000, 1));
+  struct stat st;
+  ASSERT_EQ(stat(P("dense").c_str(), &st), 0);
+  EXPECT_GE(st.st_blocks * 512, st.st_size) << "st_blocks " << st.st_blocks;
+}
+
+TEST_F(SemanticsTest, ConcurrentCreateRenameUnlinkAndListingStayConsistent) {
+  constexpr int kWorkers = 4, kRounds = 150;
+  for (int w = 0; w < kWorkers; ++w) ASSERT_EQ(mkdir(P("w" + std::to_string(w)).c_str(), 0755), 0);
+  std::atomic<bool> stop{false};
+  std::atomic<int> errors{0};
+  std::vector<std::string> messages(kWorkers + 1);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWorkers; ++w) {
+    threads.emplace_back([&, w] {
+      std::string dir = P("w" + std::to_string(w));
+      for (int i = 0; i < kRounds; ++i) {
+        std::string a = dir + "/f" + std::to_string(i % 7);
+        std::string b = P("w" + std::to_string((w + 1) % kWorkers)) + "/moved-" +
+                        std::to_string(w) + "-" + std::to_string(i);
+        std::string content = Pattern(100 + i, w * 1000 + i);
+        int fd = open(a.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+        if (fd < 0 || write(fd, content.data(), content.size()) != (ssize_t)content.size()) {
+          ++errors;
+          messages[w] = "create " + a + ": " + strerror(errno);
+        }
+        if (fd >= 0) close(fd);
+        if (rename(a.c_str(), b.c_str()) != 0) {
+          ++errors;
+          messages[w] = "rename: " + std::string(strerror(errno));
+        }
+        int err = 0;
+        if (Slurp(b, &err) != content || err != 0) {
+          ++errors;
+          messages[w] = "content after rename of " + b;
+        }
+        if (i % 3 == 0 && unlink(b.c_str()) != 0) {
+          ++errors;
+          messages[w] = "unlink: " + std::string(strerror(errno));
+        }
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    while (!stop) {
+      for (int w = 0; w < kWorkers; ++w) {
+        DIR* d = opendir(P("w" + std::to_string(w)).c_str());
+        if (d == nullptr) {
+          ++errors;
+          messages[kWorkers] = "opendir failed";
+          continue;
+        }
+        errno = 0;
+        while (readdir(d) != nullptr) {
+        }
+        if (errno != 0) {
+          ++errors;
+          messages[kWorkers] = std::string("readdir: ") + strerror(errno);
+        }
+        closedir(d);
+      }
+    }
+  });
+  for (int w = 0; w < kWorkers; ++w) threads[w].join();
+  stop = true;
+  threads.back().join();
+  EXPECT_EQ(errors.load(), 0) << [&] {
+    std::string s;
+    for (const auto& m : messages) s += m + "; ";
+    return s;
+  }();
+  // Each worker's surviving moved files are exactly those not unlinked.
+  RemountOrFail();
+  for (int w = 0; w < kWorkers; ++w) {
+    int target = (w + 1) % kWorkers;
+    std::set<std::string> names;
+    DIR* d = opendir(P("w" + std::to_string(target)).c_str());
+    ASSERT_NE(d, nullptr);
+    while (dirent* e = readdir(d)) names.insert(e->d_name);
+    closedir(d);
+    for (int i = 0; i < kRounds; ++i) {
+      std::string n = "moved-" + std::to_string(w) + "-" + std::to_string(i);
+      EXPECT_EQ(names.count(n), i % 3 == 0 ? 0u : 1u) << n;
+      if (i % 3 != 0) {
+        EXPECT_TRUE(Slurp(P("w" + std::to_string(target) + "/" + n)) == Pattern(100 + i, w * 1000 + i))
+            << n;
+      }
+    }
+  }
+}
+
+TEST(SemanticsCliTest, CrLfPassfileAndDashORoAndConfigMode) {
+  MountFixture fx("crlf passphrase");
+  ASSERT_EQ(fx.Init().exit_code, 0);
+  struct stat st;
+  ASSERT_EQ(stat((fx.store() + "/phrfs.conf").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "phrfs.conf must be mode 0600";
+  WriteFile(fx.root() + "/crlf", "crlf passphrase\r\n");
+  RunResult m = RunPhrfs({"mount", fx.store(), fx.mnt(), "--passfile", fx.root() + "/crlf",
+                          "-o", "ro"});
+  ASSERT_EQ(m.exit_code, 0) << "CRLF passfile or -o ro: " << m.Describe();
+  errno = 0;
+  EXPECT_EQ(open(fx.InMnt("x").c_str(), O_CREAT | O_WRONLY, 0644), -1);
+  EXPECT_EQ(errno, EROFS) << "-o ro did not mount read-only: " << strerror(errno);
+  EXPECT_EQ(fx.Unmount().exit_code, 0);
+}
+
+}  // namespace
+}  // namespace phrfs::testing
