@@ -3,8 +3,13 @@
 // byte-for-byte unchanged. Also `phrfs passwd`.
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <fstream>
@@ -354,6 +359,98 @@ TEST_F(CliTest, RecoveryKeyResetsAForgottenPassphrase) {
   ASSERT_EQ(m.exit_code, kExitOk) << m.Describe();
   EXPECT_EQ(ReadFileOrDie(fx_.InMnt("kept")), "kept across recovery");
   EXPECT_EQ(fx_.Unmount().exit_code, 0);
+}
+
+TEST_F(CliTest, ForegroundMountServesUntilUnmountedThenExitsZero) {
+  // Started by hand (fork/exec) so that this test owns the foreground process's pid.
+  std::string binary = PhrfsBinary();
+  std::vector<std::string> args = {binary, "mount", fx_.store(), fx_.mnt(), "--foreground",
+                                   "--passfile", fx_.passfile(), "--log-file", fx_.log_file()};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_RDWR);
+    dup2(devnull, 0);
+    dup2(devnull, 1);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  bool up = false;
+  for (int i = 0; i < 300 && !up; ++i) {
+    up = IsMountPoint(fx_.mnt());
+    if (!up) usleep(20000);
+  }
+  EXPECT_TRUE(up) << "foreground mount did not appear within 6 s";
+  int status = 0;
+  EXPECT_EQ(waitpid(pid, &status, WNOHANG), 0) << "--foreground returned while mounted";
+  if (up) {
+    WriteFile(fx_.InMnt("fg"), "foreground");
+    RunResult u = RunPhrfs({"umount", fx_.mnt()});
+    EXPECT_EQ(u.exit_code, 0) << u.Describe();
+  }
+  pid_t done = 0;
+  for (int i = 0; i < 500 && done == 0; ++i) {
+    done = waitpid(pid, &status, WNOHANG);
+    if (done == 0) usleep(20000);
+  }
+  if (done == 0) {
+    ADD_FAILURE() << "--foreground process still running 10 s after umount";
+    kill(pid, SIGKILL);  // our own child
+    waitpid(pid, &status, 0);
+  }
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+  if (IsMountPoint(fx_.mnt())) ForceUnmount(fx_.mnt());
+  ASSERT_EQ(fx_.Mount().exit_code, 0);
+  EXPECT_EQ(ReadFileOrDie(fx_.InMnt("fg")), "foreground");
+}
+
+TEST_F(CliTest, UmountOfABusyMountFailsAndKeepsServing) {
+  RunResult m = fx_.Mount();
+  ASSERT_EQ(m.exit_code, 0) << m.Describe();
+  WriteFile(fx_.InMnt("busy"), "still here");
+  int fd = open(fx_.InMnt("busy").c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  RunResult u = RunPhrfs({"umount", fx_.mnt()}, std::chrono::seconds(60));
+  EXPECT_FALSE(u.timed_out);
+  EXPECT_NE(u.exit_code, 0) << "umount of a busy mount reported success";
+  EXPECT_TRUE(IsMountPoint(fx_.mnt())) << "busy mount went away";
+  char buf[32] = {};
+  EXPECT_EQ(pread(fd, buf, sizeof buf, 0), 10) << strerror(errno);
+  EXPECT_STREQ(buf, "still here");
+  close(fd);
+  RunResult u2 = fx_.Unmount();
+  EXPECT_EQ(u2.exit_code, 0) << u2.Describe();
+}
+
+TEST_F(CliTest, ConfigFileSetsReadOnlyAndBadKeysExit2WithFileAndLine) {
+  const std::string yaml = fx_.root() + "/phrfs.yaml";
+  WriteFile(yaml, "mount:\n  read_only: true\n  attr_timeout: 2\n");
+  MountOptions opts;
+  opts.extra_args = {"--config", yaml};
+  RunResult m = fx_.Mount(opts);
+  ASSERT_EQ(m.exit_code, 0) << m.Describe();
+  errno = 0;
+  EXPECT_EQ(open(fx_.InMnt("x").c_str(), O_CREAT | O_WRONLY, 0644), -1);
+  EXPECT_EQ(errno, EROFS) << "read_only: true in --config ignored";
+  ASSERT_EQ(fx_.Unmount().exit_code, 0);
+  // -o rw on the command line wins over the file.
+  opts.extra_args = {"--config", yaml, "-o", "rw"};
+  m = fx_.Mount(opts);
+  ASSERT_EQ(m.exit_code, 0) << m.Describe();
+  int fd = open(fx_.InMnt("x").c_str(), O_CREAT | O_WRONLY, 0644);
+  EXPECT_GE(fd, 0) << "-o rw did not win over read_only: true: " << strerror(errno);
+  if (fd >= 0) close(fd);
+  ASSERT_EQ(fx_.Unmount().exit_code, 0);
+  WriteFile(yaml, "mount:\n  read_only: false\n  max_thread: 4\n");
+  ExpectFails({"mount", fx_.store(), fx_.mnt(), "--passfile", fx_.passfile(), "--config", yaml},
+              kExitUsage);
+  RunResult bad = RunPhrfs({"mount", fx_.store(), fx_.mnt(), "--passfile", fx_.passfile(),
+                            "--config", yaml});
+  EXPECT_NE(bad.err.find("phrfs.yaml:3"), std::string::npos) << "no file:line in: " << bad.err;
+  if (IsMountPoint(fx_.mnt())) ForceUnmount(fx_.mnt());
 }
 
 }  // namespace

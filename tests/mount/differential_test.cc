@@ -142,8 +142,11 @@ std::map<std::string, std::string> Snapshot(const std::string& root, const std::
 
 class Differ {
  public:
-  Differ(MountFixture& fx, std::string plain, uint64_t seed)
-      : fx_(fx), plain_(std::move(plain)), seed_(seed), rng_(seed) {
+  // kLinks shifts the mix towards hard links, renames, truncates and writes through links.
+  enum class Profile { kMixed, kLinks };
+
+  Differ(MountFixture& fx, std::string plain, uint64_t seed, Profile profile = Profile::kMixed)
+      : fx_(fx), plain_(std::move(plain)), seed_(seed), profile_(profile), rng_(seed) {
     names_ = {"a", "b", "c", "d0", "d1", "x.d", "y.l", ".Lz", "sp ace", "\xc3\xa9t\xc3\xa9",
               "\xe6\x97\xa5\xe6\x9c\xac\xf0\x9f\x99\x82", std::string(200, 'l'),
               LongName(255, 'm'), LongName(230, 'n')};
@@ -381,6 +384,7 @@ class Differ {
   }
 
   void RandomOp() {
+    if (profile_ == Profile::kLinks) return LinkHeavyOp();
     unsigned pick = static_cast<unsigned>(Rand(100));
     if (!fds_.empty() && pick < 30) return FdOp();
     if (pick < 40) return OpOpen();
@@ -398,6 +402,21 @@ class Differ {
     if (pick < 94) return OpUtimens();
     if (pick < 97) return OpStat();
     return OpList();
+  }
+
+  void LinkHeavyOp() {
+    unsigned pick = static_cast<unsigned>(Rand(100));
+    if (!fds_.empty() && pick < 25) return FdOp();
+    if (pick < 35) return OpOpen();
+    if (pick < 45) return OpWritePath();
+    if (pick < 50) return OpReadPath();
+    if (pick < 57) return OpTruncate();
+    if (pick < 64) return OpUnlink();
+    if (pick < 76) return OpRename();
+    if (pick < 80) return OpMkdir();
+    if (pick < 94) return OpLink();
+    if (pick < 97) return OpStat();
+    return OpChmod();
   }
 
   void OpOpen() {
@@ -633,6 +652,10 @@ class Differ {
   void OpLink() {
     std::string a = Chance(70) ? PathOfType(DT_REG) : RandomPath();
     std::string b = RandomPath();
+    if (Chance(50)) {  // a name that is usually free, in the root or an existing directory
+      std::string dir = Chance(50) ? std::string() : PathOfType(DT_DIR);
+      b = (dir.empty() ? "" : dir + "/") + "h" + std::to_string(Rand(6));
+    }
     Both("link(" + a + ", " + b + ")", [&](const std::string& root, int) {
       return Sys(link((root + "/" + a).c_str(), (root + "/" + b).c_str()));
     });
@@ -706,6 +729,7 @@ class Differ {
   MountFixture& fx_;
   std::string plain_;
   uint64_t seed_;
+  Profile profile_;
   std::mt19937_64 rng_;
   std::vector<std::string> names_;
   std::vector<OpenPair> fds_;
@@ -742,6 +766,31 @@ TEST_P(DifferentialTest, RandomOperationsMatchAPlainDirectory) {
   EXPECT_EQ(differ.failures(), 0) << "seed " << seed;
   printf("seed %llu: %s\n", static_cast<unsigned long long>(seed), differ.Stats().c_str());
 }
+
+class LinkHeavyDifferentialTest : public ::testing::TestWithParam<uint64_t> {};
+
+TEST_P(LinkHeavyDifferentialTest, HardLinksRenamesAndTruncatesMatchAPlainDirectory) {
+  uint64_t seed = GetParam();
+  if (const char* s = getenv("PHRFS_DIFF_SEED")) seed = std::stoull(s);
+  int ops = 6000;
+  if (const char* s = getenv("PHRFS_DIFF_OPS")) ops = std::stoi(s);
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  umask(022);
+  MountFixture fx;
+  std::string plain = fx.root() + "/plain";
+  ASSERT_EQ(mkdir(plain.c_str(), 0755), 0);
+  ASSERT_EQ(fx.InitAndMount(), "");
+  Differ differ(fx, plain, seed, Differ::Profile::kLinks);
+  std::set<int> remounts;
+  for (int i = 1; i < 6; ++i) remounts.insert(ops * i / 6);
+  differ.Run(ops, remounts, 100);
+  EXPECT_EQ(differ.failures(), 0) << "seed " << seed;
+  printf("seed %llu: %s\n", static_cast<unsigned long long>(seed), differ.Stats().c_str());
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, LinkHeavyDifferentialTest,
+                         ::testing::Values(uint64_t{11}, uint64_t{12}, uint64_t{13},
+                                           uint64_t{14}));
 
 INSTANTIATE_TEST_SUITE_P(Seeds, DifferentialTest,
                          ::testing::Values(uint64_t{1}, uint64_t{2}, uint64_t{3}, uint64_t{777},

@@ -332,6 +332,20 @@ TEST_F(SemanticsTest, ConcurrentCreateRenameUnlinkAndListingStayConsistent) {
   }
 }
 
+TEST_F(SemanticsTest, SymlinkTargetsUpToPathMaxRoundTrip) {
+  std::string target(4095, 'p');
+  for (size_t i = 100; i < target.size(); i += 100) target[i] = '/';
+  ASSERT_EQ(symlink(target.c_str(), P("longlink").c_str()), 0) << strerror(errno);
+  RemountOrFail();
+  std::string buf(5000, '\0');
+  ssize_t n = readlink(P("longlink").c_str(), buf.data(), buf.size());
+  ASSERT_EQ(n, 4095) << strerror(errno);
+  EXPECT_TRUE(buf.substr(0, 4095) == target);
+  struct stat st;
+  ASSERT_EQ(lstat(P("longlink").c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 4095);
+}
+
 TEST(SemanticsCliTest, CrLfPassfileAndDashORoAndConfigMode) {
   MountFixture fx("crlf passphrase");
   ASSERT_EQ(fx.Init().exit_code, 0);
