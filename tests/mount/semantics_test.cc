@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -344,6 +345,98 @@ TEST_F(SemanticsTest, SymlinkTargetsUpToPathMaxRoundTrip) {
   struct stat st;
   ASSERT_EQ(lstat(P("longlink").c_str(), &st), 0);
   EXPECT_EQ(st.st_size, 4095);
+}
+
+TEST_F(SemanticsTest, WritesTruncatesAndEntryChangesUpdateTimes) {
+  const time_t old_time = 1000000000;  // 2001
+  WriteFile(P("timed"), "x");
+  ASSERT_EQ(mkdir(P("tdir").c_str(), 0755), 0);
+  struct timespec ts[2] = {{old_time, 0}, {old_time, 0}};
+  ASSERT_EQ(utimensat(AT_FDCWD, P("timed").c_str(), ts, 0), 0);
+  ASSERT_EQ(utimensat(AT_FDCWD, P("tdir").c_str(), ts, 0), 0);
+  time_t now = time(nullptr);
+  auto mtime = [&](const std::string& rel) {
+    struct stat st {};
+    stat(P(rel).c_str(), &st);
+    return st.st_mtim.tv_sec;
+  };
+  // A write through a descriptor moves mtime to now.
+  int fd = open(P("timed").c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, "y", 1), 1);
+  close(fd);
+  EXPECT_GE(mtime("timed"), now - 5) << "write did not update mtime";
+  ASSERT_EQ(utimensat(AT_FDCWD, P("timed").c_str(), ts, 0), 0);
+  ASSERT_EQ(truncate(P("timed").c_str(), 1), 0);
+  EXPECT_GE(mtime("timed"), now - 5) << "truncate did not update mtime";
+  // Creating an entry updates the directory's mtime.
+  WriteFile(P("tdir/new"), "n");
+  EXPECT_GE(mtime("tdir"), now - 5) << "create in a directory did not update its mtime";
+  ASSERT_EQ(utimensat(AT_FDCWD, P("tdir").c_str(), ts, 0), 0);
+  ASSERT_EQ(unlink(P("tdir/new").c_str()), 0);
+  EXPECT_GE(mtime("tdir"), now - 5) << "unlink in a directory did not update its mtime";
+  // A set time survives a remount exactly, and UTIME_NOW means now.
+  struct timespec exact[2] = {{old_time, 123456789}, {old_time + 5, 987654321}};
+  ASSERT_EQ(utimensat(AT_FDCWD, P("timed").c_str(), exact, 0), 0);
+  RemountOrFail();
+  struct stat st;
+  ASSERT_EQ(stat(P("timed").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mtim.tv_sec, old_time + 5);
+  EXPECT_EQ(st.st_mtim.tv_nsec, 987654321);
+  struct timespec nowts[2] = {{0, UTIME_OMIT}, {0, UTIME_NOW}};
+  ASSERT_EQ(utimensat(AT_FDCWD, P("timed").c_str(), nowts, 0), 0);
+  EXPECT_GE(mtime("timed"), now - 5);
+}
+
+// Runs `fn` in a child process as uid/gid 65534 (nobody); returns its exit status.
+template <class F>
+int AsNobody(F fn) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0) _exit(100);
+    _exit(fn());
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 200;
+}
+
+TEST(SemanticsPermissionsTest, AllowOtherMountEnforcesModesAndOwnsNewFilesByTheCaller) {
+  MountFixture fx;
+  ASSERT_EQ(fx.Init().exit_code, 0);
+  ASSERT_EQ(chmod(fx.root().c_str(), 0755), 0);  // let nobody reach the mount point
+  MountOptions opts;
+  opts.extra_args = {"-o", "allow_other"};
+  RunResult m = fx.Mount(opts);
+  ASSERT_EQ(m.exit_code, 0) << m.Describe();
+  ASSERT_EQ(chmod(fx.mnt().c_str(), 0755), 0);
+  WriteFile(fx.InMnt("secret"), "diagnosis");
+  ASSERT_EQ(chmod(fx.InMnt("secret").c_str(), 0600), 0);
+  WriteFile(fx.InMnt("public"), "leaflet");
+  ASSERT_EQ(chmod(fx.InMnt("public").c_str(), 0644), 0);
+  ASSERT_EQ(mkdir(fx.InMnt("drop").c_str(), 0777), 0);
+  ASSERT_EQ(chmod(fx.InMnt("drop").c_str(), 0777), 0);
+  const std::string secret = fx.InMnt("secret"), pub = fx.InMnt("public"),
+                    mine = fx.InMnt("drop/mine"), root_new = fx.InMnt("by-nobody");
+  int status = AsNobody([&] {
+    if (open(pub.c_str(), O_RDONLY) < 0) return 1;                       // readable by all
+    if (open(secret.c_str(), O_RDONLY) >= 0 || errno != EACCES) return 2;  // owner only
+    if (open(pub.c_str(), O_WRONLY) >= 0 || errno != EACCES) return 3;
+    if (open(root_new.c_str(), O_CREAT | O_WRONLY, 0644) >= 0 || errno != EACCES) return 4;
+    int fd = open(mine.c_str(), O_CREAT | O_WRONLY, 0644);
+    if (fd < 0) return 5;
+    close(fd);
+    if (unlink(pub.c_str()) == 0 || errno != EACCES) return 6;
+    return 0;
+  });
+  EXPECT_EQ(status, 0) << "1: world-readable file unreadable; 2: 0600 file readable by another "
+                          "user; 3: 0644 file writable by another user; 4: create in a 0755 root "
+                          "dir allowed; 5: create in a 0777 dir refused; 6: unlink in a 0755 dir "
+                          "allowed; 100: setuid failed";
+  struct stat st;
+  ASSERT_EQ(stat(mine.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u) << "a new file does not belong to the calling user";
+  EXPECT_EQ(st.st_gid, 65534u);
 }
 
 TEST(SemanticsCliTest, CrLfPassfileAndDashORoAndConfigMode) {
