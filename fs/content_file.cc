@@ -10,6 +10,16 @@
 namespace phrfs::fs {
 namespace {
 
+// A header this build cannot read is, to the programs using the mount, damage like any other:
+// EIO, never "operation not supported".
+Result<crypto::FileHeader> ReadableHeader(std::span<const uint8_t> bytes) {
+  auto header = crypto::ParseHeader(bytes);
+  if (!header.ok() && header.status().code() == Code::kNotSupported) {
+    return Status::Corrupt(header.status().message());
+  }
+  return header;
+}
+
 using crypto::kBlockOverhead;
 using crypto::kBlockSize;
 using crypto::kCipherBlockSize;
@@ -53,7 +63,7 @@ Result<ContentFile> ContentFile::Load(int fd, const crypto::FolderKey& folder) {
   uint8_t raw[kHeaderSize];
   PHRFS_ASSIGN_OR_RETURN(size_t got, remote::ReadAt(fd, raw, 0));
   if (got != kHeaderSize) return Status::Corrupt("header: truncated");
-  PHRFS_ASSIGN_OR_RETURN(crypto::FileHeader header, crypto::ParseHeader(raw));
+  PHRFS_ASSIGN_OR_RETURN(crypto::FileHeader header, ReadableHeader(raw));
   if (header.key_epoch != folder.epoch) {
     return Status::Corrupt("header: key epoch " + std::to_string(header.key_epoch) + " unknown");
   }
@@ -216,7 +226,7 @@ Result<std::vector<uint8_t>> SealObject(const crypto::FolderKey& folder, std::sp
 
 Result<std::vector<uint8_t>> OpenObject(const crypto::FolderKey& folder, std::span<const uint8_t> object) {
   PHRFS_ASSIGN_OR_RETURN(uint64_t size, crypto::PlainSize(object.size()));
-  PHRFS_ASSIGN_OR_RETURN(crypto::FileHeader header, crypto::ParseHeader(object.first(std::min(object.size(), kHeaderSize))));
+  PHRFS_ASSIGN_OR_RETURN(crypto::FileHeader header, ReadableHeader(object.first(std::min(object.size(), kHeaderSize))));
   if (header.key_epoch != folder.epoch) return Status::Corrupt("header: unknown key epoch");
   PHRFS_ASSIGN_OR_RETURN(crypto::FileKey key, crypto::DeriveFileKey(folder, header.file_id));
   PHRFS_ASSIGN_OR_RETURN(crypto::BlockCipher cipher, crypto::BlockCipher::Create(key));

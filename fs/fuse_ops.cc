@@ -229,6 +229,12 @@ void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 // Offsets: 1 is ".", 2 is "..", 3 + i is entries[i].
 void Readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi, bool plus) {
   DirHandle& dir = *DirHandleOf(fi);
+  if (off == 0 && dir.listed_once) {
+    // A read from the start (rewinddir) must see the directory as it is now.
+    Status st = V(req).ListDir(dir);
+    if (!st.ok()) return ReplyError(req, st);
+  }
+  dir.listed_once = true;
   std::vector<char> buf(size);
   size_t used = 0;
   for (off_t next = off + 1;; ++next) {

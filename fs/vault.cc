@@ -636,11 +636,17 @@ Status VaultImpl::Fsync(FileHandle& handle, bool data_only) {
 // ---------------------------------------------------------------- directories
 
 Result<std::unique_ptr<DirHandle>> VaultImpl::OpenDir(uint64_t node) {
-  PHRFS_ASSIGN_OR_RETURN(auto dir, GetDir(node));
-  PHRFS_ASSIGN_OR_RETURN(auto listed, remote::ListDir(dir->path_fd.get()));
   auto handle = std::make_unique<DirHandle>();
   handle->node = node;
-  handle->entries.reserve(listed.size());
+  PHRFS_RETURN_IF_ERROR(ListDir(*handle));
+  return handle;
+}
+
+Status VaultImpl::ListDir(DirHandle& handle) {
+  PHRFS_ASSIGN_OR_RETURN(auto dir, GetDir(handle.node));
+  PHRFS_ASSIGN_OR_RETURN(auto listed, remote::ListDir(dir->path_fd.get()));
+  handle.entries.clear();
+  handle.entries.reserve(listed.size());
   for (auto& e : listed) {
     std::string stem;
     Kind kind;
@@ -666,9 +672,9 @@ Result<std::unique_ptr<DirHandle>> VaultImpl::OpenDir(uint64_t node) {
           static_cast<unsigned long long>(dir->src_ino), e.name.c_str());
       continue;
     }
-    handle->entries.push_back(ListedEntry{std::move(name).value(), e.name, kind, e.ino});
+    handle.entries.push_back(ListedEntry{std::move(name).value(), e.name, kind, e.ino});
   }
-  return handle;
+  return Status::Ok();
 }
 
 Status VaultImpl::FsyncDir(uint64_t node) {

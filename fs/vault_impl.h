@@ -58,6 +58,7 @@ struct ListedEntry {
 struct DirHandle {
   uint64_t node;
   std::vector<ListedEntry> entries;
+  bool listed_once = false;  // the opendir listing serves the first pass; later passes re-list
 };
 
 class VaultImpl {
@@ -90,6 +91,8 @@ class VaultImpl {
   void Release(std::unique_ptr<FileHandle> handle);
 
   Result<std::unique_ptr<DirHandle>> OpenDir(uint64_t node);
+  // Re-reads the listing (opendir, and every read from offset 0, so rewinddir sees changes).
+  Status ListDir(DirHandle& handle);
   // Looks up a listed entry (readdirplus): the same as Lookup, without re-encrypting the name.
   Result<Entry> LookupListed(uint64_t parent, const ListedEntry& entry);
   Status FsyncDir(uint64_t node);
