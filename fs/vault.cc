@@ -98,14 +98,14 @@ Result<std::shared_ptr<Inode>> VaultImpl::GetDir(uint64_t node) {
   return inode;
 }
 
-Entry VaultImpl::Publish(Kind kind, remote::Fd path_fd, remote::Fd entry_fd,
-                         const crypto::DirId& dir_id, const struct stat& src) {
+std::shared_ptr<Inode> VaultImpl::Publish(Kind kind, remote::Fd path_fd, remote::Fd entry_fd,
+                                          const crypto::DirId& dir_id, const struct stat& src) {
   std::lock_guard lock(table_mu_);
   auto it = by_src_.find({src.st_dev, src.st_ino});
   if (it != by_src_.end()) {
     auto& inode = nodes_.at(it->second);
     inode->nlookup++;
-    return Entry{inode->node_id, {}};
+    return inode;
   }
   const uint64_t id = next_node_++;
   auto inode = std::make_shared<Inode>(kind, id, std::move(path_fd), src.st_dev, src.st_ino);
@@ -113,8 +113,8 @@ Entry VaultImpl::Publish(Kind kind, remote::Fd path_fd, remote::Fd entry_fd,
   inode->dir_id = dir_id;
   inode->nlookup = 1;
   by_src_[{src.st_dev, src.st_ino}] = id;
-  nodes_[id] = std::move(inode);
-  return Entry{id, {}};
+  nodes_[id] = inode;
+  return inode;
 }
 
 void VaultImpl::Forget(uint64_t node, uint64_t nlookup) {
@@ -181,21 +181,30 @@ Result<remote::Fd> VaultImpl::OpenDirFolder(const crypto::DirId& id) {
   return fd;
 }
 
-Result<crypto::DirId> VaultImpl::ReadDirEntryObject(int dir_fd, const std::string& stored,
-                                                   remote::Fd* entry_fd) {
-  PHRFS_ASSIGN_OR_RETURN(remote::Fd fd, remote::OpenAt(dir_fd, stored, O_RDONLY));
+Result<crypto::DirId> VaultImpl::ReadDirEntryObject(int entry_path_fd) {
+  PHRFS_ASSIGN_OR_RETURN(remote::Fd fd, remote::ReopenFd(entry_path_fd, O_RDONLY));
   PHRFS_ASSIGN_OR_RETURN(struct stat st, remote::StatFd(fd.get()));
-  if (st.st_size > static_cast<off_t>(kMaxEntryObject)) return Status::Corrupt("directory entry " + stored + " is too large");
+  if (st.st_size > static_cast<off_t>(kMaxEntryObject)) {
+    return Status::Corrupt("directory entry inode " + std::to_string(st.st_ino) + " is too large");
+  }
   std::vector<uint8_t> bytes(st.st_size);
   PHRFS_ASSIGN_OR_RETURN(size_t got, remote::ReadAt(fd.get(), bytes, 0));
   bytes.resize(got);
   auto plain = OpenObject(keys_.content, bytes);
-  if (!plain.ok()) return Status::Corrupt("directory entry " + stored + ": " + plain.status().message());
-  if (plain->size() != crypto::kIdSize) return Status::Corrupt("directory entry " + stored + ": bad id length");
+  if (!plain.ok()) {
+    return Status::Corrupt("directory entry inode " + std::to_string(st.st_ino) + ": " + plain.status().message());
+  }
+  if (plain->size() != crypto::kIdSize) {
+    return Status::Corrupt("directory entry inode " + std::to_string(st.st_ino) + ": bad id length");
+  }
   crypto::DirId id;
   std::memcpy(id.bytes.data(), plain->data(), crypto::kIdSize);
-  if (entry_fd) *entry_fd = std::move(fd);
   return id;
+}
+
+Result<crypto::DirId> VaultImpl::ReadDirEntry(int dir_fd, const std::string& stored) {
+  PHRFS_ASSIGN_OR_RETURN(remote::Fd fd, remote::OpenAt(dir_fd, stored, O_PATH | O_NOFOLLOW));
+  return ReadDirEntryObject(fd.get());
 }
 
 Result<bool> VaultImpl::DirFolderEmpty(const crypto::DirId& id) {
@@ -233,8 +242,13 @@ void VaultImpl::GiveToCaller(int dir_fd, const std::string& stored, const Caller
 
 // ---------------------------------------------------------------- attributes and lookup
 
-Result<struct stat> VaultImpl::Attr(Inode& inode) {
-  PHRFS_ASSIGN_OR_RETURN(struct stat st, remote::StatFd(inode.path_fd.get()));
+Result<struct stat> VaultImpl::Attr(Inode& inode, const struct stat* backing) {
+  struct stat st;
+  if (backing != nullptr && inode.kind != Kind::kDirectory) {
+    st = *backing;
+  } else {
+    PHRFS_ASSIGN_OR_RETURN(st, remote::StatFd(inode.path_fd.get()));
+  }
   st.st_ino = inode.src_ino;
   switch (inode.kind) {
     case Kind::kDirectory:
@@ -272,30 +286,43 @@ Result<struct stat> VaultImpl::GetAttr(uint64_t node) {
   return Attr(*inode);
 }
 
-Result<Entry> VaultImpl::LookupStored(Inode& parent, const Located& where) {
-  remote::Fd path_fd, entry_fd;
-  crypto::DirId dir_id{};
-  struct stat identity {};
-  if (where.kind == Kind::kDirectory) {
-    PHRFS_ASSIGN_OR_RETURN(dir_id, ReadDirEntryObject(parent.path_fd.get(), where.stored, &entry_fd));
-    PHRFS_ASSIGN_OR_RETURN(identity, remote::StatFd(entry_fd.get()));
-    PHRFS_ASSIGN_OR_RETURN(path_fd, OpenDirFolder(dir_id));
-    // The entry object is pinned with an O_PATH descriptor, not the read descriptor.
-    PHRFS_ASSIGN_OR_RETURN(entry_fd, remote::OpenAt(parent.path_fd.get(), where.stored, O_PATH));
-  } else {
-    PHRFS_ASSIGN_OR_RETURN(path_fd, remote::OpenAt(parent.path_fd.get(), where.stored, O_PATH | O_NOFOLLOW));
-    PHRFS_ASSIGN_OR_RETURN(identity, remote::StatFd(path_fd.get()));
-    if (!S_ISREG(identity.st_mode)) return Status::Corrupt("entry " + where.stored + " is not a regular object");
+std::shared_ptr<Inode> VaultImpl::Republish(const struct stat& src) {
+  std::lock_guard lock(table_mu_);
+  auto it = by_src_.find({src.st_dev, src.st_ino});
+  if (it == by_src_.end()) return nullptr;
+  auto& inode = nodes_.at(it->second);
+  inode->nlookup++;
+  return inode;
+}
+
+Result<Entry> VaultImpl::LookupStored(Inode& parent, const Located& where, std::shared_ptr<Inode>* out) {
+  // A node the kernel already knows is found by the backing object's identity, without opening
+  // anything (readdirplus and repeated lookups are the common case).
+  PHRFS_ASSIGN_OR_RETURN(struct stat identity, remote::StatAt(parent.path_fd.get(), where.stored));
+  if (!S_ISREG(identity.st_mode)) return Status::Corrupt("entry " + where.stored + " is not a regular object");
+  std::shared_ptr<Inode> inode = Republish(identity);
+  if (!inode) {
+    remote::Fd path_fd, entry_fd;
+    crypto::DirId dir_id{};
+    if (where.kind == Kind::kDirectory) {
+      PHRFS_ASSIGN_OR_RETURN(entry_fd, remote::OpenAt(parent.path_fd.get(), where.stored, O_PATH | O_NOFOLLOW));
+      PHRFS_ASSIGN_OR_RETURN(dir_id, ReadDirEntryObject(entry_fd.get()));
+      PHRFS_ASSIGN_OR_RETURN(path_fd, OpenDirFolder(dir_id));
+      PHRFS_ASSIGN_OR_RETURN(identity, remote::StatFd(entry_fd.get()));
+    } else {
+      PHRFS_ASSIGN_OR_RETURN(path_fd, remote::OpenAt(parent.path_fd.get(), where.stored, O_PATH | O_NOFOLLOW));
+      // Re-read through the descriptor: the name may have been replaced since the first stat.
+      PHRFS_ASSIGN_OR_RETURN(identity, remote::StatFd(path_fd.get()));
+    }
+    inode = Publish(where.kind, std::move(path_fd), std::move(entry_fd), dir_id, identity);
   }
-  Entry entry = Publish(where.kind, std::move(path_fd), std::move(entry_fd), dir_id, identity);
-  auto inode = Get(entry.node);
-  auto attr = inode ? Attr(*inode) : Result<struct stat>(Status::NotFound("raced with forget"));
+  auto attr = Attr(*inode, &identity);
   if (!attr.ok()) {
-    Forget(entry.node, 1);
+    Forget(inode->node_id, 1);
     return attr.status();
   }
-  entry.attr = *attr;
-  return entry;
+  if (out) *out = inode;
+  return Entry{inode->node_id, *attr};
 }
 
 Result<Entry> VaultImpl::Lookup(uint64_t parent_node, std::string_view name) {
@@ -364,6 +391,9 @@ Result<Entry> VaultImpl::Create(uint64_t parent_node, std::string_view name, mod
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_node));
   PHRFS_ASSIGN_OR_RETURN(StoredName stored, EncodeName(*parent, name));
   Entry entry;
+  std::shared_ptr<Inode> inode;
+  remote::Fd fresh_fd;                 // the new object's descriptor, reused by the first handle
+  std::optional<ContentFile> fresh;
   {
     std::lock_guard tree(tree_mu_);
     PHRFS_ASSIGN_OR_RETURN(auto existing, Locate(*parent, stored));
@@ -371,21 +401,32 @@ Result<Entry> VaultImpl::Create(uint64_t parent_node, std::string_view name, mod
       if ((flags & O_EXCL) || existing->kind != Kind::kFile) {
         return Status::AlreadyExists("entry exists");
       }
-      PHRFS_ASSIGN_OR_RETURN(entry, LookupStored(*parent, *existing));
+      PHRFS_ASSIGN_OR_RETURN(entry, LookupStored(*parent, *existing, &inode));
     } else {
       PHRFS_RETURN_IF_ERROR(WriteSidecar(*parent, stored));
-      PHRFS_ASSIGN_OR_RETURN(remote::Fd fd, remote::OpenAt(parent->path_fd.get(), stored.stem,
-                                                           O_RDWR | O_CREAT | O_EXCL, mode & 07777));
-      auto content = ContentFile::Create(fd.get(), keys_.content);
+      PHRFS_ASSIGN_OR_RETURN(fresh_fd, remote::OpenAt(parent->path_fd.get(), stored.stem,
+                                                      O_RDWR | O_CREAT | O_EXCL, mode & 07777));
+      auto content = ContentFile::Create(fresh_fd.get(), keys_.content);
       if (!content.ok()) {
         (void)remote::UnlinkAt(parent->path_fd.get(), stored.stem);
+        RemoveSidecar(*parent, stored);
         return content.status();
       }
+      fresh.emplace(std::move(content).value());
       GiveToCaller(parent->path_fd.get(), stored.stem, caller);
-      PHRFS_ASSIGN_OR_RETURN(entry, LookupStored(*parent, Located{Kind::kFile, stored.stem}));
+      PHRFS_ASSIGN_OR_RETURN(entry, LookupStored(*parent, Located{Kind::kFile, stored.stem}, &inode));
     }
   }
-  auto inode = Get(entry.node);
+  if (fresh) {
+    std::unique_lock lock(inode->content_mu);
+    if (inode->open_count == 0) {
+      inode->io_fd = std::move(fresh_fd);
+      inode->content.emplace(std::move(*fresh));
+    }
+    inode->open_count++;
+    *handle = std::make_unique<FileHandle>(FileHandle{inode, (flags & O_APPEND) != 0});
+    return entry;
+  }
   auto opened = OpenHandle(inode, flags);
   if (!opened.ok()) {
     Forget(entry.node, 1);
@@ -484,7 +525,7 @@ Status VaultImpl::RemoveDir(uint64_t parent_node, std::string_view name) {
   PHRFS_ASSIGN_OR_RETURN(auto where, Locate(*parent, stored));
   if (!where) return Status::NotFound("no such entry");
   if (where->kind != Kind::kDirectory) return Status::Error(Code::kNotADirectory, "rmdir of a non-directory");
-  PHRFS_ASSIGN_OR_RETURN(crypto::DirId child, ReadDirEntryObject(parent->path_fd.get(), where->stored, nullptr));
+  PHRFS_ASSIGN_OR_RETURN(crypto::DirId child, ReadDirEntry(parent->path_fd.get(), where->stored));
   PHRFS_ASSIGN_OR_RETURN(bool empty, DirFolderEmpty(child));
   if (!empty) return Status::Error(Code::kNotEmpty, "directory not empty");
   // Entry first, folder second: a crash in between leaves an orphan empty folder only.
@@ -544,7 +585,7 @@ Status VaultImpl::Rename(uint64_t parent_node, std::string_view name, uint64_t n
       return Status::Error(Code::kIsADirectory, "rename of a non-directory over a directory");
     }
     if (dst->kind == Kind::kDirectory) {
-      PHRFS_ASSIGN_OR_RETURN(crypto::DirId id, ReadDirEntryObject(to_fd, dst->stored, nullptr));
+      PHRFS_ASSIGN_OR_RETURN(crypto::DirId id, ReadDirEntry(to_fd, dst->stored));
       PHRFS_ASSIGN_OR_RETURN(bool empty, DirFolderEmpty(id));
       if (!empty) return Status::Error(Code::kNotEmpty, "target directory not empty");
       replaced_dir = id;

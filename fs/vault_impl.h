@@ -110,10 +110,14 @@ class VaultImpl {
   Result<std::shared_ptr<Inode>> GetDir(uint64_t node);
   // Registers (or finds, by backing identity) the node for freshly opened descriptors and counts
   // one kernel lookup.
-  Entry Publish(Kind kind, remote::Fd path_fd, remote::Fd entry_fd, const crypto::DirId& dir_id,
-                const struct stat& src);
-  Result<Entry> LookupStored(Inode& parent, const Located& where);
-  Result<struct stat> Attr(Inode& inode);
+  std::shared_ptr<Inode> Publish(Kind kind, remote::Fd path_fd, remote::Fd entry_fd,
+                                 const crypto::DirId& dir_id, const struct stat& src);
+  // The known node for a backing identity, with one more kernel lookup counted; null if unknown.
+  std::shared_ptr<Inode> Republish(const struct stat& src);
+  // Lookup of an entry whose store name is known; `out` (optional) receives the node.
+  Result<Entry> LookupStored(Inode& parent, const Located& where, std::shared_ptr<Inode>* out = nullptr);
+  // Attributes as the kernel sees them; `backing` may carry a fresh stat of the backing object.
+  Result<struct stat> Attr(Inode& inode, const struct stat* backing = nullptr);
 
   // Encrypted stem of a name in a directory: the base64url name, or ".L<hash>" for long ones.
   struct StoredName {
@@ -124,7 +128,8 @@ class VaultImpl {
   Result<std::optional<Located>> Locate(const Inode& dir, const StoredName& name);
   Status WriteSidecar(const Inode& dir, const StoredName& name);
   void RemoveSidecar(const Inode& dir, const StoredName& name);
-  Result<crypto::DirId> ReadDirEntryObject(int dir_fd, const std::string& stored, remote::Fd* entry_fd);
+  Result<crypto::DirId> ReadDirEntryObject(int entry_path_fd);
+  Result<crypto::DirId> ReadDirEntry(int dir_fd, const std::string& stored);
   Result<remote::Fd> OpenDirFolder(const crypto::DirId& id);
   Result<std::string> DirFolderPath(const crypto::DirId& id);
   Status RemoveDirFolder(const crypto::DirId& id);
