@@ -31,7 +31,9 @@ pass=$demo/passphrase
 
 if [[ -t 1 ]]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
 say() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
-shown() { printf '$'; printf ' %q' "$@"; printf '\n'; "$@"; }   # prints a command, then runs it
+shown() {   # prints a command (paths relative to the repository), then runs it
+  local a; printf '$'; for a in "$@"; do printf ' %q' "${a#"$root"/}"; done; printf '\n'; "$@"
+}
 rel() { local p=$1; printf '%s' "${p#"$root"/}"; }
 
 is_mounted() {  # path -> 0 when something is mounted exactly there
