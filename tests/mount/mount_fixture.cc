@@ -195,6 +195,31 @@ std::string ReadFileOrDie(const std::string& path) {
   return ss.str();
 }
 
+std::string ReadAll(const std::string& path, int* err) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (err != nullptr) *err = errno;
+    return "";
+  }
+  std::string out;
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  if (err != nullptr) *err = n < 0 ? errno : 0;
+  close(fd);
+  return out;
+}
+
+std::string Pattern(size_t n, uint32_t tag) {
+  std::string s(n, '\0');
+  uint32_t x = tag * 2654435761u + 1;
+  for (size_t i = 0; i < n; ++i) {
+    x = x * 1103515245u + 12345u;
+    s[i] = static_cast<char>(x >> 16);
+  }
+  return s;
+}
+
 void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << content;

@@ -41,6 +41,10 @@ void RemoveTree(const std::string& path);
 void ForceUnmount(const std::string& mountpoint);
 
 std::string ReadFileOrDie(const std::string& path);  // test helpers: fail loudly, return ""
+// Whole file through open/read; on failure returns what was read and sets *err (0 on success).
+std::string ReadAll(const std::string& path, int* err = nullptr);
+// n deterministic pseudo-random bytes; different tags give different streams.
+std::string Pattern(size_t n, uint32_t tag);
 void WriteFile(const std::string& path, const std::string& content);
 // Every regular file under `root` (recursive), as paths relative to nothing (absolute).
 std::vector<std::string> ListFilesRecursive(const std::string& root);

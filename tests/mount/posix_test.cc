@@ -28,38 +28,6 @@
 namespace phrfs::testing {
 namespace {
 
-// Deterministic content: byte i of a stream tagged `tag`.
-std::string Pattern(size_t n, uint32_t tag) {
-  std::string s(n, '\0');
-  uint32_t x = tag * 2654435761u + 1;
-  for (size_t i = 0; i < n; ++i) {
-    x = x * 1103515245u + 12345u;
-    s[i] = static_cast<char>(x >> 16);
-  }
-  return s;
-}
-
-std::string ReadAll(const std::string& path, int* err = nullptr) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (err != nullptr) *err = errno;
-    return "";
-  }
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    ssize_t k = read(fd, buf, sizeof buf);
-    if (k < 0) {
-      if (err != nullptr) *err = errno;
-      break;
-    }
-    if (k == 0) break;
-    out.append(buf, static_cast<size_t>(k));
-  }
-  close(fd);
-  return out;
-}
-
 bool WriteAll(const std::string& path, const std::string& data, mode_t mode = 0644) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return false;

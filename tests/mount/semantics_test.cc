@@ -28,31 +28,6 @@
 namespace phrfs::testing {
 namespace {
 
-std::string Pattern(size_t n, uint32_t tag) {
-  std::string s(n, '\0');
-  uint32_t x = tag * 2654435761u + 3;
-  for (size_t i = 0; i < n; ++i) {
-    x = x * 1103515245u + 12345u;
-    s[i] = static_cast<char>(x >> 16);
-  }
-  return s;
-}
-
-std::string Slurp(const std::string& path, int* err = nullptr) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (err != nullptr) *err = errno;
-    return "";
-  }
-  std::string out;
-  char buf[65536];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  if (err != nullptr) *err = n < 0 ? errno : 0;
-  close(fd);
-  return out;
-}
-
 // pid of the daemon serving `mnt`: the phrfs process whose command line holds it.
 pid_t DaemonPid(const std::string& mnt) {
   DIR* proc = opendir("/proc");
@@ -96,7 +71,7 @@ TEST_F(SemanticsTest, SecondMountOfTheSameStoreFailsAndLeavesTheFirstWorking) {
   EXPECT_NE(r.exit_code, 0) << "a second mount of one store succeeded";
   EXPECT_FALSE(mounted);
   EXPECT_FALSE(r.err.empty());
-  EXPECT_EQ(Slurp(P("f")), "first");
+  EXPECT_EQ(ReadAll(P("f")), "first");
 }
 
 TEST_F(SemanticsTest, DeviceNodesFifosAndSocketsAreRefusedWithEperm) {
@@ -124,9 +99,9 @@ TEST_F(SemanticsTest, FallocateExtendsWithZerosAndRefusesPunchingHoles) {
   EXPECT_EQ(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096), -1);
   EXPECT_EQ(errno, EOPNOTSUPP) << strerror(errno);
   close(fd);
-  EXPECT_TRUE(Slurp(P("fa")) == "abc" + std::string(9997, '\0'));
+  EXPECT_TRUE(ReadAll(P("fa")) == "abc" + std::string(9997, '\0'));
   RemountOrFail();
-  EXPECT_TRUE(Slurp(P("fa")) == "abc" + std::string(9997, '\0'));
+  EXPECT_TRUE(ReadAll(P("fa")) == "abc" + std::string(9997, '\0'));
 }
 
 TEST_F(SemanticsTest, ChownWorksAsRootAndPersists) {
@@ -169,7 +144,7 @@ TEST_F(SemanticsTest, WritesSurviveTheDaemonBeingKilled) {
   RunResult m = fx_.Mount();
   ASSERT_EQ(m.exit_code, 0) << "mount after a crash: " << m.Describe();
   int err = 0;
-  std::string back = Slurp(P("made-dir/renamed"), &err);
+  std::string back = ReadAll(P("made-dir/renamed"), &err);
   EXPECT_EQ(err, 0) << strerror(err);
   EXPECT_TRUE(back == data) << "acknowledged writes lost when the daemon died (" << back.size()
                             << " of " << data.size() << " bytes)";
@@ -187,7 +162,7 @@ TEST_F(SemanticsTest, WritesLargerThanMaxWriteAndFarSparseOffsets) {
   struct stat st;
   ASSERT_EQ(stat(P("big").c_str(), &st), 0);
   EXPECT_EQ(st.st_size, far + 1);
-  std::string back = Slurp(P("big"));
+  std::string back = ReadAll(P("big"));
   ASSERT_EQ(back.size(), static_cast<size_t>(far + 1));
   EXPECT_TRUE(back.compare(0, big.size(), big) == 0);
   EXPECT_EQ(back.find_first_not_of('\0', big.size()), static_cast<size_t>(far));
@@ -207,11 +182,11 @@ TEST_F(SemanticsTest, DirectIoReadsAndWritesAlignedBlocks) {
   EXPECT_EQ(memcmp(buf, data.data(), data.size()), 0);
   free(buf);
   close(fd);
-  EXPECT_TRUE(Slurp(P("direct")) == std::string(4096, '\0') + data);
+  EXPECT_TRUE(ReadAll(P("direct")) == std::string(4096, '\0') + data);
 }
 
 TEST_F(SemanticsTest, ProgramsAndScriptsRunFromTheMount) {
-  std::string bin = Slurp("/bin/true");
+  std::string bin = ReadAll("/bin/true");
   ASSERT_FALSE(bin.empty());
   WriteFile(P("true"), bin);
   ASSERT_EQ(chmod(P("true").c_str(), 0755), 0);
@@ -274,7 +249,7 @@ TEST_F(SemanticsTest, ConcurrentCreateRenameUnlinkAndListingStayConsistent) {
           messages[w] = "rename: " + std::string(strerror(errno));
         }
         int err = 0;
-        if (Slurp(b, &err) != content || err != 0) {
+        if (ReadAll(b, &err) != content || err != 0) {
           ++errors;
           messages[w] = "content after rename of " + b;
         }
@@ -326,7 +301,7 @@ TEST_F(SemanticsTest, ConcurrentCreateRenameUnlinkAndListingStayConsistent) {
       std::string n = "moved-" + std::to_string(w) + "-" + std::to_string(i);
       EXPECT_EQ(names.count(n), i % 3 == 0 ? 0u : 1u) << n;
       if (i % 3 != 0) {
-        EXPECT_TRUE(Slurp(P("w" + std::to_string(target) + "/" + n)) == Pattern(100 + i, w * 1000 + i))
+        EXPECT_TRUE(ReadAll(P("w" + std::to_string(target) + "/" + n)) == Pattern(100 + i, w * 1000 + i))
             << n;
       }
     }
