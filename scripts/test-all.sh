@@ -108,6 +108,25 @@ ctest_step() {  # name build_dir label jobs timeout
   unmount_leftovers
 }
 
+# The mounted tier once more with the sanitizer build. Its daemons run detached with stderr on
+# /dev/null, so every sanitizer report goes to a file (log_path); any report fails the step.
+asan_mount_step() {
+  local reports=$asan/sanitizer-reports saved_asan=$ASAN_OPTIONS saved_ubsan=$UBSAN_OPTIONS
+  rm -rf "$reports" && mkdir -p "$reports"
+  export ASAN_OPTIONS="$saved_asan:log_path=$reports/asan"
+  export UBSAN_OPTIONS="$saved_ubsan:log_path=$reports/ubsan"
+  ctest_step mount-asan "$asan" mount 1 "$t_mount"
+  export ASAN_OPTIONS=$saved_asan UBSAN_OPTIONS=$saved_ubsan
+  if compgen -G "$reports/*" >/dev/null; then
+    echo "mount-asan: sanitizer reports from the daemon or the tests:"
+    head -n 60 "$reports"/*
+    record sanitizer-reports FAILED 0
+    tests_failed=$((tests_failed + 1))
+  else
+    record sanitizer-reports ok 0
+  fi
+}
+
 man_check() {
   local page err rc=0 n=0
   shopt -s nullglob
@@ -164,6 +183,9 @@ if (( sanitize )); then
   else skip_step unit-asan "sanitizer build failed"; fi
 fi
 if (( built )); then ctest_step mount "$build" mount 1 "$t_mount"; else skip_step mount "build failed"; fi
+if (( sanitize )); then
+  if (( asan_built )); then asan_mount_step; else skip_step mount-asan "sanitizer build failed"; fi
+fi
 mkdir -p "$logs"
 echo
 echo "=== man: man --warnings -l man/*.[0-9]"
