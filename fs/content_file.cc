@@ -40,25 +40,22 @@ Result<crypto::FileHeader> NewHeader(const crypto::FolderKey& folder) {
 }  // namespace
 
 ContentFile::ContentFile(const crypto::FolderKey& folder, crypto::FileHeader header,
-                         crypto::FileKey key, uint64_t size, bool header_on_disk)
-    : folder_(&folder), header_(header), key_(std::move(key)), size_(size),
-      header_on_disk_(header_on_disk) {}
+                         crypto::FileKey key, uint64_t size)
+    : folder_(&folder), header_(header), key_(std::move(key)), size_(size) {}
 
 Result<ContentFile> ContentFile::Create(int fd, const crypto::FolderKey& folder) {
   PHRFS_ASSIGN_OR_RETURN(crypto::FileHeader header, NewHeader(folder));
   PHRFS_ASSIGN_OR_RETURN(crypto::FileKey key, crypto::DeriveFileKey(folder, header.file_id));
-  ContentFile file(folder, header, std::move(key), 0, false);
-  PHRFS_RETURN_IF_ERROR(file.ResetToEmpty(fd));
+  ContentFile file(folder, header, std::move(key), 0);
+  // A new object is empty: no truncate needed after the header and the empty block.
+  PHRFS_RETURN_IF_ERROR(file.WriteEmpty(fd, /*object_is_new=*/true));
   return file;
 }
 
 Result<ContentFile> ContentFile::Load(int fd, const crypto::FolderKey& folder) {
   PHRFS_ASSIGN_OR_RETURN(struct stat st, remote::StatFd(fd));
-  if (st.st_size == 0) {
-    PHRFS_ASSIGN_OR_RETURN(crypto::FileHeader header, NewHeader(folder));
-    PHRFS_ASSIGN_OR_RETURN(crypto::FileKey key, crypto::DeriveFileKey(folder, header.file_id));
-    return ContentFile(folder, header, std::move(key), 0, false);
-  }
+  // Even an empty file has a header and a sealed empty block, so a cut to nothing is detected.
+  if (st.st_size == 0) return Status::Corrupt("header: the object is empty");
   PHRFS_ASSIGN_OR_RETURN(uint64_t size, crypto::PlainSize(static_cast<uint64_t>(st.st_size)));
   uint8_t raw[kHeaderSize];
   PHRFS_ASSIGN_OR_RETURN(size_t got, remote::ReadAt(fd, raw, 0));
@@ -68,10 +65,10 @@ Result<ContentFile> ContentFile::Load(int fd, const crypto::FolderKey& folder) {
     return Status::Corrupt("header: key epoch " + std::to_string(header.key_epoch) + " unknown");
   }
   PHRFS_ASSIGN_OR_RETURN(crypto::FileKey key, crypto::DeriveFileKey(folder, header.file_id));
-  return ContentFile(folder, header, std::move(key), size, true);
+  return ContentFile(folder, header, std::move(key), size);
 }
 
-Status ContentFile::ResetToEmpty(int fd) {
+Status ContentFile::WriteEmpty(int fd, bool object_is_new) {
   auto head = crypto::EncodeHeader(header_);
   std::vector<uint8_t> object(crypto::CipherSize(0));
   std::memcpy(object.data(), head.data(), head.size());
@@ -79,14 +76,9 @@ Status ContentFile::ResetToEmpty(int fd) {
   PHRFS_RETURN_IF_ERROR(cipher.Seal(header_.file_id, 0, true, {},
                                     std::span<uint8_t>(object).subspan(kHeaderSize)));
   PHRFS_RETURN_IF_ERROR(remote::WriteAt(fd, object, 0));
-  PHRFS_RETURN_IF_ERROR(remote::Truncate(fd, object.size()));
+  if (!object_is_new) PHRFS_RETURN_IF_ERROR(remote::Truncate(fd, object.size()));
   size_ = 0;
-  header_on_disk_ = true;
   return Status::Ok();
-}
-
-Status ContentFile::EnsureHeader(int fd) {
-  return header_on_disk_ ? Status::Ok() : ResetToEmpty(fd);
 }
 
 Status ContentFile::ReadBlock(int fd, crypto::BlockCipher& cipher, uint64_t index,
@@ -142,7 +134,6 @@ Result<size_t> ContentFile::Read(int fd, uint64_t offset, std::span<uint8_t> out
 }
 
 Status ContentFile::Splice(int fd, uint64_t offset, std::span<const uint8_t> data, uint64_t new_size) {
-  PHRFS_RETURN_IF_ERROR(EnsureHeader(fd));
   const uint64_t old_size = size_;
   const uint64_t old_count = crypto::BlockCount(old_size);
   const uint64_t new_count = crypto::BlockCount(new_size);
@@ -187,17 +178,16 @@ Status ContentFile::Write(int fd, uint64_t offset, std::span<const uint8_t> data
 }
 
 Status ContentFile::Truncate(int fd, uint64_t new_size) {
-  if (new_size == size_ && header_on_disk_) return Status::Ok();
+  if (new_size == size_) return Status::Ok();
   if (new_size == 0) {
     PHRFS_ASSIGN_OR_RETURN(crypto::FileHeader header, NewHeader(*folder_));
     PHRFS_ASSIGN_OR_RETURN(crypto::FileKey key, crypto::DeriveFileKey(*folder_, header.file_id));
     header_ = header;
     key_ = std::move(key);
-    return ResetToEmpty(fd);
+    return WriteEmpty(fd, /*object_is_new=*/false);
   }
   if (new_size > size_) return Splice(fd, new_size, {}, new_size);
 
-  PHRFS_RETURN_IF_ERROR(EnsureHeader(fd));
   const uint64_t last = crypto::BlockCount(new_size) - 1;
   const size_t len = crypto::BlockPlainLength(new_size, last);
   PHRFS_ASSIGN_OR_RETURN(crypto::BlockCipher cipher, crypto::BlockCipher::Create(key_));

@@ -18,9 +18,8 @@ class ContentFile {
  public:
   // Writes a fresh header (new random file id) and the empty final block to `fd`.
   static Result<ContentFile> Create(int fd, const crypto::FolderKey& folder);
-  // Reads the header of an existing object. A zero-length object (a create interrupted by a
-  // crash) loads as an empty file whose header is written on the first change.
-  // Corrupt when the header or the object's size cannot be valid.
+  // Reads the header of an existing object. Corrupt when the header or the object's size cannot
+  // be valid, a zero-length object included (even an empty file has a header and a block).
   static Result<ContentFile> Load(int fd, const crypto::FolderKey& folder);
 
   uint64_t size() const { return size_; }
@@ -37,9 +36,10 @@ class ContentFile {
 
  private:
   ContentFile(const crypto::FolderKey& folder, crypto::FileHeader header, crypto::FileKey key,
-              uint64_t size, bool header_on_disk);
-  Status EnsureHeader(int fd);
-  Status ResetToEmpty(int fd);
+              uint64_t size);
+  // Writes the header and the sealed empty final block; cuts the object after them unless it is
+  // known to be new (and so already that short).
+  Status WriteEmpty(int fd, bool object_is_new);
   // Re-seals blocks so the file holds `data` at `offset` and is `new_size` long
   // (new_size >= size_, new_size >= offset + data.size()).
   Status Splice(int fd, uint64_t offset, std::span<const uint8_t> data, uint64_t new_size);
@@ -50,7 +50,6 @@ class ContentFile {
   crypto::FileHeader header_;
   crypto::FileKey key_;
   uint64_t size_ = 0;
-  bool header_on_disk_ = true;
 };
 
 // Small whole objects in the content format (directory entries hold the child's id, symlink

@@ -287,6 +287,16 @@ TEST_F(CorruptionTest, DroppedLastBlockIsDetected) {
   ExpectOtherFilesFine();
 }
 
+TEST_F(CorruptionTest, ObjectCutToNothingIsDetected) {
+  // Even an empty file is a header and a sealed block: zero bytes is never a valid object.
+  ASSERT_EQ(truncate(victim_obj_.c_str(), 0), 0);
+  MountAgain();
+  int err = 0;
+  std::string data = ReadWhole(Victim(), &err);
+  EXPECT_EQ(err, EIO) << "a file cut to nothing read as " << data.size() << " bytes";
+  ExpectOtherFilesFine();
+}
+
 TEST_F(CorruptionTest, ObjectCutInsideABlockIsDetected) {
   // A remainder of 1..27 bytes maps to no plaintext size: corrupt.
   ASSERT_EQ(truncate(victim_obj_.c_str(), static_cast<off_t>(BlockOffset(5) + 10)), 0);

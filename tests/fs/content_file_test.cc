@@ -213,6 +213,11 @@ TEST_F(ContentFileTamperTest, BlockFromAnotherFileFails) {
   EXPECT_EQ(ReadBlock(1).code(), Code::kCorrupt);
 }
 
+TEST_F(ContentFileTamperTest, ObjectCutToNothingFailsToLoad) {
+  ASSERT_TRUE(remote::Truncate(fd_.get(), 0).ok());
+  EXPECT_EQ(ContentFile::Load(fd_.get(), folder_).status().code(), Code::kCorrupt);
+}
+
 TEST_F(ContentFileTamperTest, ImpossibleObjectSizeFailsToLoad) {
   ASSERT_TRUE(remote::Truncate(fd_.get(), crypto::BlockOffset(3) + 5).ok());
   EXPECT_EQ(ContentFile::Load(fd_.get(), folder_).status().code(), Code::kCorrupt);
