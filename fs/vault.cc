@@ -136,9 +136,20 @@ void VaultImpl::Forget(uint64_t node, uint64_t nlookup) {
 // ---------------------------------------------------------------- names and layout
 
 Result<VaultImpl::StoredName> VaultImpl::EncodeName(const Inode& dir, std::string_view name) {
+  std::string key(reinterpret_cast<const char*>(dir.dir_id.bytes.data()), dir.dir_id.bytes.size());
+  key.append(name);
+  {
+    std::lock_guard lock(name_mu_);
+    auto it = name_cache_.find(key);
+    if (it != name_cache_.end()) return it->second;
+  }
   PHRFS_ASSIGN_OR_RETURN(std::string encoded, names_.Encrypt(dir.dir_id, name));
   std::string stem = crypto::IsLongName(encoded) ? crypto::LongNameStem(encoded) : encoded;
-  return StoredName{std::move(encoded), std::move(stem)};
+  StoredName stored{std::move(encoded), std::move(stem)};
+  std::lock_guard lock(name_mu_);
+  if (name_cache_.size() >= kNameCacheSize) name_cache_.clear();
+  name_cache_.emplace(std::move(key), stored);
+  return stored;
 }
 
 Result<std::optional<VaultImpl::Located>> VaultImpl::Locate(const Inode& dir, const StoredName& name) {
