@@ -46,7 +46,6 @@ void ReplyEntry(fuse_req_t req, const Result<Entry>& entry) {
   if (fuse_reply_entry(req, &e) != 0) V(req).Forget(entry->node, 1);  // the kernel never saw it
 }
 
-FileHandle* HandleOf(fuse_file_info* fi) { return reinterpret_cast<FileHandle*>(fi->fh); }
 DirHandle* DirHandleOf(fuse_file_info* fi) { return reinterpret_cast<DirHandle*>(fi->fh); }
 
 void OpInit(void* userdata, fuse_conn_info* conn) {
@@ -61,6 +60,13 @@ void OpInit(void* userdata, fuse_conn_info* conn) {
   conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
   // O_TRUNC arrives as a separate setattr; the kernel's page cache is ours alone (keep_cache).
   conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
+  // Zero-message opens: a file's content state lives with its node, not with open file
+  // descriptions, so OPEN and RELEASE are two round trips per file that carry nothing. The
+  // kernel then keeps the page cache across opens, as keep_cache does.
+  if (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) {
+    conn->want |= FUSE_CAP_NO_OPEN_SUPPORT;
+    ctx->zero_open = true;
+  }
   Log(LogLevel::kInfo, "mounted (%s, max_write %u)", ctx->read_only ? "read-only" : "read-write",
       conn->max_write);
 }
@@ -140,65 +146,55 @@ void OpRename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t ne
   fuse_reply_err(req, ToErrno(V(req).Rename(parent, name, new_parent, new_name, flags)));
 }
 
-void FillOpenReply(fuse_file_info* fi, std::unique_ptr<FileHandle> handle) {
-  fi->fh = reinterpret_cast<uint64_t>(handle.release());
-  // This mount is the store's only writer, so cached pages stay valid across opens.
-  fi->keep_cache = 1;
-}
-
 void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
   if (!S_ISREG(mode) && (mode & S_IFMT) != 0) { fuse_reply_err(req, EPERM); return; }
-  std::unique_ptr<FileHandle> handle;
-  auto entry = V(req).Create(parent, name, mode & ~fuse_req_ctx(req)->umask, fi->flags, CallerOf(req), &handle);
+  auto entry = V(req).Create(parent, name, mode & ~fuse_req_ctx(req)->umask, fi->flags, CallerOf(req));
   if (!entry.ok()) return ReplyError(req, entry.status());
   fuse_entry_param e = ToEntryParam(req, *entry);
-  FileHandle* raw = handle.get();
-  FillOpenReply(fi, std::move(handle));
-  if (fuse_reply_create(req, &e, fi) != 0) {
-    V(req).Release(std::unique_ptr<FileHandle>(raw));
-    V(req).Forget(entry->node, 1);
-  }
+  fi->fh = 0;  // the content state lives with the node
+  fi->keep_cache = 1;
+  if (fuse_reply_create(req, &e, fi) != 0) V(req).Forget(entry->node, 1);
 }
 
 void OpMknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t) {
   // Regular files only; device nodes, FIFOs and sockets have no meaning in a record store.
   if (!S_ISREG(mode)) { fuse_reply_err(req, EPERM); return; }
-  std::unique_ptr<FileHandle> handle;
-  auto entry = V(req).Create(parent, name, mode & ~fuse_req_ctx(req)->umask, O_RDWR | O_EXCL, CallerOf(req), &handle);
-  if (entry.ok()) V(req).Release(std::move(handle));
-  ReplyEntry(req, entry);
+  ReplyEntry(req, V(req).Create(parent, name, mode & ~fuse_req_ctx(req)->umask, O_RDWR | O_EXCL, CallerOf(req)));
 }
 
 void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-  auto handle = V(req).Open(ino, fi->flags);
-  if (!handle.ok()) return ReplyError(req, handle.status());
-  FileHandle* raw = handle->get();
-  FillOpenReply(fi, std::move(handle).value());
-  if (fuse_reply_open(req, fi) != 0) V(req).Release(std::unique_ptr<FileHandle>(raw));
+  if (Ctx(req).zero_open) { fuse_reply_err(req, ENOSYS); return; }  // see OpInit
+  Status st = V(req).Open(ino, fi->flags);
+  if (!st.ok()) return ReplyError(req, st);
+  fi->fh = 0;
+  // This mount is the store's only writer, so cached pages stay valid across opens.
+  fi->keep_cache = 1;
+  fuse_reply_open(req, fi);
 }
 
-void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
+void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
   thread_local std::vector<uint8_t> buffer;
   if (buffer.size() < size) buffer.resize(size);
-  auto n = V(req).Read(*HandleOf(fi), static_cast<uint64_t>(off), {buffer.data(), size});
+  auto n = V(req).Read(ino, static_cast<uint64_t>(off), {buffer.data(), size});
   if (!n.ok()) return ReplyError(req, n.status());
   fuse_reply_buf(req, reinterpret_cast<const char*>(buffer.data()), *n);
 }
 
-void OpWrite(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t off, fuse_file_info* fi) {
-  auto n = V(req).Write(*HandleOf(fi), static_cast<uint64_t>(off),
-                        {reinterpret_cast<const uint8_t*>(buf), size});
+void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t off, fuse_file_info* fi) {
+  // Page write-back (mmap) carries the flags of whichever descriptor dirtied the page: only a
+  // direct write(2) on an O_APPEND descriptor appends.
+  const bool append = (fi->flags & O_APPEND) != 0 && !fi->writepage;
+  auto n = V(req).Write(ino, static_cast<uint64_t>(off), {reinterpret_cast<const uint8_t*>(buf), size}, append);
   if (!n.ok()) return ReplyError(req, n.status());
   fuse_reply_write(req, *n);
 }
 
-void OpRelease(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-  V(req).Release(std::unique_ptr<FileHandle>(HandleOf(fi)));
-  fuse_reply_err(req, 0);
+void OpRelease(fuse_req_t req, fuse_ino_t, fuse_file_info*) {
+  fuse_reply_err(req, 0);  // nothing is held per open file description
 }
 
-void OpFsync(fuse_req_t req, fuse_ino_t, int datasync, fuse_file_info* fi) {
-  fuse_reply_err(req, ToErrno(V(req).Fsync(*HandleOf(fi), datasync != 0)));
+void OpFsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info*) {
+  fuse_reply_err(req, ToErrno(V(req).Fsync(ino, datasync != 0)));
 }
 
 void OpFallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length, fuse_file_info*) {

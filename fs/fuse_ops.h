@@ -15,6 +15,7 @@ struct FuseContext {
   double attr_timeout;
   double entry_timeout;
   bool read_only;
+  bool zero_open = false;  // set at init: the kernel takes ENOSYS from OPEN as "no open needed"
 };
 
 const struct fuse_lowlevel_ops& FuseOperations();

@@ -39,18 +39,13 @@ struct Inode {
 
   std::atomic<uint64_t> nlookup{0};
 
-  // Files only. Readers take content_mu shared; writes, truncation, open and release take it
-  // exclusive. Lock order: Vault::tree_mu_ before content_mu before Vault::table_mu_.
+  // Files only: the content state, loaded on first use and kept while the kernel knows the node
+  // (the kernel does not send open and release, see fuse_ops.cc). Readers take content_mu
+  // shared; loading, writes and truncation take it exclusive.
+  // Lock order: Vault::tree_mu_ before content_mu before Vault::table_mu_.
   std::shared_mutex content_mu;
-  int open_count = 0;                  // guarded by content_mu
-  remote::Fd io_fd;                    // guarded by content_mu; O_RDWR (O_RDONLY read-only) while open
-  std::optional<ContentFile> content;  // guarded by content_mu; loaded while open
-};
-
-// A FUSE file handle: one per open(2) of a file.
-struct FileHandle {
-  std::shared_ptr<Inode> inode;
-  bool append;  // O_APPEND: every write goes to the end, whatever offset the kernel sends
+  remote::Fd io_fd;                    // guarded by content_mu; O_RDWR (O_RDONLY read-only)
+  std::optional<ContentFile> content;  // guarded by content_mu; never unloaded once loaded
 };
 
 }  // namespace phrfs::fs

@@ -5,6 +5,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "crypto/content_cipher.h"
@@ -276,13 +277,15 @@ Result<struct stat> VaultImpl::Attr(Inode& inode, const struct stat* backing) {
       if (lock.owns_lock() && inode.content) {
         st.st_size = inode.content->size();
       } else {
-        auto size = st.st_size == 0 ? Result<uint64_t>(uint64_t{0}) : crypto::PlainSize(st.st_size);
+        auto size = crypto::PlainSize(st.st_size);
         if (!size.ok()) {
           Log(LogLevel::kWarning, "inode %llu: ciphertext size %lld is not valid: %s",
               static_cast<unsigned long long>(inode.src_ino), static_cast<long long>(st.st_size),
               size.status().message().c_str());
         }
-        st.st_size = size.ok() ? *size : 0;
+        // A damaged object still shows a non-zero size, so that a read reaches the daemon and
+        // fails with EIO instead of the kernel answering "end of file" from the size alone.
+        st.st_size = size.ok() ? static_cast<off_t>(*size) : std::max<off_t>(st.st_size, 1);
       }
       break;
     }
@@ -377,13 +380,8 @@ Result<struct stat> VaultImpl::SetAttr(uint64_t node, const SetAttrRequest& req)
   if (req.size) {
     if (inode->kind != Kind::kFile) return Status::Error(Code::kIsADirectory, "truncate of a non-file");
     std::unique_lock lock(inode->content_mu);
-    if (inode->content) {
-      PHRFS_RETURN_IF_ERROR(inode->content->Truncate(inode->io_fd.get(), *req.size));
-    } else {
-      PHRFS_ASSIGN_OR_RETURN(remote::Fd io, remote::ReopenFd(fd, O_RDWR));
-      PHRFS_ASSIGN_OR_RETURN(ContentFile content, ContentFile::Load(io.get(), keys_.content));
-      PHRFS_RETURN_IF_ERROR(content.Truncate(io.get(), *req.size));
-    }
+    PHRFS_RETURN_IF_ERROR(LoadContent(*inode));
+    PHRFS_RETURN_IF_ERROR(inode->content->Truncate(inode->io_fd.get(), *req.size));
   }
   if (req.atime || req.mtime) {
     struct timespec times[2];
@@ -397,53 +395,34 @@ Result<struct stat> VaultImpl::SetAttr(uint64_t node, const SetAttrRequest& req)
 // ---------------------------------------------------------------- creating entries
 
 Result<Entry> VaultImpl::Create(uint64_t parent_node, std::string_view name, mode_t mode, int flags,
-                                const Caller& caller, std::unique_ptr<FileHandle>* handle) {
+                                const Caller& caller) {
   PHRFS_RETURN_IF_ERROR(CheckWritable());
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_node));
   PHRFS_ASSIGN_OR_RETURN(StoredName stored, EncodeName(*parent, name));
-  Entry entry;
+  std::lock_guard tree(tree_mu_);
+  PHRFS_ASSIGN_OR_RETURN(auto existing, Locate(*parent, stored));
+  if (existing) {
+    if ((flags & O_EXCL) || existing->kind != Kind::kFile) return Status::AlreadyExists("entry exists");
+    return LookupStored(*parent, *existing);
+  }
+  PHRFS_RETURN_IF_ERROR(WriteSidecar(*parent, stored));
+  PHRFS_ASSIGN_OR_RETURN(remote::Fd fd, remote::OpenAt(parent->path_fd.get(), stored.stem,
+                                                       O_RDWR | O_CREAT | O_EXCL, mode & 07777));
+  auto content = ContentFile::Create(fd.get(), keys_.content);
+  if (!content.ok()) {
+    (void)remote::UnlinkAt(parent->path_fd.get(), stored.stem);
+    RemoveSidecar(*parent, stored);
+    return content.status();
+  }
+  GiveToCaller(parent->path_fd.get(), stored.stem, caller);
   std::shared_ptr<Inode> inode;
-  remote::Fd fresh_fd;                 // the new object's descriptor, reused by the first handle
-  std::optional<ContentFile> fresh;
-  {
-    std::lock_guard tree(tree_mu_);
-    PHRFS_ASSIGN_OR_RETURN(auto existing, Locate(*parent, stored));
-    if (existing) {
-      if ((flags & O_EXCL) || existing->kind != Kind::kFile) {
-        return Status::AlreadyExists("entry exists");
-      }
-      PHRFS_ASSIGN_OR_RETURN(entry, LookupStored(*parent, *existing, &inode));
-    } else {
-      PHRFS_RETURN_IF_ERROR(WriteSidecar(*parent, stored));
-      PHRFS_ASSIGN_OR_RETURN(fresh_fd, remote::OpenAt(parent->path_fd.get(), stored.stem,
-                                                      O_RDWR | O_CREAT | O_EXCL, mode & 07777));
-      auto content = ContentFile::Create(fresh_fd.get(), keys_.content);
-      if (!content.ok()) {
-        (void)remote::UnlinkAt(parent->path_fd.get(), stored.stem);
-        RemoveSidecar(*parent, stored);
-        return content.status();
-      }
-      fresh.emplace(std::move(content).value());
-      GiveToCaller(parent->path_fd.get(), stored.stem, caller);
-      PHRFS_ASSIGN_OR_RETURN(entry, LookupStored(*parent, Located{Kind::kFile, stored.stem}, &inode));
-    }
+  PHRFS_ASSIGN_OR_RETURN(Entry entry, LookupStored(*parent, Located{Kind::kFile, stored.stem}, &inode));
+  // The new object's descriptor and state serve the node from now on: no reopen, no reload.
+  std::unique_lock lock(inode->content_mu);
+  if (!inode->content) {
+    inode->io_fd = std::move(fd);
+    inode->content.emplace(std::move(content).value());
   }
-  if (fresh) {
-    std::unique_lock lock(inode->content_mu);
-    if (inode->open_count == 0) {
-      inode->io_fd = std::move(fresh_fd);
-      inode->content.emplace(std::move(*fresh));
-    }
-    inode->open_count++;
-    *handle = std::make_unique<FileHandle>(FileHandle{inode, (flags & O_APPEND) != 0});
-    return entry;
-  }
-  auto opened = OpenHandle(inode, flags);
-  if (!opened.ok()) {
-    Forget(entry.node, 1);
-    return opened.status();
-  }
-  *handle = std::move(opened).value();
   return entry;
 }
 
@@ -618,71 +597,80 @@ Status VaultImpl::Rename(uint64_t parent_node, std::string_view name, uint64_t n
 
 // ---------------------------------------------------------------- file contents
 
-Result<std::unique_ptr<FileHandle>> VaultImpl::OpenHandle(const std::shared_ptr<Inode>& inode, int flags) {
+Result<std::shared_ptr<Inode>> VaultImpl::FileNode(uint64_t node) {
+  auto inode = Get(node);
   if (!inode) return Status::NotFound("node unknown");
-  if (inode->kind == Kind::kDirectory) return Status::Error(Code::kIsADirectory, "open of a directory");
-  if (inode->kind != Kind::kFile) return Status::InvalidArgument("open of a symlink");
-  const int access = flags & O_ACCMODE;
-  if (access != O_RDONLY) PHRFS_RETURN_IF_ERROR(CheckWritable());
-  std::unique_lock lock(inode->content_mu);
-  if (inode->open_count == 0) {
-    PHRFS_ASSIGN_OR_RETURN(remote::Fd io, remote::ReopenFd(inode->path_fd.get(), options_.read_only ? O_RDONLY : O_RDWR));
-    auto content = ContentFile::Load(io.get(), keys_.content);
-    if (!content.ok()) {
-      return Status::Error(content.status().code(), "inode " + std::to_string(inode->src_ino) + ": " +
-                                                       content.status().message());
-    }
-    inode->io_fd = std::move(io);
-    inode->content.emplace(std::move(content).value());
+  if (inode->kind == Kind::kDirectory) return Status::Error(Code::kIsADirectory, "not a file");
+  if (inode->kind != Kind::kFile) return Status::InvalidArgument("not a regular file");
+  return inode;
+}
+
+Status VaultImpl::LoadContent(Inode& inode) {
+  if (inode.content) return Status::Ok();
+  PHRFS_ASSIGN_OR_RETURN(remote::Fd io, remote::ReopenFd(inode.path_fd.get(), options_.read_only ? O_RDONLY : O_RDWR));
+  auto content = ContentFile::Load(io.get(), keys_.content);
+  if (!content.ok()) {
+    Status st = Status::Error(content.status().code(), "inode " + std::to_string(inode.src_ino) + ": " +
+                                                           content.status().message());
+    if (st.code() == Code::kCorrupt) Log(LogLevel::kError, "%s; returning EIO", st.message().c_str());
+    return st;
   }
-  inode->open_count++;
-  return std::make_unique<FileHandle>(FileHandle{inode, (flags & O_APPEND) != 0});
+  inode.io_fd = std::move(io);
+  inode.content.emplace(std::move(content).value());
+  return Status::Ok();
 }
 
-Result<std::unique_ptr<FileHandle>> VaultImpl::Open(uint64_t node, int flags) {
-  return OpenHandle(Get(node), flags);
-}
-
-void VaultImpl::Release(std::unique_ptr<FileHandle> handle) {
-  Inode& inode = *handle->inode;
+Status VaultImpl::EnsureContent(Inode& inode) {
+  {
+    std::shared_lock lock(inode.content_mu);
+    if (inode.content) return Status::Ok();
+  }
   std::unique_lock lock(inode.content_mu);
-  if (--inode.open_count == 0) {
-    inode.content.reset();
-    inode.io_fd.Reset();
-  }
+  return LoadContent(inode);
 }
 
-Result<size_t> VaultImpl::Read(FileHandle& handle, uint64_t offset, std::span<uint8_t> out) {
-  Inode& inode = *handle.inode;
-  std::shared_lock lock(inode.content_mu);
-  auto n = inode.content->Read(inode.io_fd.get(), offset, out);
+Status VaultImpl::Open(uint64_t node, int flags) {
+  PHRFS_ASSIGN_OR_RETURN(auto inode, FileNode(node));
+  if ((flags & O_ACCMODE) != O_RDONLY) PHRFS_RETURN_IF_ERROR(CheckWritable());
+  return EnsureContent(*inode);
+}
+
+Result<size_t> VaultImpl::Read(uint64_t node, uint64_t offset, std::span<uint8_t> out) {
+  PHRFS_ASSIGN_OR_RETURN(auto inode, FileNode(node));
+  PHRFS_RETURN_IF_ERROR(EnsureContent(*inode));
+  std::shared_lock lock(inode->content_mu);
+  auto n = inode->content->Read(inode->io_fd.get(), offset, out);
   if (!n.ok() && n.status().code() == Code::kCorrupt) {
     Log(LogLevel::kError, "inode %llu: %s; returning EIO",
-        static_cast<unsigned long long>(inode.src_ino), n.status().message().c_str());
+        static_cast<unsigned long long>(inode->src_ino), n.status().message().c_str());
   }
   return n;
 }
 
-Result<size_t> VaultImpl::Write(FileHandle& handle, uint64_t offset, std::span<const uint8_t> data) {
+Result<size_t> VaultImpl::Write(uint64_t node, uint64_t offset, std::span<const uint8_t> data, bool append) {
   PHRFS_RETURN_IF_ERROR(CheckWritable());
-  Inode& inode = *handle.inode;
-  std::unique_lock lock(inode.content_mu);
-  if (handle.append) offset = inode.content->size();
-  Status st = inode.content->Write(inode.io_fd.get(), offset, data);
+  PHRFS_ASSIGN_OR_RETURN(auto inode, FileNode(node));
+  std::unique_lock lock(inode->content_mu);
+  PHRFS_RETURN_IF_ERROR(LoadContent(*inode));
+  if (append) offset = inode->content->size();
+  Status st = inode->content->Write(inode->io_fd.get(), offset, data);
   if (!st.ok()) {
     if (st.code() == Code::kCorrupt) {
       Log(LogLevel::kError, "inode %llu: %s; write refused with EIO",
-          static_cast<unsigned long long>(inode.src_ino), st.message().c_str());
+          static_cast<unsigned long long>(inode->src_ino), st.message().c_str());
     }
     return st;
   }
   return data.size();
 }
 
-Status VaultImpl::Fsync(FileHandle& handle, bool data_only) {
-  Inode& inode = *handle.inode;
-  std::shared_lock lock(inode.content_mu);
-  return remote::Sync(inode.io_fd.get(), data_only);
+Status VaultImpl::Fsync(uint64_t node, bool data_only) {
+  PHRFS_ASSIGN_OR_RETURN(auto inode, FileNode(node));
+  std::shared_lock lock(inode->content_mu);
+  if (inode->content) return remote::Sync(inode->io_fd.get(), data_only);
+  // Never written through this mount: sync what the store holds all the same.
+  PHRFS_ASSIGN_OR_RETURN(remote::Fd fd, remote::ReopenFd(inode->path_fd.get(), O_RDONLY));
+  return remote::Sync(fd.get(), data_only);
 }
 
 // ---------------------------------------------------------------- directories

@@ -82,13 +82,16 @@ class VaultImpl {
   Status Rename(uint64_t parent, std::string_view name, uint64_t new_parent,
                 std::string_view new_name, unsigned flags);
 
+  // Creates a file with its content state loaded (O_EXCL: AlreadyExists if the name is taken).
   Result<Entry> Create(uint64_t parent, std::string_view name, mode_t mode, int flags,
-                       const Caller& caller, std::unique_ptr<FileHandle>* handle);
-  Result<std::unique_ptr<FileHandle>> Open(uint64_t node, int flags);
-  Result<size_t> Read(FileHandle& handle, uint64_t offset, std::span<uint8_t> out);
-  Result<size_t> Write(FileHandle& handle, uint64_t offset, std::span<const uint8_t> data);
-  Status Fsync(FileHandle& handle, bool data_only);
-  void Release(std::unique_ptr<FileHandle> handle);
+                       const Caller& caller);
+  // Checks that `node` may be opened with `flags` and loads its content state; used only when
+  // the kernel sends OPEN (it does not when it supports zero-message opens).
+  Status Open(uint64_t node, int flags);
+  Result<size_t> Read(uint64_t node, uint64_t offset, std::span<uint8_t> out);
+  // append: every write goes to the end (O_APPEND), whatever offset the kernel sends.
+  Result<size_t> Write(uint64_t node, uint64_t offset, std::span<const uint8_t> data, bool append);
+  Status Fsync(uint64_t node, bool data_only);
 
   Result<std::unique_ptr<DirHandle>> OpenDir(uint64_t node);
   // Re-reads the listing (opendir, and every read from offset 0, so rewinddir sees changes).
@@ -136,7 +139,12 @@ class VaultImpl {
   Result<bool> DirFolderEmpty(const crypto::DirId& id);
   Status CheckWritable() const;
   void GiveToCaller(int dir_fd, const std::string& stored, const Caller& caller);
-  Result<std::unique_ptr<FileHandle>> OpenHandle(const std::shared_ptr<Inode>& inode, int flags);
+  Result<std::shared_ptr<Inode>> FileNode(uint64_t node);
+  // Loads the content state of a file node if it is not yet; the caller holds content_mu
+  // exclusively.
+  Status LoadContent(Inode& inode);
+  // The same, taking the lock itself; afterwards the state stays loaded.
+  Status EnsureContent(Inode& inode);
 
   remote::Fd root_;
   crypto::StoreKeys keys_;
