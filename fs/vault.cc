@@ -157,7 +157,7 @@ Result<std::optional<VaultImpl::Located>> VaultImpl::Locate(const Inode& dir, co
   for (Kind kind : {Kind::kFile, Kind::kDirectory, Kind::kSymlink}) {
     std::string stored = name.stem + Suffix(kind);
     auto st = remote::StatAt(dir.path_fd.get(), stored);
-    if (st.ok()) return std::optional<Located>(Located{kind, std::move(stored)});
+    if (st.ok()) return std::optional<Located>(Located{kind, std::move(stored), *st});
     if (st.status().code() != Code::kNotFound) return st.status();
   }
   return std::optional<Located>();
@@ -312,7 +312,12 @@ std::shared_ptr<Inode> VaultImpl::Republish(const struct stat& src) {
 Result<Entry> VaultImpl::LookupStored(Inode& parent, const Located& where, std::shared_ptr<Inode>* out) {
   // A node the kernel already knows is found by the backing object's identity, without opening
   // anything (readdirplus and repeated lookups are the common case).
-  PHRFS_ASSIGN_OR_RETURN(struct stat identity, remote::StatAt(parent.path_fd.get(), where.stored));
+  struct stat identity;
+  if (where.found) {
+    identity = *where.found;
+  } else {
+    PHRFS_ASSIGN_OR_RETURN(identity, remote::StatAt(parent.path_fd.get(), where.stored));
+  }
   if (!S_ISREG(identity.st_mode)) return Status::Corrupt("entry " + where.stored + " is not a regular object");
   std::shared_ptr<Inode> inode = Republish(identity);
   if (!inode) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -106,7 +107,8 @@ class VaultImpl {
  private:
   struct Located {
     Kind kind;
-    std::string stored;  // with kind suffix
+    std::string stored;                 // with kind suffix
+    std::optional<struct stat> found;   // the stat that found it (Locate), saving a second one
   };
 
   std::shared_ptr<Inode> Get(uint64_t node);
