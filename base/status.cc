@@ -28,6 +28,9 @@ const char* CodeName(Code code) {
     case Code::kCorrupt: return "Corrupt";
     case Code::kWrongKey: return "WrongKey";
     case Code::kIoError: return "IoError";
+    case Code::kNoResources: return "NoResources";
+    case Code::kOutOfMemory: return "OutOfMemory";
+    case Code::kFileTooBig: return "FileTooBig";
   }
   return "Unknown";
 }
@@ -51,6 +54,10 @@ Status Status::FromErrno(int err, const std::string& what) {
     case EXDEV: code = Code::kCrossDevice; break;
     case ENOTSUP: code = Code::kNotSupported; break;
     case EMLINK: code = Code::kTooManyLinks; break;
+    case EMFILE:
+    case ENFILE: code = Code::kNoResources; break;
+    case ENOMEM: code = Code::kOutOfMemory; break;
+    case EFBIG: code = Code::kFileTooBig; break;
     case EAGAIN:
     case EINTR:
     case ETIMEDOUT: code = Code::kUnavailable; break;

@@ -33,6 +33,9 @@ enum class Code {
   kCorrupt,             // authentication or format check failed; never retried
   kWrongKey,            // unlock failed: wrong passphrase or recovery key
   kIoError,             // anything else from below
+  kNoResources,         // ENFILE/EMFILE: out of descriptors (or another countable resource)
+  kOutOfMemory,         // ENOMEM
+  kFileTooBig,          // EFBIG: beyond the largest file the format can hold
 };
 
 // Short stable name of a code, for messages and tests ("NotFound", "Corrupt", ...).

@@ -28,6 +28,9 @@ int ToErrno(const Status& status) {
     case Code::kCorrupt: return EIO;
     case Code::kWrongKey: return EACCES;
     case Code::kIoError: return EIO;
+    case Code::kNoResources: return ENFILE;
+    case Code::kOutOfMemory: return ENOMEM;
+    case Code::kFileTooBig: return EFBIG;
   }
   return EIO;
 }

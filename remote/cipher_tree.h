@@ -1,0 +1,95 @@
+// CipherTree: the one interface through which the vault reaches stored ciphertext (DESIGN
+// "Storage contract"). Keys are ObjectStore keys ('/'-separated, relative to the store root,
+// already encrypted names). Two families implement it: the direct local tree (positioned I/O on
+// a local directory, a bounded descriptor cache) and the object tree (only ObjectStore
+// operations: whole-object reads and puts). Remote stores and their cache plug in below it.
+// Thread-safe: every implementation accepts concurrent calls from any thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace phrfs::remote {
+
+struct TreeStat {
+  bool is_folder = false;
+  uint64_t size = 0;   // 0 for folders
+  uint32_t links = 1;  // hard links to an object (1 where the tree has no hard links)
+};
+
+struct TreeEntry {
+  std::string name;  // last key component only, never "." or ".."
+  bool is_folder = false;
+};
+
+struct TreeSpace {
+  uint64_t block_size = 4096;
+  uint64_t blocks = 0;
+  uint64_t blocks_free = 0;
+  uint64_t blocks_available = 0;
+  uint64_t files = 0;
+  uint64_t files_free = 0;
+};
+
+enum class PutMode { kReplace, kMustNotExist };
+enum class MoveMode { kReplace, kNoReplace };
+
+// Held for as long as a mount uses the store; releasing it (destruction) lets another mount in.
+class TreeLease {
+ public:
+  virtual ~TreeLease() = default;
+};
+
+// Error contract (as ObjectStore's): NotFound, AlreadyExists, NotEmpty, NotADirectory,
+// IsADirectory, NoSpace, PermissionDenied, Unavailable, Corrupt (something in the store that is
+// not what the layout allows, e.g. a symlink, a FIFO or a device where an object belongs),
+// IoError. Never an exception, never a silent success; a short write is an error.
+class CipherTree {
+ public:
+  virtual ~CipherTree() = default;
+  CipherTree() = default;
+  CipherTree(const CipherTree&) = delete;
+  CipherTree& operator=(const CipherTree&) = delete;
+
+  // Whether Link works (local directories); the vault answers EPERM for hard links otherwise.
+  virtual bool SupportsLinks() const = 0;
+
+  // Direct children of a folder ("" = the root), in no particular order.
+  virtual Result<std::vector<TreeEntry>> List(const std::string& folder) = 0;
+  virtual Result<TreeStat> Stat(const std::string& path) = 0;
+  // Up to out.size() bytes at `offset`; fewer only at the end of the object.
+  virtual Result<size_t> Read(const std::string& path, uint64_t offset, std::span<uint8_t> out) = 0;
+  // Creates or replaces a whole object atomically: readers see the old or the new bytes.
+  virtual Status Put(const std::string& path, std::span<const uint8_t> data, PutMode mode) = 0;
+  // Writes into an existing object at `offset` (may extend it). All or nothing is NOT promised
+  // for the direct tree: on error the range may hold a mix, which the caller repairs.
+  virtual Status WriteAt(const std::string& path, uint64_t offset, std::span<const uint8_t> data) = 0;
+  // Cuts or extends (with zeros) an existing object.
+  virtual Status Truncate(const std::string& path, uint64_t size) = 0;
+  // Makes sure that growing the object to `size` bytes will not fail for lack of space
+  // (fallocate KEEP_SIZE); Ok where the tree cannot reserve. NoSpace when it cannot be had.
+  virtual Status Reserve(const std::string& path, uint64_t size) = 0;
+  // Makes an object's (or a folder's) state durable.
+  virtual Status Sync(const std::string& path) = 0;
+  virtual Status Delete(const std::string& path) = 0;
+  // One level: the parent must exist. AlreadyExists when it does.
+  virtual Status MakeFolder(const std::string& path) = 0;
+  virtual Status RemoveFolder(const std::string& path) = 0;  // only when empty
+  // Moves an object (not a folder) to another key; the target's folder must exist.
+  virtual Status Move(const std::string& from, const std::string& to, MoveMode mode) = 0;
+  // Swaps two existing objects (RENAME_EXCHANGE). Atomic in the direct tree; in the object tree
+  // three moves through a temporary name.
+  virtual Status Exchange(const std::string& a, const std::string& b) = 0;
+  // A second name for an object (hard link). NotSupported unless SupportsLinks().
+  virtual Status Link(const std::string& from, const std::string& to) = 0;
+  virtual Result<TreeSpace> Space() = 0;
+  // Exclusive use of the store by one mount. Busy when another live mount holds it.
+  virtual Result<std::unique_ptr<TreeLease>> AcquireLease() = 0;
+};
+
+}  // namespace phrfs::remote
