@@ -4,6 +4,10 @@
 
 namespace phrfs {
 
+void SecureWipe(std::span<uint8_t> bytes) {
+  if (!bytes.empty()) OPENSSL_cleanse(bytes.data(), bytes.size());
+}
+
 SecureBytes::SecureBytes(size_t size) : bytes_(size, 0) {}
 
 SecureBytes::SecureBytes(const uint8_t* data, size_t size) : bytes_(data, data + size) {}

@@ -9,6 +9,9 @@
 
 namespace phrfs {
 
+// Wipes plaintext or key bytes that live outside a SecureBytes (stack buffers, reused buffers).
+void SecureWipe(std::span<uint8_t> bytes);
+
 class SecureBytes {
  public:
   SecureBytes() = default;

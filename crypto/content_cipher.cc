@@ -25,8 +25,8 @@ std::array<uint8_t, kAadSize> MakeAad(const FileId& file, uint64_t index, bool l
 
 // ---- header ----
 
-std::array<uint8_t, kHeaderSize> EncodeHeader(const FileHeader& header) {
-  std::array<uint8_t, kHeaderSize> out{};
+std::array<uint8_t, kV1HeaderSize> EncodeHeader(const FileHeader& header) {
+  std::array<uint8_t, kV1HeaderSize> out{};
   std::memcpy(out.data(), kContentMagic.data(), kContentMagic.size());
   out[4] = kContentVersion;
   out[5] = kAlgAes256Gcm;
@@ -38,7 +38,7 @@ std::array<uint8_t, kHeaderSize> EncodeHeader(const FileHeader& header) {
 }
 
 Result<FileHeader> ParseHeader(std::span<const uint8_t> bytes) {
-  if (bytes.size() < kHeaderSize) {
+  if (bytes.size() < kV1HeaderSize) {
     return Status::Corrupt("content header: " + std::to_string(bytes.size()) + " bytes, need 32");
   }
   if (std::memcmp(bytes.data(), kContentMagic.data(), kContentMagic.size()) != 0) {
@@ -68,16 +68,16 @@ uint64_t BlockCount(uint64_t plain_size) {
   return plain_size / kBlockSize + (plain_size % kBlockSize != 0 ? 1 : 0);
 }
 
-uint64_t CipherSize(uint64_t plain_size) {
-  return kHeaderSize + BlockCount(plain_size) * kBlockOverhead + plain_size;
+uint64_t CipherSize(uint64_t plain_size, size_t header_size) {
+  return header_size + BlockCount(plain_size) * kBlockOverhead + plain_size;
 }
 
-Result<uint64_t> PlainSize(uint64_t cipher_size) {
-  if (cipher_size < kHeaderSize + kBlockOverhead) {
+Result<uint64_t> PlainSize(uint64_t cipher_size, size_t header_size) {
+  if (cipher_size < header_size + kBlockOverhead) {
     return Status::Corrupt("content object of " + std::to_string(cipher_size) +
                            " bytes is shorter than a header and one block");
   }
-  uint64_t body = cipher_size - kHeaderSize;
+  uint64_t body = cipher_size - header_size;
   uint64_t full = body / kCipherBlockSize;
   uint64_t rest = body % kCipherBlockSize;
   if (rest == 0) return full * kBlockSize;  // full >= 1 here, since body >= 28

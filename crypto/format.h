@@ -1,4 +1,5 @@
-// Constants of the on-disk format v1, each citing its section in man/phrfs-format.5.
+// Constants of the on-disk format (v2, and v1 for reading old stores), each citing its section
+// in man/phrfs-format.5.
 // Pure constants; any thread.
 #pragma once
 
@@ -12,7 +13,7 @@ namespace phrfs::crypto {
 inline constexpr std::array<uint8_t, 4> kContentMagic = {'P', 'H', 'R', 'F'};
 inline constexpr uint8_t kContentVersion = 1;
 inline constexpr uint8_t kAlgAes256Gcm = 1;
-inline constexpr size_t kHeaderSize = 32;
+inline constexpr size_t kV1HeaderSize = 32;  // v1 content header (FORMAT "V1 CONTENT FILES")
 inline constexpr size_t kBlockSize = 4096;  // plaintext bytes per block
 inline constexpr size_t kNonceSize = 12;
 inline constexpr size_t kTagSize = 16;
@@ -35,7 +36,18 @@ inline constexpr size_t kMaxStoredNameLength = 255;
 // Longest plaintext name we accept (POSIX NAME_MAX).
 inline constexpr size_t kMaxPlainNameLength = 255;
 
+// FORMAT "NODE OBJECTS" (v2): every entry's object opens with a node header.
+inline constexpr std::array<uint8_t, 4> kNodeMagic = {'P', 'H', 'R', '2'};
+inline constexpr uint8_t kNodeVersion = 2;
+inline constexpr size_t kNodeHeaderPlainSize = 44;  // magic .. content id: the metadata's AAD
+inline constexpr size_t kNodeMetaSize = 64;         // metadata plaintext
+inline constexpr size_t kNodeMetaOffset = kNodeHeaderPlainSize;  // nonce || sealed meta || tag
+inline constexpr size_t kNodeSealedMetaSize = kNonceSize + kNodeMetaSize + kTagSize;  // 92
+inline constexpr size_t kNodeHeaderSize = kNodeHeaderPlainSize + kNodeSealedMetaSize;  // 136
+inline constexpr char kLabelMeta[] = "phrfs/v2/meta";
+
 // FORMAT "STORE CONFIG"
-inline constexpr uint32_t kStoreVersion = 1;
+inline constexpr uint32_t kStoreVersion = 2;
+inline constexpr uint32_t kStoreVersionV1 = 1;
 
 }  // namespace phrfs::crypto

@@ -48,8 +48,14 @@ std::string KdfLine(const StoreConfig& c) {
 std::string PassphraseAad(const StoreConfig& c) {
   return VersionLine(c) + StoreIdLine(c) + FlagsLine(c) + KdfLine(c) + "purpose passphrase\n";
 }
+// The recovery wrapping binds the version line as it was when the recovery key was made, and
+// every store's was "phrfs-store 1": `phrfs upgrade` cannot re-wrap without the recovery key,
+// so the line stays fixed (FORMAT "STORE CONFIG"). A changed version line is caught by the
+// passphrase wrapping, which binds the current one.
 std::string RecoveryAad(const StoreConfig& c) {
-  return VersionLine(c) + StoreIdLine(c) + FlagsLine(c) + "purpose recovery\n";
+  StoreConfig v1 = c;
+  v1.version = kStoreVersionV1;
+  return VersionLine(v1) + StoreIdLine(c) + FlagsLine(c) + "purpose recovery\n";
 }
 
 std::span<const uint8_t> Bytes(std::string_view s) {
@@ -58,7 +64,7 @@ std::span<const uint8_t> Bytes(std::string_view s) {
 
 // v1 knows no feature flags: any flag names a feature this build lacks.
 Status CheckSupported(const StoreConfig& c) {
-  if (c.version != kStoreVersion) {
+  if (c.version != kStoreVersion && c.version != kStoreVersionV1) {
     return Status::NotSupported("unsupported store version " + std::to_string(c.version));
   }
   if (!c.flags.empty()) return Status::NotSupported("unsupported store feature flag '" + c.flags[0] + "'");
@@ -187,10 +193,10 @@ Result<StoreConfig> ParseStoreConfig(std::string_view text) {
     if (!value) return LineError(1, "expected 'phrfs-store <version>'");
     auto version = ParseDecimal(*value);
     if (!version) return LineError(1, "version is not a canonical decimal number");
-    if (*version != kStoreVersion) {
+    if (*version != kStoreVersion && *version != kStoreVersionV1) {
       return Status::NotSupported("store config line 1: unsupported store version " + std::string(*value));
     }
-    config.version = kStoreVersion;
+    config.version = static_cast<uint32_t>(*version);
   }
 
   // Line 2: store id.

@@ -1,7 +1,8 @@
 // The store config (FORMAT "STORE CONFIG"): a small text file at the store's root that holds the
 // version, feature flags, scrypt parameters and salt, and the master key wrapped with
 // AES-256-GCM under the passphrase key (AAD: version, store id, flags, KDF line, purpose) and
-// under a key derived from the recovery key (AAD: version, store id, flags, purpose). Pure functions over values; any thread.
+// under a key derived from the recovery key (AAD: the v1 version line, store id, flags,
+// purpose). Version 1 configs parse too, for `phrfs upgrade`; callers check `version`. Pure functions over values; any thread.
 #pragma once
 
 #include <array>

@@ -12,7 +12,7 @@
 
 #include "fs/log.h"
 #include "fs/to_errno.h"
-#include "fs/vault_impl.h"
+#include "fs/vault/vault.h"
 
 namespace phrfs::fs {
 namespace {
@@ -21,7 +21,7 @@ namespace {
 constexpr unsigned kMaxWrite = 1024 * 1024;
 
 FuseContext& Ctx(fuse_req_t req) { return *static_cast<FuseContext*>(fuse_req_userdata(req)); }
-VaultImpl& V(fuse_req_t req) { return *Ctx(req).vault; }
+Vault& V(fuse_req_t req) { return *Ctx(req).vault; }
 
 Caller CallerOf(fuse_req_t req) {
   const struct fuse_ctx* c = fuse_req_ctx(req);
@@ -33,7 +33,7 @@ void ReplyError(fuse_req_t req, const Status& status) { fuse_reply_err(req, ToEr
 fuse_entry_param ToEntryParam(fuse_req_t req, const Entry& entry) {
   fuse_entry_param e{};
   e.ino = entry.node;
-  e.generation = 0;  // node ids are never reused within a mount
+  e.generation = 0;  // node ids are inode numbers from random 128-bit node ids
   e.attr = entry.attr;
   e.attr_timeout = Ctx(req).attr_timeout;
   e.entry_timeout = Ctx(req).entry_timeout;
@@ -148,7 +148,7 @@ void OpRename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t ne
 
 void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
   if (!S_ISREG(mode) && (mode & S_IFMT) != 0) { fuse_reply_err(req, EPERM); return; }
-  auto entry = V(req).Create(parent, name, mode & ~fuse_req_ctx(req)->umask, fi->flags, CallerOf(req));
+  auto entry = V(req).Create(parent, name, mode & ~fuse_req_ctx(req)->umask, CallerOf(req));
   if (!entry.ok()) return ReplyError(req, entry.status());
   fuse_entry_param e = ToEntryParam(req, *entry);
   fi->fh = 0;  // the content state lives with the node
@@ -157,9 +157,9 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, 
 }
 
 void OpMknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t) {
-  // Regular files only; device nodes, FIFOs and sockets have no meaning in a record store.
-  if (!S_ISREG(mode)) { fuse_reply_err(req, EPERM); return; }
-  ReplyEntry(req, V(req).Create(parent, name, mode & ~fuse_req_ctx(req)->umask, O_RDWR | O_EXCL, CallerOf(req)));
+  // Regular files, FIFOs and sockets; device nodes are refused (EPERM, documented in phrfs(1)).
+  const mode_t type = mode & S_IFMT;
+  ReplyEntry(req, V(req).MakeNode(parent, name, type | (mode & ~S_IFMT & ~fuse_req_ctx(req)->umask), CallerOf(req)));
 }
 
 void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
@@ -193,20 +193,15 @@ void OpRelease(fuse_req_t req, fuse_ino_t, fuse_file_info*) {
   fuse_reply_err(req, 0);  // nothing is held per open file description
 }
 
-void OpFsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info*) {
-  fuse_reply_err(req, ToErrno(V(req).Fsync(ino, datasync != 0)));
+void OpFsync(fuse_req_t req, fuse_ino_t ino, int, fuse_file_info*) {
+  fuse_reply_err(req, ToErrno(V(req).Fsync(ino)));
 }
 
 void OpFallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length, fuse_file_info*) {
   // Only plain allocation (extend with zeros); punching holes would need zero passthrough.
   if (mode != 0) { fuse_reply_err(req, EOPNOTSUPP); return; }
-  auto attr = V(req).GetAttr(ino);
-  if (!attr.ok()) return ReplyError(req, attr.status());
-  const uint64_t end = static_cast<uint64_t>(offset) + static_cast<uint64_t>(length);
-  if (end <= static_cast<uint64_t>(attr->st_size)) { fuse_reply_err(req, 0); return; }
-  SetAttrRequest r;
-  r.size = end;
-  fuse_reply_err(req, ToErrno(V(req).SetAttr(ino, r).status()));
+  if (offset < 0 || length <= 0) { fuse_reply_err(req, EINVAL); return; }
+  fuse_reply_err(req, ToErrno(V(req).Allocate(ino, static_cast<uint64_t>(offset), static_cast<uint64_t>(length))));
 }
 
 void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
@@ -250,17 +245,30 @@ void Readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_i
       if (plus) {
         auto entry = V(req).LookupListed(dir.node, item);
         if (!entry.ok()) {
-          Log(LogLevel::kWarning, "directory listing: entry %s skipped: %s", item.stored.c_str(),
+          // Never a silently shorter listing: a program must not take a missing entry as deleted.
+          Log(LogLevel::kWarning, "directory listing: entry %s failed: %s", item.stem.c_str(),
               entry.status().ToString().c_str());
-          continue;
+          if (used > 0) break;  // send what fits so far; the next read resumes at this entry
+          return ReplyError(req, entry.status());
         }
         fuse_entry_param e = ToEntryParam(req, *entry);
         need = fuse_add_direntry_plus(req, buf.data() + used, room, item.name.c_str(), &e, next);
         if (need > room) V(req).Forget(entry->node, 1);  // not sent: the kernel never saw it
       } else {
+        auto ino = V(req).ListedInode(dir.node, item);
+        if (!ino.ok()) {
+          Log(LogLevel::kWarning, "directory listing: entry %s failed: %s", item.stem.c_str(),
+              ino.status().ToString().c_str());
+          if (used > 0) break;
+          return ReplyError(req, ino.status());
+        }
         struct stat st {};
-        st.st_ino = item.src_ino;
-        st.st_mode = item.kind == Kind::kDirectory ? S_IFDIR : item.kind == Kind::kSymlink ? S_IFLNK : S_IFREG;
+        st.st_ino = *ino;
+        // FIFOs and sockets share a suffix: their type is DT_UNKNOWN until a stat.
+        st.st_mode = item.kind == StoredKind::kDirectory ? S_IFDIR
+                     : item.kind == StoredKind::kSymlink ? S_IFLNK
+                     : item.kind == StoredKind::kFile    ? S_IFREG
+                                                         : 0;
         need = fuse_add_direntry(req, buf.data() + used, room, item.name.c_str(), &st, next);
       }
     }

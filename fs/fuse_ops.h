@@ -1,4 +1,4 @@
-// The FUSE low-level operations table. Each callback decodes its request, calls one VaultImpl
+// The FUSE low-level operations table. Each callback decodes its request, calls one Vault
 // method and replies exactly once; errors become errno only through ToErrno. Called by libfuse
 // worker threads concurrently.
 #pragma once
@@ -8,10 +8,10 @@
 
 namespace phrfs::fs {
 
-class VaultImpl;
+class Vault;
 
 struct FuseContext {
-  VaultImpl* vault;
+  Vault* vault;
   double attr_timeout;
   double entry_timeout;
   bool read_only;

@@ -6,7 +6,7 @@
 
 #include "fs/fuse_ops.h"
 #include "fs/log.h"
-#include "fs/vault_impl.h"
+#include "fs/vault/vault.h"
 
 namespace phrfs::fs {
 namespace {
@@ -21,16 +21,13 @@ using LoopConfig = std::unique_ptr<fuse_loop_config, FreeWith<fuse_loop_cfg_dest
 
 // argv for fuse_session_new: the program name, then one "-o" with every mount option.
 //
-// The kernel checks permission bits itself (default_permissions) only when other users may use
-// the mount (allow_other). Without allow_other only the mounting user can reach the mount at
-// all, and the kernel's check would cost a GETATTR of the parent directory after every entry
-// change (each create, rename or unlink invalidates it): a third more round trips for small
-// files. The daemon's own access to the ciphertext still follows the store's permission bits.
+// The kernel checks permission bits itself (default_permissions) against the mode, owner and
+// group stored in each node's header: the daemon's own access to the ciphertext is always its
+// own (objects are private to the daemon's user), so without this check a 0444 file would be
+// writable through the mount. It costs a GETATTR of a directory after each change of its
+// entries, served from memory.
 std::vector<std::string> FuseArgs(const MountOptions& options) {
-  std::string opts = "fsname=phrfs,subtype=phrfs";
-  bool others = false;
-  for (const auto& o : options.fuse_options) others |= o == "allow_other";
-  if (others) opts += ",default_permissions";
+  std::string opts = "fsname=phrfs,subtype=phrfs,default_permissions";
   if (options.read_only) opts += ",ro";
   for (const auto& o : options.fuse_options) opts += "," + o;
   std::vector<std::string> args = {"phrfs", "-o", opts};
@@ -42,7 +39,7 @@ std::vector<std::string> FuseArgs(const MountOptions& options) {
 
 Status ServeMount(std::unique_ptr<Vault> vault, const std::string& mountpoint,
                   const MountOptions& options, const std::function<void(const Status&)>& ready) {
-  FuseContext ctx{&vault->impl(), options.attr_timeout, options.entry_timeout, options.read_only};
+  FuseContext ctx{vault.get(), options.attr_timeout, options.entry_timeout, options.read_only};
 
   std::vector<std::string> arg_strings = FuseArgs(options);
   std::vector<char*> argv;

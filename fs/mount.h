@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "fs/vault.h"
+#include "fs/vault/vault.h"
 
 namespace phrfs::fs {
 

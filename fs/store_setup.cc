@@ -1,15 +1,19 @@
 #include "fs/store_setup.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <utility>
 #include <vector>
 
-#include "crypto/keys.h"
-#include "crypto/types.h"
+#include "crypto/node_format.h"
+#include "crypto/random.h"
+#include "fs/vault/layout.h"
+#include "remote/local/direct_tree.h"
+#include "remote/local_store.h"
+#include "remote/object_tree.h"
 
 namespace phrfs::fs {
 namespace {
@@ -17,148 +21,164 @@ namespace {
 // phrfs.conf is a few hundred bytes; anything near this size is not ours.
 constexpr size_t kMaxStoreConfigSize = 64 * 1024;
 constexpr mode_t kStoreDirMode = 0700;
-constexpr mode_t kStoreConfigMode = 0600;
-constexpr char kDirFoldersName[] = "d";
+constexpr mode_t kRootMode = 0700;
 
-Status WithStore(const Status& status, const std::string& store_dir) {
-  return Status::Error(status.code(), "store " + store_dir + ": " + status.message());
+Status WithStore(const Status& status, const std::string& label) {
+  return Status::Error(status.code(), "store " + label + ": " + status.message());
 }
 
-Result<remote::Fd> OpenStoreDir(const std::string& store_dir) {
-  auto fd = remote::OpenAt(AT_FDCWD, store_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd.ok()) return fd;
-  if (fd.status().code() == Code::kNotFound) {
-    return Status::NotFound("store " + store_dir + " does not exist");
-  }
-  if (fd.status().code() == Code::kNotADirectory) {
-    return Status::NotFound("store " + store_dir + " is not a directory");
-  }
-  return WithStore(fd.status(), store_dir);
+std::span<const uint8_t> Bytes(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
-// Creates `relative` (e.g. "d/ab/cdef...") one component at a time below `root`, remembering
-// the components it made so that a failed init can take them away again.
-Status MakeFolders(int root, const std::string& relative, std::vector<std::string>& made) {
-  size_t pos = 0;
-  while (pos <= relative.size()) {
-    size_t slash = relative.find('/', pos);
-    if (slash == std::string::npos) slash = relative.size();
-    std::string prefix = relative.substr(0, slash);
-    Status st = remote::MkdirAt(root, prefix, kStoreDirMode);
-    if (st.ok()) {
-      made.push_back(prefix);
-    } else if (st.code() != Code::kAlreadyExists) {
-      return st;
+Result<UnlockedStore> ReadStore(std::unique_ptr<remote::CipherTree> tree, const std::string& label) {
+  auto stat = tree->Stat(crypto::kStoreConfigName);
+  if (!stat.ok()) {
+    if (stat.status().code() == Code::kNotFound) {
+      return Status::NotFound("store " + label + " is not initialised (no " + crypto::kStoreConfigName +
+                              "; run phrfs init)");
     }
-    pos = slash + 1;
+    return WithStore(stat.status(), label);
   }
-  return Status::Ok();
-}
-
-void RemoveFolders(int root, const std::vector<std::string>& made) {
-  for (auto it = made.rbegin(); it != made.rend(); ++it) (void)remote::RmdirAt(root, *it);
-}
-
-Result<UnlockedStore> ReadStore(const std::string& store_dir) {
-  PHRFS_ASSIGN_OR_RETURN(remote::Fd root, OpenStoreDir(store_dir));
-  auto bytes = remote::ReadWhole(root.get(), crypto::kStoreConfigName, kMaxStoreConfigSize);
-  if (!bytes.ok()) {
-    if (bytes.status().code() == Code::kNotFound) {
-      return Status::NotFound("store " + store_dir + " is not initialised (no " +
-                              crypto::kStoreConfigName + "; run phrfs init)");
-    }
-    if (bytes.status().code() == Code::kCorrupt) {
-      return Status::Corrupt("store " + store_dir + ": " + crypto::kStoreConfigName +
-                             " is too large to be a store config");
-    }
-    return WithStore(bytes.status(), store_dir);
+  if (stat->is_folder || stat->size > kMaxStoreConfigSize) {
+    return Status::Corrupt("store " + label + ": " + crypto::kStoreConfigName + " is not a store config");
   }
-  std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+  std::string text(stat->size, '\0');
+  auto got = tree->Read(crypto::kStoreConfigName, 0, {reinterpret_cast<uint8_t*>(text.data()), text.size()});
+  if (!got.ok()) return WithStore(got.status(), label);
+  text.resize(*got);
   auto config = crypto::ParseStoreConfig(text);
   if (!config.ok()) {
     Code code = config.status().code();
     // An out-of-bounds KDF line is damage too (or a hostile file), not a usage error.
     if (code == Code::kInvalidArgument) code = Code::kCorrupt;
-    return Status::Error(code, "store " + store_dir + ": " + crypto::kStoreConfigName + ": " +
+    return Status::Error(code, "store " + label + ": " + crypto::kStoreConfigName + ": " +
                                    config.status().message());
   }
-  return UnlockedStore{std::move(root), std::move(config).value(), SecureBytes()};
+  return UnlockedStore{std::move(tree), label, std::move(config).value(), SecureBytes()};
 }
 
 }  // namespace
 
-Result<std::string> InitStore(const std::string& store_dir, std::string_view passphrase,
-                              const crypto::ScryptParams& params) {
-  if (store_dir.empty()) return Status::InvalidArgument("store path is empty");
-  if (mkdir(store_dir.c_str(), kStoreDirMode) != 0 && errno != EEXIST) {
-    return WithStore(Status::FromErrno(errno, "create directory"), store_dir);
+Result<std::unique_ptr<remote::CipherTree>> OpenLocalStoreTree(const std::string& dir, TreeAccess access,
+                                                               bool create) {
+  if (dir.empty()) return Status::InvalidArgument("store path is empty");
+  if (create && mkdir(dir.c_str(), kStoreDirMode) != 0 && errno != EEXIST) {
+    return WithStore(Status::FromErrno(errno, "create directory"), dir);
   }
-  PHRFS_ASSIGN_OR_RETURN(remote::Fd root, OpenStoreDir(store_dir));
-  auto entries = remote::ListDir(root.get());
-  if (!entries.ok()) return WithStore(entries.status(), store_dir);
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Status::NotFound("store " + dir + " does not exist");
+    return WithStore(Status::FromErrno(errno, "stat"), dir);
+  }
+  if (!S_ISDIR(st.st_mode)) return Status::NotFound("store " + dir + " is not a directory");
+  if (access == TreeAccess::kDirect) {
+    auto tree = remote::DirectTree::Open(dir, remote::DirectTreeOptions{});
+    if (!tree.ok()) return WithStore(tree.status(), dir);
+    return std::unique_ptr<remote::CipherTree>(std::move(tree).value());
+  }
+  auto store = remote::LocalStore::Open(dir);
+  if (!store.ok()) return WithStore(store.status(), dir);
+  std::shared_ptr<remote::ObjectStore> shared(std::move(store).value());
+  return std::unique_ptr<remote::CipherTree>(std::make_unique<remote::ObjectTree>(std::move(shared)));
+}
+
+Result<std::vector<uint8_t>> NewRootObject(const crypto::StoreKeys& keys) {
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  crypto::NodeHeader header;
+  header.kind = crypto::NodeKind::kDirectory;
+  header.node_id = crypto::NodeId{};
+  header.key_epoch = keys.content.epoch;
+  PHRFS_ASSIGN_OR_RETURN(header.content_id, crypto::NewFileId());
+  header.meta.mode = S_IFDIR | kRootMode;
+  header.meta.uid = geteuid();
+  header.meta.gid = getegid();
+  header.meta.atime = header.meta.mtime = header.meta.ctime =
+      crypto::Timestamp{now.tv_sec, static_cast<uint32_t>(now.tv_nsec)};
+  PHRFS_ASSIGN_OR_RETURN(SecureBytes meta_key, crypto::DeriveMetaKey(keys.content, header.node_id));
+  PHRFS_ASSIGN_OR_RETURN(auto bytes, crypto::SealNodeHeader(header, meta_key));
+  return std::vector<uint8_t>(bytes.begin(), bytes.end());
+}
+
+Status WriteStoreConfig(remote::CipherTree& tree, const crypto::StoreConfig& config) {
+  const std::string text = crypto::SerializeStoreConfig(config);
+  PHRFS_RETURN_IF_ERROR(tree.Put(crypto::kStoreConfigName, Bytes(text), remote::PutMode::kReplace));
+  PHRFS_RETURN_IF_ERROR(tree.Sync(crypto::kStoreConfigName));
+  return tree.Sync("");
+}
+
+Result<std::string> InitStore(remote::CipherTree& tree, const std::string& label, std::string_view passphrase,
+                              const crypto::ScryptParams& params) {
+  auto entries = tree.List("");
+  if (!entries.ok()) return WithStore(entries.status(), label);
   for (const auto& entry : *entries) {
     if (entry.name == crypto::kStoreConfigName) {
-      return Status::AlreadyExists("store " + store_dir + " is already initialised");
+      return Status::AlreadyExists("store " + label + " is already initialised");
     }
   }
   if (!entries->empty()) {
-    return Status::AlreadyExists("store " + store_dir + " is not empty; init needs an empty or new directory");
+    return Status::AlreadyExists("store " + label + " is not empty; init needs an empty or new directory");
   }
 
   PHRFS_ASSIGN_OR_RETURN(crypto::NewStore created, crypto::CreateStore(passphrase, params));
   PHRFS_ASSIGN_OR_RETURN(crypto::StoreKeys keys,
                          crypto::StoreKeys::Derive(created.master_key, created.config.store_id));
-  PHRFS_ASSIGN_OR_RETURN(std::string root_folder,
-                         crypto::DirFolderPath(keys.dir_hash, crypto::kRootDirId));
+  PHRFS_ASSIGN_OR_RETURN(std::string root_folder, FolderOf(keys.dir_hash, crypto::kRootDirId));
+  PHRFS_ASSIGN_OR_RETURN(auto root_object, NewRootObject(keys));
 
-  // The config goes last: its presence is what makes the directory a store, so a failure
-  // before it leaves nothing that looks initialised.
+  // The config goes last: its presence is what makes the tree a store, so a failure before it
+  // leaves nothing that looks initialised.
   std::vector<std::string> made;
-  Status st = MakeFolders(root.get(), std::string(kDirFoldersName) + "/" + root_folder, made);
+  Status st;
+  for (const std::string& folder : {std::string(kFoldersRoot), root_folder.substr(0, root_folder.rfind('/')),
+                                    root_folder, std::string(kUnlinkedFolder)}) {
+    st = tree.MakeFolder(folder);
+    if (!st.ok()) break;
+    made.push_back(folder);
+  }
+  if (st.ok()) st = tree.Put(kRootObject, root_object, remote::PutMode::kMustNotExist);
   if (st.ok()) {
-    std::string text = crypto::SerializeStoreConfig(created.config);
-    st = remote::WriteWholeAtomic(
-        root.get(), crypto::kStoreConfigName,
-        {reinterpret_cast<const uint8_t*>(text.data()), text.size()}, kStoreConfigMode,
-        /*must_not_exist=*/true);
+    const std::string text = crypto::SerializeStoreConfig(created.config);
+    st = tree.Put(crypto::kStoreConfigName, Bytes(text), remote::PutMode::kMustNotExist);
+    if (st.ok()) st = tree.Sync(crypto::kStoreConfigName);
   }
   if (!st.ok()) {
-    RemoveFolders(root.get(), made);
+    (void)tree.Delete(kRootObject);
+    for (auto it = made.rbegin(); it != made.rend(); ++it) (void)tree.RemoveFolder(*it);
     if (st.code() == Code::kAlreadyExists || st.code() == Code::kPreconditionFailed) {
-      return Status::AlreadyExists("store " + store_dir + " was initialised concurrently");
+      return Status::AlreadyExists("store " + label + " was initialised concurrently");
     }
-    return WithStore(st, store_dir);
+    return WithStore(st, label);
   }
-  (void)remote::Sync(root.get(), false);
+  (void)tree.Sync("");
   return crypto::FormatRecoveryKey(created.recovery_key);
 }
 
-Result<UnlockedStore> UnlockStore(const std::string& store_dir, std::string_view passphrase) {
-  PHRFS_ASSIGN_OR_RETURN(UnlockedStore store, ReadStore(store_dir));
+Result<UnlockedStore> UnlockStore(std::unique_ptr<remote::CipherTree> tree, const std::string& label,
+                                  std::string_view passphrase) {
+  PHRFS_ASSIGN_OR_RETURN(UnlockedStore store, ReadStore(std::move(tree), label));
   auto master = crypto::UnlockWithPassphrase(store.config, passphrase);
   if (!master.ok()) {
-    if (master.status().code() == Code::kWrongKey) {
-      return Status::WrongKey("wrong passphrase for store " + store_dir);
-    }
-    return WithStore(master.status(), store_dir);
+    if (master.status().code() == Code::kWrongKey) return Status::WrongKey("wrong passphrase for store " + label);
+    return WithStore(master.status(), label);
   }
   store.master_key = std::move(master).value();
   return store;
 }
 
-Result<UnlockedStore> UnlockStoreWithRecoveryKey(const std::string& store_dir,
+Result<UnlockedStore> UnlockStoreWithRecoveryKey(std::unique_ptr<remote::CipherTree> tree,
+                                                 const std::string& label,
                                                  std::string_view recovery_key_text) {
-  PHRFS_ASSIGN_OR_RETURN(UnlockedStore store, ReadStore(store_dir));
+  PHRFS_ASSIGN_OR_RETURN(UnlockedStore store, ReadStore(std::move(tree), label));
   auto recovery_key = crypto::ParseRecoveryKey(recovery_key_text);
   if (!recovery_key.ok()) {
-    return Status::WrongKey("malformed recovery key (expected 64 hex digits) for store " + store_dir);
+    return Status::WrongKey("malformed recovery key (expected 64 hex digits) for store " + label);
   }
   auto master = crypto::UnlockWithRecoveryKey(store.config, *recovery_key);
   if (!master.ok()) {
-    if (master.status().code() == Code::kWrongKey) {
-      return Status::WrongKey("wrong recovery key for store " + store_dir);
-    }
-    return WithStore(master.status(), store_dir);
+    if (master.status().code() == Code::kWrongKey) return Status::WrongKey("wrong recovery key for store " + label);
+    return WithStore(master.status(), label);
   }
   store.master_key = std::move(master).value();
   return store;
@@ -166,16 +186,10 @@ Result<UnlockedStore> UnlockStoreWithRecoveryKey(const std::string& store_dir,
 
 Status ChangeStorePassphrase(UnlockedStore& store, std::string_view new_passphrase,
                              const crypto::ScryptParams& params) {
-  // Work on a copy so that `store` still describes the file on disk if anything fails.
+  // Work on a copy so that `store` still describes the stored config if anything fails.
   crypto::StoreConfig updated = store.config;
-  PHRFS_RETURN_IF_ERROR(
-      crypto::ChangePassphrase(updated, store.master_key, new_passphrase, params));
-  std::string text = crypto::SerializeStoreConfig(updated);
-  PHRFS_RETURN_IF_ERROR(remote::WriteWholeAtomic(
-      store.root.get(), crypto::kStoreConfigName,
-      {reinterpret_cast<const uint8_t*>(text.data()), text.size()}, kStoreConfigMode,
-      /*must_not_exist=*/false));
-  (void)remote::Sync(store.root.get(), false);
+  PHRFS_RETURN_IF_ERROR(crypto::ChangePassphrase(updated, store.master_key, new_passphrase, params));
+  PHRFS_RETURN_IF_ERROR(WriteStoreConfig(*store.tree, updated));
   store.config = std::move(updated);
   return Status::Ok();
 }

@@ -1,37 +1,59 @@
-// Creating, unlocking and re-keying a store on the local disk: reads and writes STORE/phrfs.conf
-// and creates the root directory's folder. Used by the command line only; any single thread.
+// Creating, unlocking and re-keying a store through its CipherTree: reads and writes phrfs.conf
+// (FORMAT "STORE CONFIG") and, at init, lays out an empty v2 tree (the root's node object and
+// folder). Also opens a local store directory as a tree. Used by the command line and by
+// `phrfs upgrade`; any single thread.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "base/secure_bytes.h"
 #include "base/status.h"
 #include "crypto/kdf.h"
+#include "crypto/keys.h"
 #include "crypto/store_config.h"
-#include "remote/local_tree.h"
+#include "remote/cipher_tree.h"
 
 namespace phrfs::fs {
 
+// How a local store directory is reached: with positioned I/O (the default, no cache), or only
+// through whole-object operations, the way remote stores are reached (for testing that path).
+enum class TreeAccess { kDirect, kObjects };
+
+// Opens `dir` as a tree. NotFound / NotADirectory when it is missing or not a directory; with
+// `create`, a missing directory is made (0700).
+Result<std::unique_ptr<remote::CipherTree>> OpenLocalStoreTree(const std::string& dir, TreeAccess access,
+                                                               bool create);
+
 struct UnlockedStore {
-  remote::Fd root;  // O_DIRECTORY descriptor of the store's root
+  std::unique_ptr<remote::CipherTree> tree;
+  std::string label;  // the store as the user named it, for messages
   crypto::StoreConfig config;
   SecureBytes master_key;
 };
 
-// Creates the store at `store_dir` (made if missing; AlreadyExists when it holds a phrfs.conf or
-// anything else). Returns the recovery key, formatted for printing once.
-Result<std::string> InitStore(const std::string& store_dir, std::string_view passphrase,
+// Initialises an empty tree as a v2 store. AlreadyExists when it holds a phrfs.conf or anything
+// else. Returns the recovery key, formatted for printing once.
+Result<std::string> InitStore(remote::CipherTree& tree, const std::string& label, std::string_view passphrase,
                               const crypto::ScryptParams& params);
 
-// NotFound when the store or its config is missing; Corrupt / NotSupported when the config is
-// damaged or from an unknown version; WrongKey for a wrong passphrase.
-Result<UnlockedStore> UnlockStore(const std::string& store_dir, std::string_view passphrase);
-Result<UnlockedStore> UnlockStoreWithRecoveryKey(const std::string& store_dir,
+// NotFound when the config is missing; Corrupt / NotSupported when it is damaged or from an
+// unknown version; WrongKey for a wrong passphrase. A v1 config unlocks too (for upgrade): the
+// caller checks config.version.
+Result<UnlockedStore> UnlockStore(std::unique_ptr<remote::CipherTree> tree, const std::string& label,
+                                  std::string_view passphrase);
+Result<UnlockedStore> UnlockStoreWithRecoveryKey(std::unique_ptr<remote::CipherTree> tree,
+                                                 const std::string& label,
                                                  std::string_view recovery_key_text);
 
 // Re-wraps the master key under `new_passphrase` and replaces phrfs.conf atomically.
 Status ChangeStorePassphrase(UnlockedStore& store, std::string_view new_passphrase,
                              const crypto::ScryptParams& params);
+// Replaces phrfs.conf atomically and makes it durable.
+Status WriteStoreConfig(remote::CipherTree& tree, const crypto::StoreConfig& config);
+
+// The root directory's node object (FORMAT "LAYOUT"), owned by the calling user, mode 0700.
+Result<std::vector<uint8_t>> NewRootObject(const crypto::StoreKeys& keys);
 
 }  // namespace phrfs::fs

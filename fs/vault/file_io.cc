@@ -1,0 +1,263 @@
+// The vault's operations on attributes and file contents: getattr, setattr (truncate included),
+// readlink, read, write, fallocate, fsync. A file's content state is loaded on first use and
+// kept while the kernel knows the node; its lock excludes writers from readers.
+#include <fcntl.h>
+#include <time.h>
+
+#include "crypto/random.h"
+#include "fs/log.h"
+#include "fs/vault/vault.h"
+
+namespace phrfs::fs {
+namespace {
+
+crypto::Timestamp Now() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return crypto::Timestamp{ts.tv_sec, static_cast<uint32_t>(ts.tv_nsec)};
+}
+
+crypto::Timestamp TimeOf(const struct timespec& ts, const crypto::Timestamp& now) {
+  if (ts.tv_nsec == UTIME_NOW) return now;
+  return crypto::Timestamp{ts.tv_sec, static_cast<uint32_t>(ts.tv_nsec)};
+}
+
+void LogCorrupt(const Node& node, const Status& st) {
+  if (st.code() == Code::kCorrupt) {
+    Log(LogLevel::kError, "node %llu: %s; returning EIO", static_cast<unsigned long long>(node.ino),
+        st.message().c_str());
+  }
+}
+
+}  // namespace
+
+Result<struct stat> Vault::GetAttr(uint64_t ino) {
+  auto node = Get(ino);
+  if (!node) return Status::NotFound("node unknown");
+  std::shared_lock lock(node->mu);
+  return Attr(*node);
+}
+
+Status Vault::LoadContent(Node& node) {
+  if (node.content) return Status::Ok();
+  auto content = ContentFile::Open(keys_.content, node.header.content_id, node.cipher_size);
+  if (!content.ok()) {
+    LogCorrupt(node, content.status());
+    return content.status();
+  }
+  node.content.emplace(std::move(content).value());
+  return Status::Ok();
+}
+
+Status Vault::EnsureContent(Node& node) {
+  {
+    std::shared_lock lock(node.mu);
+    if (node.content) return Status::Ok();
+  }
+  std::unique_lock lock(node.mu);
+  return LoadContent(node);
+}
+
+Status Vault::Resize(Node& node, uint64_t size) {
+  PHRFS_RETURN_IF_ERROR(LoadContent(node));
+  if (size == node.content->size()) return Status::Ok();
+  Status st;
+  if (size == 0) {
+    // A new content id, so that no block of the old contents can be replayed into the new ones;
+    // the header names it, so header and empty block go out together.
+    PHRFS_ASSIGN_OR_RETURN(crypto::FileId content_id, crypto::NewFileId());
+    crypto::NodeHeader header = node.header;
+    header.content_id = content_id;
+    PHRFS_ASSIGN_OR_RETURN(auto bytes, SealHeader(header));
+    st = node.content->Reset(*tree_, node.path, bytes, content_id);
+    if (st.ok()) node.header.content_id = content_id;
+  } else {
+    st = node.content->Truncate(*tree_, node.path, size);
+  }
+  if (st.ok()) node.cipher_size = node.content->cipher_size();
+  LogCorrupt(node, st);
+  return st;
+}
+
+Result<struct stat> Vault::SetAttr(uint64_t ino, const SetAttrRequest& r) {
+  PHRFS_RETURN_IF_ERROR(CheckWritable());
+  auto node = Get(ino);
+  if (!node) return Status::NotFound("node unknown");
+  std::unique_lock lock(node->mu);
+  const crypto::Timestamp now = Now();
+  crypto::NodeMeta meta = node->header.meta;
+  if (r.size) {
+    if (node->kind == crypto::NodeKind::kDirectory) return Status::Error(Code::kIsADirectory, "truncate of a directory");
+    if (node->kind != crypto::NodeKind::kFile) return Status::InvalidArgument("truncate of a special file");
+    if (*r.size > kMaxFileSize) return Status::Error(Code::kFileTooBig, "size past the largest file");
+    PHRFS_RETURN_IF_ERROR(Resize(*node, *r.size));
+    meta.mtime = now;  // POSIX: truncate marks mtime and ctime even when the size is unchanged
+  }
+  if (r.mode) meta.mode = (meta.mode & S_IFMT) | (*r.mode & 07777);
+  if (r.uid) meta.uid = *r.uid;
+  if (r.gid) meta.gid = *r.gid;
+  if (r.atime) meta.atime = TimeOf(*r.atime, now);
+  if (r.mtime) meta.mtime = TimeOf(*r.mtime, now);
+  meta.ctime = now;
+  const crypto::NodeMeta old = node->header.meta;
+  node->header.meta = meta;
+  Status st = WriteHeader(*node);
+  if (!st.ok()) {
+    node->header.meta = old;
+    // The size change (if any) is done and stays; only the attributes failed.
+    return st;
+  }
+  return Attr(*node);
+}
+
+Result<std::string> Vault::ReadLink(uint64_t ino) {
+  auto node = Get(ino);
+  if (!node) return Status::NotFound("node unknown");
+  if (node->kind != crypto::NodeKind::kSymlink) return Status::InvalidArgument("not a symlink");
+  std::shared_lock lock(node->mu);
+  auto content = ContentFile::Open(keys_.content, node->header.content_id, node->cipher_size);
+  if (!content.ok()) {
+    LogCorrupt(*node, content.status());
+    return content.status();
+  }
+  if (content->size() == 0 || content->size() >= 4096) return Status::Corrupt("symlink target of impossible length");
+  std::string target(content->size(), '\0');
+  auto n = content->Read(*tree_, node->path, 0, {reinterpret_cast<uint8_t*>(target.data()), target.size()});
+  if (!n.ok()) {
+    LogCorrupt(*node, n.status());
+    return n.status();
+  }
+  if (*n != target.size() || target.find('\0') != std::string::npos) return Status::Corrupt("symlink target damaged");
+  return target;
+}
+
+Status Vault::Open(uint64_t ino, int flags) {
+  PHRFS_ASSIGN_OR_RETURN(auto node, GetFile(ino));
+  if ((flags & O_ACCMODE) != O_RDONLY) PHRFS_RETURN_IF_ERROR(CheckWritable());
+  return EnsureContent(*node);
+}
+
+Result<size_t> Vault::Read(uint64_t ino, uint64_t offset, std::span<uint8_t> out) {
+  PHRFS_ASSIGN_OR_RETURN(auto node, GetFile(ino));
+  PHRFS_RETURN_IF_ERROR(EnsureContent(*node));
+  std::shared_lock lock(node->mu);
+  auto n = node->content->Read(*tree_, node->path, offset, out);
+  if (!n.ok()) LogCorrupt(*node, n.status());
+  return n;
+}
+
+Result<size_t> Vault::Write(uint64_t ino, uint64_t offset, std::span<const uint8_t> data, bool append) {
+  PHRFS_RETURN_IF_ERROR(CheckWritable());
+  PHRFS_ASSIGN_OR_RETURN(auto node, GetFile(ino));
+  std::unique_lock lock(node->mu);
+  PHRFS_RETURN_IF_ERROR(LoadContent(*node));
+  if (append) offset = node->content->size();
+  Status st = node->content->Write(*tree_, node->path, offset, data);
+  if (!st.ok()) {
+    LogCorrupt(*node, st);
+    if (st.code() == Code::kNoResources || st.code() == Code::kOutOfMemory || st.code() == Code::kNoSpace) {
+      Log(LogLevel::kWarning, "node %llu: write refused: %s", static_cast<unsigned long long>(node->ino),
+          st.ToString().c_str());
+    }
+    return st;
+  }
+  node->cipher_size = node->content->cipher_size();
+  const crypto::Timestamp now = Now();
+  node->header.meta.mtime = now;
+  node->header.meta.ctime = now;
+  // The bytes are stored; times that could not be written are only times.
+  Status times = WriteHeader(*node);
+  if (!times.ok()) {
+    Log(LogLevel::kWarning, "node %llu: times not stored: %s", static_cast<unsigned long long>(node->ino),
+        times.ToString().c_str());
+  }
+  return data.size();
+}
+
+Status Vault::Allocate(uint64_t ino, uint64_t offset, uint64_t length) {
+  PHRFS_RETURN_IF_ERROR(CheckWritable());
+  PHRFS_ASSIGN_OR_RETURN(auto node, GetFile(ino));
+  if (offset > kMaxFileSize || length > kMaxFileSize - offset) return Status::Error(Code::kFileTooBig, "past the largest file");
+  std::unique_lock lock(node->mu);
+  PHRFS_RETURN_IF_ERROR(LoadContent(*node));
+  if (offset + length <= node->content->size()) return Status::Ok();
+  PHRFS_RETURN_IF_ERROR(Resize(*node, offset + length));
+  node->header.meta.ctime = Now();
+  (void)WriteHeader(*node);
+  return Status::Ok();
+}
+
+Status Vault::Fsync(uint64_t ino) {
+  auto node = Get(ino);
+  if (!node) return Status::NotFound("node unknown");
+  std::shared_lock lock(node->mu);
+  return tree_->Sync(node->path);
+}
+
+// ---------------------------------------------------------------- directories
+
+Result<std::unique_ptr<DirHandle>> Vault::OpenDir(uint64_t ino) {
+  auto handle = std::make_unique<DirHandle>();
+  handle->node = ino;
+  PHRFS_RETURN_IF_ERROR(ListDir(*handle));
+  return handle;
+}
+
+Status Vault::ListDir(DirHandle& handle) {
+  PHRFS_ASSIGN_OR_RETURN(auto dir, GetDir(handle.node));
+  // Shared with lookups, exclusive of changes: the subdirectory count below is exact.
+  std::shared_lock tree(tree_mu_);
+  handle.entries.clear();
+  {
+    std::shared_lock lock(dir->mu);
+    if (dir->removed) return Status::Ok();
+  }
+  PHRFS_ASSIGN_OR_RETURN(auto listed, tree_->List(dir->folder));
+  handle.entries.reserve(listed.size());
+  uint32_t subdirs = 0;
+  for (auto& e : listed) {
+    std::string stem;
+    StoredKind kind;
+    if (e.is_folder || !ParseStoredName(e.name, &stem, &kind)) continue;
+    std::string encoded = stem;
+    if (stem.rfind(crypto::kLongNamePrefix, 0) == 0) {
+      std::vector<uint8_t> side(crypto::kMaxPlainNameLength * 2 + 64);
+      auto got = tree_->Read(Join(dir->folder, stem + kSidecarSuffix), 0, side);
+      if (!got.ok()) {
+        Log(LogLevel::kWarning, "directory node %llu: long name %s has no readable sidecar; skipped",
+            static_cast<unsigned long long>(dir->ino), stem.c_str());
+        continue;
+      }
+      encoded.assign(side.begin(), side.begin() + *got);
+      if (crypto::LongNameStem(encoded) != stem) {
+        Log(LogLevel::kWarning, "directory node %llu: long-name sidecar %s does not match; skipped",
+            static_cast<unsigned long long>(dir->ino), stem.c_str());
+        continue;
+      }
+    }
+    auto name = names_.Decode(dir->dir_id(), encoded);
+    if (!name.ok()) {
+      Log(LogLevel::kWarning, "directory node %llu: store entry %s has a name that does not decrypt; skipped",
+          static_cast<unsigned long long>(dir->ino), e.name.c_str());
+      continue;
+    }
+    if (kind == StoredKind::kDirectory) ++subdirs;
+    handle.entries.push_back(ListedEntry{std::move(name).value(), std::move(stem), kind});
+  }
+  // A listing knows the exact number of subdirectories: repair a count a crash left behind.
+  std::unique_lock lock(dir->mu);
+  if (dir->header.meta.subdirs != subdirs && !dir->removed) {
+    dir->header.meta.subdirs = subdirs;
+    if (!options_.read_only) (void)WriteHeader(*dir);
+  }
+  return Status::Ok();
+}
+
+Status Vault::FsyncDir(uint64_t ino) {
+  PHRFS_ASSIGN_OR_RETURN(auto dir, GetDir(ino));
+  Status st = tree_->Sync(dir->folder);
+  if (st.ok()) st = tree_->Sync(dir->path);
+  return st;
+}
+
+}  // namespace phrfs::fs

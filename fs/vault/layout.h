@@ -1,0 +1,84 @@
+// Where things live in a v2 store (FORMAT "LAYOUT"): the folder of each directory id, the stored
+// name of each entry (encrypted stem + kind suffix), long-name sidecars, the root's object and
+// the folder of unlinked-but-open objects; and the name cipher with a cache of recent
+// encryptions. Thread-safe: constants and pure functions; Names locks its own cache.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "base/secure_bytes.h"
+#include "base/status.h"
+#include "crypto/name_cipher.h"
+#include "crypto/node_format.h"
+#include "crypto/types.h"
+
+namespace phrfs::fs {
+
+// FORMAT "LAYOUT"
+inline constexpr char kFoldersRoot[] = "d";         // d/xx/yyyy...: one folder per directory id
+inline constexpr char kRootObject[] = "root.d";     // the root directory's node object
+inline constexpr char kUnlinkedFolder[] = "unlinked";  // objects unlinked while still in use
+inline constexpr char kDirSuffix[] = ".d";
+inline constexpr char kLinkSuffix[] = ".l";
+inline constexpr char kSpecialSuffix[] = ".s";  // FIFOs and sockets
+inline constexpr char kSidecarSuffix[] = ".n";
+inline constexpr size_t kMaxSuffixLength = 2;
+
+// The suffix by which a listing tells an entry's kind (the kind itself is authenticated in the
+// object's node header; the suffix is only where to look).
+enum class StoredKind { kFile, kDirectory, kSymlink, kSpecial };
+
+std::string_view SuffixOf(StoredKind kind);
+StoredKind StoredKindOf(crypto::NodeKind kind);
+// True when a node header's kind may live under a stored name of this kind.
+bool KindMatches(StoredKind stored, crypto::NodeKind kind);
+
+// Splits a listed store name into stem and kind. False for names that are not entries
+// (sidecars, temporaries, anything the layout does not define).
+bool ParseStoredName(std::string_view stored, std::string* stem, StoredKind* kind);
+// A long-name sidecar's stem, or nullopt.
+std::optional<std::string> SidecarStem(std::string_view stored);
+
+// "d/xx/yyyy..." for a directory id.
+Result<std::string> FolderOf(const SecureBytes& dir_hash_key, const crypto::DirId& dir);
+inline std::string Join(const std::string& folder, std::string_view leaf) {
+  std::string path = folder;
+  path += '/';
+  path += leaf;
+  return path;
+}
+// "unlinked/<32 hex digits of the node id>"
+std::string UnlinkedPath(const crypto::NodeId& id);
+
+// An entry name as stored: the full base64url ciphertext and the stem the store holds (the
+// ciphertext itself, or ".L<hash>" when the ciphertext plus a suffix would pass the store's
+// 255-byte limit).
+struct StoredName {
+  std::string encoded;
+  std::string stem;
+  bool is_long() const { return stem != encoded; }
+};
+
+// The name cipher plus a bounded cache of recent encryptions: a create, rename or unlink
+// encrypts the name its own lookup just encrypted (AES-SIV costs ~3 us).
+class Names {
+ public:
+  explicit Names(SecureBytes name_key) : cipher_(std::move(name_key)) {}
+  Result<StoredName> Encode(const crypto::DirId& dir, std::string_view name);
+  Result<std::string> Decode(const crypto::DirId& dir, std::string_view encoded) const {
+    return cipher_.Decrypt(dir, encoded);
+  }
+
+ private:
+  static constexpr size_t kCacheSize = 1024;
+  crypto::NameCipher cipher_;
+  std::mutex mu_;  // guards cache_; leaf lock
+  std::unordered_map<std::string, StoredName> cache_;
+};
+
+}  // namespace phrfs::fs

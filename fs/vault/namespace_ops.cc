@@ -1,0 +1,436 @@
+// The vault's operations on names: lookup, creating each kind of node, links, unlink, rmdir and
+// rename. Every change of names holds tree_mu_ exclusively, so the checks across entry kinds and
+// the changes they guard are atomic.
+#include <fcntl.h>
+#include <linux/fs.h>
+
+#include "crypto/random.h"
+#include "fs/log.h"
+#include "fs/vault/vault.h"
+
+namespace phrfs::fs {
+namespace {
+
+Result<crypto::NodeId> NewNodeId() {
+  crypto::NodeId id;
+  for (;;) {
+    PHRFS_RETURN_IF_ERROR(crypto::RandomBytes(id.bytes));
+    if (crypto::InodeNumberOf(id) > kRootNode) return id;  // never the root's
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- lookup
+
+Result<Entry> Vault::Lookup(uint64_t parent_ino, std::string_view name) {
+  PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
+  PHRFS_ASSIGN_OR_RETURN(StoredName stored, names_.Encode(parent->dir_id(), name));
+  std::shared_lock tree(tree_mu_);
+  if (auto known = table_.FindAt(parent->dir_id(), stored.stem, /*count_lookup=*/true)) return EntryFor(known);
+  PHRFS_ASSIGN_OR_RETURN(auto where, Locate(*parent, stored));
+  if (!where) return Status::NotFound("no such entry");
+  PHRFS_ASSIGN_OR_RETURN(auto node, LoadNode(*parent, where->stem, where->kind));
+  return PublishNew(*parent, std::move(node), where->stem);
+}
+
+Result<Entry> Vault::LookupListed(uint64_t parent_ino, const ListedEntry& entry) {
+  PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
+  std::shared_lock tree(tree_mu_);
+  if (auto known = table_.FindAt(parent->dir_id(), entry.stem, /*count_lookup=*/true)) return EntryFor(known);
+  PHRFS_ASSIGN_OR_RETURN(auto node, LoadNode(*parent, entry.stem, entry.kind));
+  return PublishNew(*parent, std::move(node), entry.stem);
+}
+
+Result<uint64_t> Vault::ListedInode(uint64_t parent_ino, const ListedEntry& entry) {
+  PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
+  if (auto known = table_.FindAt(parent->dir_id(), entry.stem, /*count_lookup=*/false)) return known->ino;
+  // Only the cleartext part of the header: the node id is the identity.
+  const std::string path = Join(parent->folder, entry.stem + std::string(SuffixOf(entry.kind)));
+  uint8_t raw[crypto::kNodeHeaderSize];
+  PHRFS_ASSIGN_OR_RETURN(size_t got, tree_->Read(path, 0, raw));
+  auto fields = crypto::ParseNodeHeaderFields({raw, got});
+  if (!fields.ok()) return Status::Corrupt("store object " + path + ": " + fields.status().message());
+  return crypto::InodeNumberOf(fields->node_id);
+}
+
+// ---------------------------------------------------------------- creating
+
+Result<Entry> Vault::Create(uint64_t parent_ino, std::string_view name, mode_t mode, const Caller& caller) {
+  return MakeNode(parent_ino, name, S_IFREG | (mode & 07777), caller);
+}
+
+Result<Entry> Vault::MakeNode(uint64_t parent_ino, std::string_view name, mode_t mode, const Caller& caller) {
+  PHRFS_RETURN_IF_ERROR(CheckWritable());
+  crypto::NodeKind kind;
+  switch (mode & S_IFMT) {
+    case 0:
+    case S_IFREG: kind = crypto::NodeKind::kFile; mode = S_IFREG | (mode & 07777); break;
+    case S_IFIFO: kind = crypto::NodeKind::kFifo; break;
+    case S_IFSOCK: kind = crypto::NodeKind::kSocket; break;
+    default:
+      return Status::Error(Code::kNotPermitted, "device nodes are not supported");
+  }
+  PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
+  PHRFS_ASSIGN_OR_RETURN(StoredName stored, names_.Encode(parent->dir_id(), name));
+  std::unique_lock tree(tree_mu_);
+  PHRFS_ASSIGN_OR_RETURN(auto existing, Locate(*parent, stored));
+  if (existing) return Status::AlreadyExists("entry exists");
+
+  PHRFS_ASSIGN_OR_RETURN(crypto::NodeId id, NewNodeId());
+  PHRFS_ASSIGN_OR_RETURN(crypto::FileId content_id, crypto::NewFileId());
+  auto node = std::make_shared<Node>(crypto::InodeNumberOf(id), kind, id);
+  {
+    std::shared_lock plock(parent->mu);
+    node->header = crypto::NodeHeader{kind, id, keys_.content.epoch, content_id, NewMeta(*parent, mode, caller)};
+  }
+  const StoredKind skind = StoredKindOf(kind);
+  node->parent = parent->dir_id();
+  node->parent_folder = parent->folder;
+  node->stem = stored.stem;
+  node->path = Join(parent->folder, stored.stem + std::string(SuffixOf(skind)));
+  PHRFS_ASSIGN_OR_RETURN(auto header, SealHeader(node->header));
+  std::vector<uint8_t> object;
+  if (kind == crypto::NodeKind::kFile) {
+    PHRFS_ASSIGN_OR_RETURN(object, ContentFile::NewObject(keys_.content, header, content_id));
+  } else {
+    object.assign(header.begin(), header.end());
+  }
+  PHRFS_RETURN_IF_ERROR(WriteSidecar(*parent, stored));
+  Status st = tree_->Put(node->path, object, remote::PutMode::kMustNotExist);
+  if (!st.ok()) {
+    RemoveSidecar(*parent, stored);
+    return st;
+  }
+  node->cipher_size = object.size();
+  if (kind == crypto::NodeKind::kFile) {
+    // The new object's state serves the node from now on: no reload.
+    PHRFS_ASSIGN_OR_RETURN(ContentFile content, ContentFile::Open(keys_.content, content_id, object.size()));
+    node->content.emplace(std::move(content));
+  }
+  TouchDir(*parent, 0);
+  return PublishNew(*parent, std::move(node), stored.stem);
+}
+
+Result<Entry> Vault::MakeDir(uint64_t parent_ino, std::string_view name, mode_t mode, const Caller& caller) {
+  PHRFS_RETURN_IF_ERROR(CheckWritable());
+  PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
+  PHRFS_ASSIGN_OR_RETURN(StoredName stored, names_.Encode(parent->dir_id(), name));
+  std::unique_lock tree(tree_mu_);
+  PHRFS_ASSIGN_OR_RETURN(auto existing, Locate(*parent, stored));
+  if (existing) return Status::AlreadyExists("entry exists");
+
+  PHRFS_ASSIGN_OR_RETURN(crypto::NodeId id, NewNodeId());
+  PHRFS_ASSIGN_OR_RETURN(crypto::FileId content_id, crypto::NewFileId());
+  auto node = std::make_shared<Node>(crypto::InodeNumberOf(id), crypto::NodeKind::kDirectory, id);
+  {
+    std::shared_lock plock(parent->mu);
+    node->header = crypto::NodeHeader{crypto::NodeKind::kDirectory, id, keys_.content.epoch, content_id,
+                                      NewMeta(*parent, S_IFDIR | (mode & 07777), caller)};
+  }
+  node->parent = parent->dir_id();
+  node->parent_folder = parent->folder;
+  node->stem = stored.stem;
+  node->path = Join(parent->folder, stored.stem + kDirSuffix);
+  PHRFS_ASSIGN_OR_RETURN(node->folder, FolderOf(keys_.dir_hash, node->dir_id()));
+  node->cipher_size = crypto::kNodeHeaderSize;
+
+  // Folder first, entry second: a crash in between leaves an unreferenced empty folder, never an
+  // entry that points nowhere.
+  const std::string fan_out = node->folder.substr(0, node->folder.rfind('/'));
+  Status st = tree_->MakeFolder(fan_out);
+  if (!st.ok() && st.code() != Code::kAlreadyExists) return st;
+  PHRFS_RETURN_IF_ERROR(tree_->MakeFolder(node->folder));
+  PHRFS_ASSIGN_OR_RETURN(auto header, SealHeader(node->header));
+  st = WriteSidecar(*parent, stored);
+  if (st.ok()) {
+    st = tree_->Put(node->path, header, remote::PutMode::kMustNotExist);
+    if (!st.ok()) RemoveSidecar(*parent, stored);
+  }
+  if (!st.ok()) {
+    (void)tree_->RemoveFolder(node->folder);
+    return st;
+  }
+  TouchDir(*parent, +1);
+  return PublishNew(*parent, std::move(node), stored.stem);
+}
+
+Result<Entry> Vault::MakeSymlink(uint64_t parent_ino, std::string_view name, std::string_view target,
+                                 const Caller& caller) {
+  PHRFS_RETURN_IF_ERROR(CheckWritable());
+  if (target.empty() || target.size() >= 4096) return Status::Error(Code::kNameTooLong, "bad symlink target length");
+  PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
+  PHRFS_ASSIGN_OR_RETURN(StoredName stored, names_.Encode(parent->dir_id(), name));
+  std::unique_lock tree(tree_mu_);
+  PHRFS_ASSIGN_OR_RETURN(auto existing, Locate(*parent, stored));
+  if (existing) return Status::AlreadyExists("entry exists");
+
+  PHRFS_ASSIGN_OR_RETURN(crypto::NodeId id, NewNodeId());
+  PHRFS_ASSIGN_OR_RETURN(crypto::FileId content_id, crypto::NewFileId());
+  auto node = std::make_shared<Node>(crypto::InodeNumberOf(id), crypto::NodeKind::kSymlink, id);
+  {
+    std::shared_lock plock(parent->mu);
+    node->header = crypto::NodeHeader{crypto::NodeKind::kSymlink, id, keys_.content.epoch, content_id,
+                                      NewMeta(*parent, S_IFLNK | 0777, caller)};
+  }
+  node->header.meta.mode = S_IFLNK | 0777;  // never set-group-ID
+  node->parent = parent->dir_id();
+  node->parent_folder = parent->folder;
+  node->stem = stored.stem;
+  node->path = Join(parent->folder, stored.stem + kLinkSuffix);
+  PHRFS_ASSIGN_OR_RETURN(auto header, SealHeader(node->header));
+  const auto* p = reinterpret_cast<const uint8_t*>(target.data());
+  PHRFS_ASSIGN_OR_RETURN(auto object, ContentFile::SealWhole(keys_.content, header, content_id, {p, target.size()}));
+  PHRFS_RETURN_IF_ERROR(WriteSidecar(*parent, stored));
+  Status st = tree_->Put(node->path, object, remote::PutMode::kMustNotExist);
+  if (!st.ok()) {
+    RemoveSidecar(*parent, stored);
+    return st;
+  }
+  node->cipher_size = object.size();
+  TouchDir(*parent, 0);
+  return PublishNew(*parent, std::move(node), stored.stem);
+}
+
+Result<Entry> Vault::Link(uint64_t ino, uint64_t new_parent_ino, std::string_view new_name) {
+  PHRFS_RETURN_IF_ERROR(CheckWritable());
+  auto node = Get(ino);
+  if (!node) return Status::NotFound("node unknown");
+  if (node->kind == crypto::NodeKind::kDirectory) return Status::Error(Code::kNotPermitted, "hard link to a directory");
+  if (!tree_->SupportsLinks()) return Status::Error(Code::kNotPermitted, "this store has no hard links");
+  PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(new_parent_ino));
+  PHRFS_ASSIGN_OR_RETURN(StoredName stored, names_.Encode(parent->dir_id(), new_name));
+  std::unique_lock tree(tree_mu_);
+  PHRFS_ASSIGN_OR_RETURN(auto existing, Locate(*parent, stored));
+  if (existing) return Status::AlreadyExists("entry exists");
+  const std::string path = Join(parent->folder, stored.stem + std::string(SuffixOf(StoredKindOf(node->kind))));
+  PHRFS_RETURN_IF_ERROR(WriteSidecar(*parent, stored));
+  std::string from;
+  {
+    std::shared_lock lock(node->mu);
+    from = node->path;
+  }
+  Status st = tree_->Link(from, path);
+  if (!st.ok()) {
+    RemoveSidecar(*parent, stored);
+    return st;
+  }
+  {
+    std::unique_lock lock(node->mu);
+    node->links++;
+  }
+  TouchCtime(*node);
+  TouchDir(*parent, 0);
+  table_.AddLocation(parent->dir_id(), stored.stem, node->ino);
+  table_.Ref(*node);
+  return EntryFor(node);
+}
+
+// ---------------------------------------------------------------- removing
+
+Status Vault::Unlink(uint64_t parent_ino, std::string_view name) {
+  PHRFS_RETURN_IF_ERROR(CheckWritable());
+  PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
+  PHRFS_ASSIGN_OR_RETURN(StoredName stored, names_.Encode(parent->dir_id(), name));
+  std::unique_lock tree(tree_mu_);
+  PHRFS_ASSIGN_OR_RETURN(auto where, Locate(*parent, stored));
+  if (!where) return Status::NotFound("no such entry");
+  if (where->kind == StoredKind::kDirectory) return Status::Error(Code::kIsADirectory, "unlink of a directory");
+  PHRFS_RETURN_IF_ERROR(Discard(*where));
+  table_.DropLocation(parent->dir_id(), stored.stem);
+  RemoveSidecar(*parent, stored);
+  if (where->known) TouchCtime(*where->known);
+  TouchDir(*parent, 0);
+  return Status::Ok();
+}
+
+Status Vault::RemoveDir(uint64_t parent_ino, std::string_view name) {
+  PHRFS_RETURN_IF_ERROR(CheckWritable());
+  PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
+  PHRFS_ASSIGN_OR_RETURN(StoredName stored, names_.Encode(parent->dir_id(), name));
+  std::unique_lock tree(tree_mu_);
+  PHRFS_ASSIGN_OR_RETURN(auto where, Locate(*parent, stored));
+  if (!where) return Status::NotFound("no such entry");
+  if (where->kind != StoredKind::kDirectory) return Status::Error(Code::kNotADirectory, "rmdir of a non-directory");
+  std::shared_ptr<Node> child = where->known;
+  if (!child) {
+    PHRFS_ASSIGN_OR_RETURN(child, LoadNode(*parent, where->stem, where->kind));
+  }
+
+  PHRFS_ASSIGN_OR_RETURN(auto entries, tree_->List(child->folder));
+  for (const auto& e : entries) {
+    std::string stem;
+    StoredKind kind;
+    if (ParseStoredName(e.name, &stem, &kind)) return Status::Error(Code::kNotEmpty, "directory not empty");
+  }
+  // Entry first, folder second: a crash in between leaves an orphan folder only.
+  PHRFS_RETURN_IF_ERROR(tree_->Delete(where->path));
+  table_.DropLocation(parent->dir_id(), stored.stem);
+  RemoveSidecar(*parent, stored);
+  {
+    std::unique_lock lock(child->mu);
+    child->removed = true;
+  }
+  for (const auto& e : entries) (void)tree_->Delete(Join(child->folder, e.name));  // sidecars, temporaries
+  Status st = tree_->RemoveFolder(child->folder);
+  if (st.ok()) {
+    // The two-character fan-out folder goes when it empties; another directory may still use it.
+    (void)tree_->RemoveFolder(child->folder.substr(0, child->folder.rfind('/')));
+  } else {
+    Log(LogLevel::kWarning, "removed directory left its store folder: %s", st.ToString().c_str());
+  }
+  TouchDir(*parent, -1);
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- rename
+
+Status Vault::Rename(uint64_t parent_ino, std::string_view name, uint64_t new_parent_ino,
+                     std::string_view new_name, unsigned flags) {
+  PHRFS_RETURN_IF_ERROR(CheckWritable());
+  if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) return Status::InvalidArgument("rename flags");
+  PHRFS_ASSIGN_OR_RETURN(auto from_dir, GetDir(parent_ino));
+  PHRFS_ASSIGN_OR_RETURN(auto to_dir, GetDir(new_parent_ino));
+  PHRFS_ASSIGN_OR_RETURN(StoredName from, names_.Encode(from_dir->dir_id(), name));
+  PHRFS_ASSIGN_OR_RETURN(StoredName to, names_.Encode(to_dir->dir_id(), new_name));
+
+  std::unique_lock tree(tree_mu_);
+  PHRFS_ASSIGN_OR_RETURN(auto src, Locate(*from_dir, from));
+  if (!src) return Status::NotFound("no such entry");
+  PHRFS_ASSIGN_OR_RETURN(auto dst, Locate(*to_dir, to));
+  if (from_dir == to_dir && from.stem == to.stem) return Status::Ok();  // same name: nothing to do
+
+  // The nodes involved, loaded when the kernel does not know them (their identity and kind).
+  std::shared_ptr<Node> src_node = src->known;
+  if (!src_node) {
+    PHRFS_ASSIGN_OR_RETURN(src_node, LoadNode(*from_dir, src->stem, src->kind));
+  }
+  std::shared_ptr<Node> dst_node;
+  if (dst) {
+    dst_node = dst->known;
+    if (!dst_node) {
+    PHRFS_ASSIGN_OR_RETURN(dst_node, LoadNode(*to_dir, dst->stem, dst->kind));
+  }
+    // rename(2) between two links of one file does nothing and reports success.
+    if (dst_node->id == src_node->id && !(flags & RENAME_EXCHANGE)) {
+      if (flags & RENAME_NOREPLACE) return Status::AlreadyExists("target exists");
+      return Status::Ok();
+    }
+  }
+  const bool src_is_dir = src->kind == StoredKind::kDirectory;
+  const std::string src_new = Join(to_dir->folder, to.stem + std::string(SuffixOf(src->kind)));
+
+  // Updates a moved node's location (if the kernel knows it) and its ctime.
+  auto moved = [&](const std::shared_ptr<Node>& node, const Node& dir, const std::string& stem,
+                   const std::string& path) {
+    {
+      std::unique_lock lock(node->mu);
+      node->parent = dir.dir_id();
+      node->parent_folder = dir.folder;
+      node->stem = stem;
+      node->path = path;
+    }
+    TouchCtime(*node);
+  };
+
+  if (flags & RENAME_EXCHANGE) {
+    if (!dst) return Status::NotFound("exchange target missing");
+    const bool dst_is_dir = dst->kind == StoredKind::kDirectory;
+    const std::string dst_new = Join(from_dir->folder, from.stem + std::string(SuffixOf(dst->kind)));
+    // A long name's sidecar describes its stem, which stays in its folder: nothing to rewrite.
+    if (src->kind == dst->kind) {
+      PHRFS_RETURN_IF_ERROR(tree_->Exchange(src->path, dst->path));
+    } else {
+      // Different kinds live under different store names: two moves, each refusing to replace.
+      PHRFS_RETURN_IF_ERROR(tree_->Move(src->path, src_new, remote::MoveMode::kNoReplace));
+      Status st = tree_->Move(dst->path, dst_new, remote::MoveMode::kNoReplace);
+      if (!st.ok()) {
+        (void)tree_->Move(src_new, src->path, remote::MoveMode::kNoReplace);
+        return st;
+      }
+    }
+    table_.DropLocation(from_dir->dir_id(), from.stem);
+    table_.DropLocation(to_dir->dir_id(), to.stem);
+    moved(src_node, *to_dir, to.stem, src_new);
+    moved(dst_node, *from_dir, from.stem, dst_new);
+    if (src->known) table_.AddLocation(to_dir->dir_id(), to.stem, src_node->ino);
+    if (dst->known) table_.AddLocation(from_dir->dir_id(), from.stem, dst_node->ino);
+    const int delta = (src_is_dir ? 1 : 0) - (dst_is_dir ? 1 : 0);
+    TouchDir(*from_dir, from_dir == to_dir ? 0 : -delta);
+    if (from_dir != to_dir) TouchDir(*to_dir, delta);
+    return Status::Ok();
+  }
+
+  bool replaced_dir = false;
+  if (dst) {
+    if (flags & RENAME_NOREPLACE) return Status::AlreadyExists("target exists");
+    if (src_is_dir && dst->kind != StoredKind::kDirectory) {
+      return Status::Error(Code::kNotADirectory, "rename of a directory over a non-directory");
+    }
+    if (!src_is_dir && dst->kind == StoredKind::kDirectory) {
+      return Status::Error(Code::kIsADirectory, "rename of a non-directory over a directory");
+    }
+    if (dst->kind == StoredKind::kDirectory) {
+      PHRFS_ASSIGN_OR_RETURN(auto entries, tree_->List(dst_node->folder));
+      for (const auto& e : entries) {
+        std::string stem;
+        StoredKind kind;
+        if (ParseStoredName(e.name, &stem, &kind)) return Status::Error(Code::kNotEmpty, "target directory not empty");
+      }
+      replaced_dir = true;
+    }
+  }
+  PHRFS_RETURN_IF_ERROR(WriteSidecar(*to_dir, to));
+  const bool dst_in_use = dst && dst->known && dst_node->kind == crypto::NodeKind::kFile &&
+                          dst_node->nlookup > 0 && dst->path == src_new;
+  if (dst_in_use && tree_->SupportsLinks()) {
+    // The replaced file may still be open: a second name out of sight keeps its object until
+    // FORGET, and the replacement itself stays one atomic move.
+    {
+      std::unique_lock lock(dst_node->mu);
+      const std::string hidden = UnlinkedPath(dst_node->id);
+      PHRFS_RETURN_IF_ERROR(tree_->Link(dst_node->path, hidden));
+      dst_node->path = hidden;
+      dst_node->unlinked = true;
+    }
+    PHRFS_RETURN_IF_ERROR(tree_->Move(src->path, src_new, remote::MoveMode::kReplace));
+  } else if (dst_in_use) {
+    // Without hard links: move it out of sight first, then the source takes its name.
+    PHRFS_RETURN_IF_ERROR(Discard(*dst));
+    PHRFS_RETURN_IF_ERROR(tree_->Move(src->path, src_new, remote::MoveMode::kNoReplace));
+  } else {
+    PHRFS_RETURN_IF_ERROR(tree_->Move(src->path, src_new, remote::MoveMode::kReplace));
+    if (dst && dst->path != src_new) PHRFS_RETURN_IF_ERROR(Discard(*dst));  // another kind held the name
+  }
+  if (from_dir != to_dir || from.stem != to.stem) RemoveSidecar(*from_dir, from);
+  table_.DropLocation(from_dir->dir_id(), from.stem);
+  table_.DropLocation(to_dir->dir_id(), to.stem);
+  moved(src_node, *to_dir, to.stem, src_new);
+  if (src->known) table_.AddLocation(to_dir->dir_id(), to.stem, src_node->ino);
+  if (dst_node) {
+    if (replaced_dir) {
+      {
+        std::unique_lock lock(dst_node->mu);
+        dst_node->removed = true;
+      }
+      auto left = tree_->List(dst_node->folder);  // sidecars, temporaries
+      if (left.ok()) {
+        for (const auto& e : *left) (void)tree_->Delete(Join(dst_node->folder, e.name));
+      }
+      Status st = tree_->RemoveFolder(dst_node->folder);
+      if (st.ok()) (void)tree_->RemoveFolder(dst_node->folder.substr(0, dst_node->folder.rfind('/')));
+      else Log(LogLevel::kWarning, "replaced directory left its store folder: %s", st.ToString().c_str());
+    } else if (dst->known) {
+      TouchCtime(*dst_node);
+    }
+  }
+  if (from_dir == to_dir) {
+    TouchDir(*from_dir, replaced_dir ? -1 : 0);
+  } else {
+    TouchDir(*from_dir, src_is_dir ? -1 : 0);
+    TouchDir(*to_dir, (src_is_dir ? 1 : 0) - (replaced_dir ? 1 : 0));
+  }
+  return Status::Ok();
+}
+
+}  // namespace phrfs::fs

@@ -1,0 +1,53 @@
+// One node of the mounted tree as the kernel knows it: its identity (the node id from its
+// object's header), where its object lives now, its metadata, and for files the content state
+// shared by every open handle. A node holds no descriptor: the tree's bounded caches do.
+// Thread-safety: const fields are immutable; `mu` guards the rest, except `nlookup` (atomic).
+// Lock order: Vault::tree_mu_ before Node::mu (of at most one node at a time, except where a
+// function says so) before NodeTable::mu_.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+
+#include "crypto/node_format.h"
+#include "crypto/types.h"
+#include "fs/vault/content_file.h"
+#include "fs/vault/layout.h"
+
+namespace phrfs::fs {
+
+struct Node {
+  Node(uint64_t ino_, crypto::NodeKind kind_, crypto::NodeId id_)
+      : ino(ino_), kind(kind_), id(id_) {}
+
+  const uint64_t ino;  // also the FUSE node id (FORMAT "NODE OBJECTS": InodeNumberOf)
+  const crypto::NodeKind kind;
+  const crypto::NodeId id;
+  std::atomic<uint64_t> nlookup{0};
+
+  std::shared_mutex mu;
+  // Where the object lives: its parent's directory id and folder, its stem (the kind gives the
+  // suffix), and the whole key. Changed by rename and unlink under Vault::tree_mu_ + mu.
+  crypto::DirId parent;
+  std::string parent_folder;
+  std::string stem;
+  std::string path;
+  bool unlinked = false;   // the object was moved to unlinked/ and goes at forget
+  bool removed = false;    // a directory that was removed (its listing is empty)
+  // Directories: the folder of their entries (const after creation).
+  std::string folder;
+  // The header as stored: the authenticated metadata, content id and epoch.
+  crypto::NodeHeader header;
+  uint32_t links = 1;        // names of the object in the store (hard links)
+  uint64_t cipher_size = 0;  // files and symlinks: the object's size as last known
+  // Files: loaded on first read or write and kept while the kernel knows the node.
+  std::optional<ContentFile> content;
+
+  crypto::DirId dir_id() const { return crypto::DirIdOf(id); }
+};
+
+}  // namespace phrfs::fs

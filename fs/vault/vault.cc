@@ -1,0 +1,320 @@
+// The vault's setup, its node table upkeep, and reading and writing node headers.
+#include "fs/vault/vault.h"
+
+#include <time.h>
+
+#include <cstring>
+
+#include "crypto/random.h"
+#include "fs/log.h"
+
+namespace phrfs::fs {
+namespace {
+
+crypto::Timestamp Now() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return crypto::Timestamp{ts.tv_sec, static_cast<uint32_t>(ts.tv_nsec)};
+}
+
+struct timespec ToTimespec(const crypto::Timestamp& t) {
+  return timespec{static_cast<time_t>(t.sec), static_cast<long>(t.nsec)};
+}
+
+}  // namespace
+
+Vault::Vault(std::unique_ptr<remote::CipherTree> tree, crypto::StoreKeys keys, const VaultOptions& options)
+    : tree_(std::move(tree)), keys_(std::move(keys)), names_(keys_.names.Clone()), options_(options) {}
+
+Vault::~Vault() = default;
+
+Result<std::unique_ptr<Vault>> Vault::Open(std::unique_ptr<remote::CipherTree> tree,
+                                           crypto::StoreKeys keys, const VaultOptions& options) {
+  std::unique_ptr<Vault> vault(new Vault(std::move(tree), std::move(keys), options));
+  PHRFS_RETURN_IF_ERROR(vault->Init());
+  return vault;
+}
+
+Status Vault::Init() {
+  PHRFS_ASSIGN_OR_RETURN(lease_, tree_->AcquireLease());
+  PHRFS_ASSIGN_OR_RETURN(root_folder_, FolderOf(keys_.dir_hash, crypto::kRootDirId));
+
+  // The root's object lives at a fixed key; load it as any directory's.
+  auto stat = tree_->Stat(kRootObject);
+  if (!stat.ok()) {
+    if (stat.status().code() == Code::kNotFound) {
+      return Status::Corrupt(std::string("the store has no ") + kRootObject + " (is it a v2 store?)");
+    }
+    return stat.status();
+  }
+  Node pseudo_parent(0, crypto::NodeKind::kDirectory, crypto::NodeId{});
+  auto root = LoadNode(pseudo_parent, "", StoredKind::kDirectory);
+  if (!root.ok()) return Status::Error(root.status().code(), "root directory: " + root.status().message());
+  if ((*root)->id != crypto::NodeId{}) return Status::Corrupt("root directory: wrong node id");
+  (*root)->nlookup = 1;
+  table_.Publish(*root, crypto::DirId{}, "\x01root");  // a location no entry can have
+
+  // Objects unlinked while in use by an earlier mount are garbage now.
+  if (!options_.read_only) {
+    auto left = tree_->List(kUnlinkedFolder);
+    if (left.ok()) {
+      for (const auto& e : *left) {
+        Status st = tree_->Delete(Join(kUnlinkedFolder, e.name));
+        if (!st.ok()) Log(LogLevel::kWarning, "could not remove %s/%s: %s", kUnlinkedFolder, e.name.c_str(), st.ToString().c_str());
+      }
+    } else if (left.status().code() == Code::kNotFound) {
+      Status st = tree_->MakeFolder(kUnlinkedFolder);
+      if (!st.ok() && st.code() != Code::kAlreadyExists) return st;
+    } else {
+      return left.status();
+    }
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- nodes and headers
+
+Result<std::shared_ptr<Node>> Vault::GetDir(uint64_t ino) const {
+  auto node = Get(ino);
+  if (!node) return Status::NotFound("node " + std::to_string(ino) + " unknown");
+  if (node->kind != crypto::NodeKind::kDirectory) return Status::Error(Code::kNotADirectory, "not a directory");
+  return node;
+}
+
+Result<std::shared_ptr<Node>> Vault::GetFile(uint64_t ino) const {
+  auto node = Get(ino);
+  if (!node) return Status::NotFound("node " + std::to_string(ino) + " unknown");
+  if (node->kind == crypto::NodeKind::kDirectory) return Status::Error(Code::kIsADirectory, "not a file");
+  if (node->kind != crypto::NodeKind::kFile) return Status::InvalidArgument("not a regular file");
+  return node;
+}
+
+Result<std::shared_ptr<Node>> Vault::LoadNode(const Node& parent, const std::string& stem, StoredKind kind) {
+  const bool is_root = parent.ino == 0;
+  const std::string path = is_root ? std::string(kRootObject) : Join(parent.folder, stem + std::string(SuffixOf(kind)));
+  PHRFS_ASSIGN_OR_RETURN(remote::TreeStat st, tree_->Stat(path));
+  if (st.is_folder) return Status::Corrupt("store object " + path + " is a folder");
+  uint8_t raw[crypto::kNodeHeaderSize];
+  PHRFS_ASSIGN_OR_RETURN(size_t got, tree_->Read(path, 0, raw));
+  auto fields = crypto::ParseNodeHeaderFields({raw, got});
+  if (!fields.ok()) {
+    // An unknown version reads as damage: EIO, never "operation not supported".
+    return Status::Corrupt("store object " + path + ": " + fields.status().message());
+  }
+  if (!KindMatches(kind, fields->kind)) {
+    Log(LogLevel::kError, "store object %s: its header says kind %d, its name another; returning EIO",
+        path.c_str(), static_cast<int>(fields->kind));
+    return Status::Corrupt("store object " + path + ": kind does not match its name");
+  }
+  if (fields->key_epoch != keys_.content.epoch) {
+    return Status::Corrupt("store object " + path + ": unknown key epoch " + std::to_string(fields->key_epoch));
+  }
+  PHRFS_ASSIGN_OR_RETURN(SecureBytes meta_key, crypto::DeriveMetaKey(keys_.content, fields->node_id));
+  auto meta = crypto::OpenNodeMeta({raw, got}, *fields, meta_key);
+  if (!meta.ok()) {
+    Log(LogLevel::kError, "store object %s: %s; returning EIO", path.c_str(), meta.status().message().c_str());
+    return Status::Corrupt("store object " + path + ": " + meta.status().message());
+  }
+  const bool header_only = fields->kind != crypto::NodeKind::kFile && fields->kind != crypto::NodeKind::kSymlink;
+  if (header_only && st.size != crypto::kNodeHeaderSize) {
+    return Status::Corrupt("store object " + path + ": a header-only object of " + std::to_string(st.size) + " bytes");
+  }
+
+  auto node = std::make_shared<Node>(crypto::InodeNumberOf(fields->node_id), fields->kind, fields->node_id);
+  node->parent = parent.dir_id();
+  node->parent_folder = parent.folder;
+  node->stem = stem;
+  node->path = path;
+  node->header = crypto::NodeHeader{fields->kind, fields->node_id, fields->key_epoch, fields->content_id, *meta};
+  node->links = st.links;
+  node->cipher_size = st.size;
+  if (node->kind == crypto::NodeKind::kDirectory) {
+    PHRFS_ASSIGN_OR_RETURN(node->folder, FolderOf(keys_.dir_hash, node->dir_id()));
+  }
+  return node;
+}
+
+Result<std::array<uint8_t, crypto::kNodeHeaderSize>> Vault::SealHeader(const crypto::NodeHeader& header) {
+  PHRFS_ASSIGN_OR_RETURN(SecureBytes meta_key, crypto::DeriveMetaKey(keys_.content, header.node_id));
+  return crypto::SealNodeHeader(header, meta_key);
+}
+
+Status Vault::WriteHeader(Node& node) {
+  PHRFS_ASSIGN_OR_RETURN(auto bytes, SealHeader(node.header));
+  return tree_->WriteAt(node.path, 0, bytes);
+}
+
+void Vault::TouchDir(Node& dir, int subdirs_delta) {
+  std::unique_lock lock(dir.mu);
+  const crypto::Timestamp now = Now();
+  dir.header.meta.mtime = now;
+  dir.header.meta.ctime = now;
+  if (subdirs_delta < 0 && dir.header.meta.subdirs < static_cast<uint32_t>(-subdirs_delta)) {
+    dir.header.meta.subdirs = 0;
+  } else {
+    dir.header.meta.subdirs += subdirs_delta;
+  }
+  // The change of names is done; a directory whose times could not be written still works.
+  Status st = WriteHeader(dir);
+  if (!st.ok()) Log(LogLevel::kWarning, "directory node %llu: times not stored: %s",
+                    static_cast<unsigned long long>(dir.ino), st.ToString().c_str());
+}
+
+void Vault::TouchCtime(Node& node) {
+  std::unique_lock lock(node.mu);
+  node.header.meta.ctime = Now();
+  if (node.unlinked && node.links <= 1) return;  // nobody can see it any more
+  Status st = WriteHeader(node);
+  if (!st.ok()) Log(LogLevel::kWarning, "node %llu: ctime not stored: %s",
+                    static_cast<unsigned long long>(node.ino), st.ToString().c_str());
+}
+
+struct stat Vault::Attr(const Node& node) const {
+  struct stat st {};
+  const crypto::NodeMeta& m = node.header.meta;
+  st.st_ino = node.ino;
+  st.st_mode = m.mode;
+  st.st_uid = m.uid;
+  st.st_gid = m.gid;
+  st.st_atim = ToTimespec(m.atime);
+  st.st_mtim = ToTimespec(m.mtime);
+  st.st_ctim = ToTimespec(m.ctime);
+  st.st_blksize = crypto::kBlockSize;
+  switch (node.kind) {
+    case crypto::NodeKind::kDirectory:
+      st.st_nlink = 2 + m.subdirs;
+      break;
+    case crypto::NodeKind::kFile:
+    case crypto::NodeKind::kSymlink: {
+      st.st_nlink = node.links - (node.unlinked ? 1 : 0);
+      if (node.content) {
+        st.st_size = static_cast<off_t>(node.content->size());
+      } else {
+        auto size = crypto::PlainSize(node.cipher_size, crypto::kNodeHeaderSize);
+        // A damaged object still shows a non-zero size, so that a read reaches the daemon and
+        // fails with EIO instead of the kernel answering "end of file" from the size alone.
+        st.st_size = size.ok() ? static_cast<off_t>(*size) : 1;
+      }
+      break;
+    }
+    default:
+      st.st_nlink = node.links - (node.unlinked ? 1 : 0);
+      break;
+  }
+  st.st_blocks = (st.st_size + 511) / 512;
+  return st;
+}
+
+Result<Entry> Vault::EntryFor(const std::shared_ptr<Node>& node) {
+  std::shared_lock lock(node->mu);
+  return Entry{node->ino, Attr(*node)};
+}
+
+Status Vault::CheckWritable() const {
+  return options_.read_only ? Status::Error(Code::kReadOnly, "mounted read-only") : Status::Ok();
+}
+
+crypto::NodeMeta Vault::NewMeta(const Node& parent, uint32_t mode, const Caller& caller) const {
+  crypto::NodeMeta m;
+  m.mode = mode;
+  m.uid = caller.uid;
+  m.gid = caller.gid;
+  // BSD group semantics under a set-group-ID directory, as Linux file systems do: the new node
+  // takes the directory's group, and a new directory keeps the set-group-ID bit.
+  if (parent.header.meta.mode & S_ISGID) {
+    m.gid = parent.header.meta.gid;
+    if (S_ISDIR(mode)) m.mode |= S_ISGID;
+  }
+  m.atime = m.mtime = m.ctime = Now();
+  return m;
+}
+
+// ---------------------------------------------------------------- names
+
+Result<std::optional<Vault::Located>> Vault::Locate(const Node& dir, const StoredName& name) {
+  if (auto known = table_.FindAt(dir.dir_id(), name.stem, /*count_lookup=*/false)) {
+    const StoredKind kind = StoredKindOf(known->kind);
+    return std::optional<Located>(Located{kind, name.stem, Join(dir.folder, name.stem + std::string(SuffixOf(kind))), known});
+  }
+  for (StoredKind kind : {StoredKind::kFile, StoredKind::kDirectory, StoredKind::kSymlink, StoredKind::kSpecial}) {
+    std::string path = Join(dir.folder, name.stem + std::string(SuffixOf(kind)));
+    auto st = tree_->Stat(path);
+    if (st.ok()) return std::optional<Located>(Located{kind, name.stem, std::move(path), nullptr});
+    if (st.status().code() != Code::kNotFound) return st.status();
+  }
+  return std::optional<Located>();
+}
+
+Status Vault::WriteSidecar(const Node& dir, const StoredName& name) {
+  if (!name.is_long()) return Status::Ok();
+  const auto* p = reinterpret_cast<const uint8_t*>(name.encoded.data());
+  return tree_->Put(Join(dir.folder, name.stem + kSidecarSuffix), {p, name.encoded.size()},
+                    remote::PutMode::kReplace);
+}
+
+void Vault::RemoveSidecar(const Node& dir, const StoredName& name) {
+  if (!name.is_long()) return;
+  Status st = tree_->Delete(Join(dir.folder, name.stem + kSidecarSuffix));
+  if (!st.ok() && st.code() != Code::kNotFound) {
+    Log(LogLevel::kWarning, "could not remove long-name sidecar %s: %s", name.stem.c_str(), st.ToString().c_str());
+  }
+}
+
+Result<Entry> Vault::PublishNew(Node& parent, std::shared_ptr<Node> node, const std::string& stem) {
+  auto published = table_.Publish(std::move(node), parent.dir_id(), stem);
+  return EntryFor(published);
+}
+
+Status Vault::Discard(const Located& where) {
+  const std::shared_ptr<Node>& node = where.known;
+  if (node && node->kind == crypto::NodeKind::kFile && node->nlookup > 0) {
+    std::unique_lock lock(node->mu);
+    if (node->path == where.path) {
+      // The kernel may still hold the file open: keep the object, out of sight, until FORGET.
+      const std::string hidden = UnlinkedPath(node->id);
+      PHRFS_RETURN_IF_ERROR(tree_->Move(where.path, hidden, remote::MoveMode::kReplace));
+      node->path = hidden;
+      node->unlinked = true;
+      return Status::Ok();
+    }
+  }
+  PHRFS_RETURN_IF_ERROR(tree_->Delete(where.path));
+  if (node) {
+    std::unique_lock lock(node->mu);
+    if (node->links > 1) node->links--;
+  }
+  return Status::Ok();
+}
+
+void Vault::Forget(uint64_t ino, uint64_t nlookup) {
+  if (ino == kRootNode) return;
+  std::shared_ptr<Node> gone;
+  {
+    std::shared_lock tree(tree_mu_);
+    gone = table_.Unref(ino, nlookup);
+  }
+  if (gone && gone->unlinked && !options_.read_only) {
+    std::unique_lock tree(tree_mu_);
+    Status st = tree_->Delete(gone->path);
+    if (!st.ok() && st.code() != Code::kNotFound) {
+      Log(LogLevel::kWarning, "could not remove unlinked object %s: %s", gone->path.c_str(), st.ToString().c_str());
+    }
+  }
+}
+
+Result<struct statvfs> Vault::StatFs() {
+  PHRFS_ASSIGN_OR_RETURN(remote::TreeSpace space, tree_->Space());
+  struct statvfs st {};
+  st.f_bsize = space.block_size;
+  st.f_frsize = space.block_size;
+  st.f_blocks = space.blocks;
+  st.f_bfree = space.blocks_free;
+  st.f_bavail = space.blocks_available;
+  st.f_files = space.files;
+  st.f_ffree = space.files_free;
+  st.f_favail = space.files_free;
+  st.f_namemax = crypto::kMaxPlainNameLength;
+  return st;
+}
+
+}  // namespace phrfs::fs

@@ -1,0 +1,178 @@
+// The encrypted tree (DESIGN "Layers"): maps plaintext names, byte ranges and attributes onto the
+// node objects of a v2 store, reached only through a CipherTree (FORMAT "LAYOUT", "NODE
+// OBJECTS"). One operation per filesystem request, in terms of node ids (= inode numbers),
+// names and byte ranges; the FUSE layer decodes a request, calls one of these and replies with
+// the result. Nothing here knows about fuse_req_t or errno.
+// Thread-safe: called concurrently from FUSE worker threads. Lock order: tree_mu_ (shared for
+// lookups and forgets, exclusive for changes to names) before Node::mu before NodeTable's lock.
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "crypto/keys.h"
+#include "fs/vault/layout.h"
+#include "fs/vault/node.h"
+#include "fs/vault/node_table.h"
+#include "remote/cipher_tree.h"
+
+namespace phrfs::fs {
+
+inline constexpr uint64_t kRootNode = 1;  // FUSE_ROOT_ID; InodeNumberOf(all-zero node id)
+
+struct VaultOptions {
+  bool read_only = false;
+};
+
+struct Entry {
+  uint64_t node = 0;
+  struct stat attr {};
+};
+
+// Who is asking: new nodes are given to the caller (and to the parent's group under a
+// set-group-ID directory).
+struct Caller {
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+struct SetAttrRequest {
+  std::optional<mode_t> mode;
+  std::optional<uid_t> uid;
+  std::optional<gid_t> gid;
+  std::optional<uint64_t> size;
+  std::optional<struct timespec> atime;  // tv_nsec may be UTIME_NOW
+  std::optional<struct timespec> mtime;
+};
+
+// One entry of a directory listing, decoded at opendir.
+struct ListedEntry {
+  std::string name;  // plaintext
+  std::string stem;
+  StoredKind kind;
+};
+
+struct DirHandle {
+  uint64_t node;
+  std::vector<ListedEntry> entries;
+  bool listed_once = false;  // the opendir listing serves the first pass; later passes re-list
+};
+
+class Vault {
+ public:
+  // Takes the store's lease (Busy when another mount holds it), opens the root and removes what
+  // an earlier mount left in unlinked/.
+  static Result<std::unique_ptr<Vault>> Open(std::unique_ptr<remote::CipherTree> tree,
+                                             crypto::StoreKeys keys, const VaultOptions& options);
+  ~Vault();
+
+  Result<Entry> Lookup(uint64_t parent, std::string_view name);
+  // Looks up a listed entry (readdirplus): the same as Lookup, without re-encrypting the name.
+  Result<Entry> LookupListed(uint64_t parent, const ListedEntry& entry);
+  void Forget(uint64_t node, uint64_t nlookup);
+  Result<struct stat> GetAttr(uint64_t node);
+  Result<struct stat> SetAttr(uint64_t node, const SetAttrRequest& request);
+  Result<std::string> ReadLink(uint64_t node);
+
+  Result<Entry> MakeDir(uint64_t parent, std::string_view name, mode_t mode, const Caller& caller);
+  Result<Entry> MakeSymlink(uint64_t parent, std::string_view name, std::string_view target,
+                            const Caller& caller);
+  // Regular files, FIFOs and sockets; device nodes are NotPermitted.
+  Result<Entry> MakeNode(uint64_t parent, std::string_view name, mode_t mode, const Caller& caller);
+  Result<Entry> Link(uint64_t node, uint64_t new_parent, std::string_view new_name);
+  Status Unlink(uint64_t parent, std::string_view name);
+  Status RemoveDir(uint64_t parent, std::string_view name);
+  // flags: 0, RENAME_NOREPLACE or RENAME_EXCHANGE.
+  Status Rename(uint64_t parent, std::string_view name, uint64_t new_parent,
+                std::string_view new_name, unsigned flags);
+
+  // Creates a file with its content state loaded (AlreadyExists if the name is taken).
+  Result<Entry> Create(uint64_t parent, std::string_view name, mode_t mode, const Caller& caller);
+  // Checks that `node` may be opened with `flags` (used only when the kernel sends OPEN).
+  Status Open(uint64_t node, int flags);
+  Result<size_t> Read(uint64_t node, uint64_t offset, std::span<uint8_t> out);
+  // append: every write goes to the end (O_APPEND), whatever offset the kernel sends.
+  Result<size_t> Write(uint64_t node, uint64_t offset, std::span<const uint8_t> data, bool append);
+  // Extends to offset + length with zeros when that is past the end (fallocate mode 0).
+  Status Allocate(uint64_t node, uint64_t offset, uint64_t length);
+  Status Fsync(uint64_t node);
+
+  Result<std::unique_ptr<DirHandle>> OpenDir(uint64_t node);
+  // Re-reads the listing (opendir, and every read from offset 0, so rewinddir sees changes).
+  Status ListDir(DirHandle& handle);
+  // The inode number of a listed entry, for readdir without attributes.
+  Result<uint64_t> ListedInode(uint64_t parent, const ListedEntry& entry);
+  Status FsyncDir(uint64_t node);
+  Result<struct statvfs> StatFs();
+
+  bool read_only() const { return options_.read_only; }
+  size_t known_nodes() const { return table_.size(); }
+
+ private:
+  Vault(std::unique_ptr<remote::CipherTree> tree, crypto::StoreKeys keys, const VaultOptions& options);
+  Status Init();
+
+  // Where a name is in a directory.
+  struct Located {
+    StoredKind kind;
+    std::string stem;
+    std::string path;
+    std::shared_ptr<Node> known;  // the node, when the kernel knows it (not counted)
+  };
+  // ---- nodes and headers (vault.cc)
+  std::shared_ptr<Node> Get(uint64_t node) const { return table_.Get(node); }
+  Result<std::shared_ptr<Node>> GetDir(uint64_t node) const;
+  Result<std::shared_ptr<Node>> GetFile(uint64_t node) const;
+  // Reads the object at `path` and makes a node of it (not yet published).
+  Result<std::shared_ptr<Node>> LoadNode(const Node& parent, const std::string& stem, StoredKind kind);
+  // Seals `node`'s header (with its current metadata) and writes it over the object's first
+  // bytes. The caller holds node.mu exclusively.
+  Status WriteHeader(Node& node);
+  Result<std::array<uint8_t, crypto::kNodeHeaderSize>> SealHeader(const crypto::NodeHeader& header);
+  // Sets mtime and ctime of a directory to now and adjusts its subdirectory count.
+  void TouchDir(Node& dir, int subdirs_delta);
+  // Sets ctime to now (rename, link, unlink of one of several names).
+  void TouchCtime(Node& node);
+  struct stat Attr(const Node& node) const;
+  Result<Entry> EntryFor(const std::shared_ptr<Node>& node);
+
+  // ---- names (vault.cc)
+  // The node for a name, if the name exists; nullopt when it does not. The caller holds tree_mu_.
+  Result<std::optional<Located>> Locate(const Node& dir, const StoredName& name);
+  Status WriteSidecar(const Node& dir, const StoredName& name);
+  void RemoveSidecar(const Node& dir, const StoredName& name);
+  Status CheckWritable() const;
+  Result<Entry> PublishNew(Node& parent, std::shared_ptr<Node> node, const std::string& stem);
+  crypto::NodeMeta NewMeta(const Node& parent, uint32_t mode, const Caller& caller) const;
+  // Takes a name's object out of the tree: deleted, or moved to unlinked/ when the kernel may
+  // still use its node. The caller holds tree_mu_ exclusively.
+  Status Discard(const Located& where);
+
+  // ---- files (file_io.cc)
+  // Loads the content state of a file node if it is not yet; the caller holds node.mu exclusively.
+  Status LoadContent(Node& node);
+  Status EnsureContent(Node& node);
+  Status Resize(Node& node, uint64_t size);
+
+  std::unique_ptr<remote::CipherTree> tree_;
+  std::unique_ptr<remote::TreeLease> lease_;
+  crypto::StoreKeys keys_;
+  Names names_;
+  VaultOptions options_;
+  std::string root_folder_;
+
+  mutable std::shared_mutex tree_mu_;
+  NodeTable table_;
+};
+
+}  // namespace phrfs::fs
