@@ -5,7 +5,7 @@
 #include <string>
 
 #include "crypto/random.h"
-#include "remote/local_tree.h"
+#include "remote/local/posix_io.h"
 
 namespace phrfs::fs {
 namespace {

@@ -14,7 +14,7 @@
 
 #include "crypto/types.h"
 #include "fs/content_file.h"
-#include "remote/local_tree.h"
+#include "remote/local/posix_io.h"
 
 namespace phrfs::fs {
 

@@ -9,7 +9,7 @@
 #include "base/status.h"
 #include "crypto/kdf.h"
 #include "crypto/store_config.h"
-#include "remote/local_tree.h"
+#include "remote/local/posix_io.h"
 
 namespace phrfs::fs {
 

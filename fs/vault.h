@@ -8,7 +8,7 @@
 
 #include "base/status.h"
 #include "crypto/keys.h"
-#include "remote/local_tree.h"
+#include "remote/local/posix_io.h"
 
 namespace phrfs::fs {
 

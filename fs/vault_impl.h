@@ -22,7 +22,7 @@
 #include "crypto/name_cipher.h"
 #include "fs/inode.h"
 #include "fs/vault.h"
-#include "remote/local_tree.h"
+#include "remote/local/posix_io.h"
 
 namespace phrfs::fs {
 

@@ -83,10 +83,10 @@ Result<LocalStore::Located> LocalStore::Locate(const std::string& key) const {
 Result<std::vector<ListEntry>> LocalStore::DoList(const std::string& collection) {
   auto dir = OpenCollection(collection);
   if (!dir.ok()) return Relabel(dir.status(), "list " + collection);
-  PHRFS_ASSIGN_OR_RETURN(std::vector<TreeEntry> entries, ListDir(dir->get()));
+  PHRFS_ASSIGN_OR_RETURN(std::vector<DirEntry> entries, ListDir(dir->get()));
   std::vector<ListEntry> out;
   out.reserve(entries.size());
-  for (const TreeEntry& e : entries) {
+  for (const DirEntry& e : entries) {
     if (IsReserved(e.name)) continue;  // an in-flight or crashed write
     auto st = StatAt(dir->get(), e.name);
     if (!st.ok()) {

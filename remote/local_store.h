@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "remote/local_tree.h"
+#include "remote/local/posix_io.h"
 #include "remote/object_store.h"
 
 namespace phrfs::remote {

@@ -14,7 +14,7 @@
 
 #include "crypto/content_cipher.h"
 #include "crypto/random.h"
-#include "remote/local_tree.h"
+#include "remote/local/posix_io.h"
 
 namespace phrfs::fs {
 namespace {

@@ -33,7 +33,7 @@ class LocalStoreTest : public ::testing::Test {
     auto entries = ListDir(fd->get());
     EXPECT_TRUE(entries.ok());
     if (entries.ok()) {
-      for (const TreeEntry& e : *entries) names.push_back(e.name);
+      for (const DirEntry& e : *entries) names.push_back(e.name);
     }
     std::sort(names.begin(), names.end());
     return names;

@@ -1,4 +1,4 @@
-#include "remote/local_tree.h"
+#include "remote/local/posix_io.h"
 
 #include <dirent.h>
 #include <sys/random.h>
@@ -118,14 +118,14 @@ Status LinkAt(int old_dir, const std::string& old_name, int new_dir, const std::
   return Status::Ok();
 }
 
-Result<std::vector<TreeEntry>> ListDir(int dir_fd) {
+Result<std::vector<DirEntry>> ListDir(int dir_fd) {
   // A private descriptor: the caller's fd (possibly O_PATH) keeps its position, and closedir
   // below closes only ours.
   PHRFS_ASSIGN_OR_RETURN(Fd own, OpenAt(dir_fd, ".", O_RDONLY | O_DIRECTORY));
   DIR* dir = ::fdopendir(own.get());
   if (dir == nullptr) return Errno("opendir", "");
   own.Release();  // now owned by `dir`
-  std::vector<TreeEntry> entries;
+  std::vector<DirEntry> entries;
   for (;;) {
     errno = 0;
     struct dirent* de = ::readdir(dir);
@@ -137,7 +137,7 @@ Result<std::vector<TreeEntry>> ListDir(int dir_fd) {
     }
     std::string name = de->d_name;
     if (name == "." || name == "..") continue;
-    entries.push_back(TreeEntry{std::move(name), de->d_type, de->d_ino});
+    entries.push_back(DirEntry{std::move(name), de->d_type, de->d_ino});
   }
 }
 
