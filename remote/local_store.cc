@@ -1,18 +1,16 @@
 #include "remote/local_store.h"
 
-#include <sys/random.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 
+#include "remote/temp_names.h"
+
 namespace phrfs::remote {
 namespace {
 
-bool IsReserved(const std::string& name) {
-  return name.rfind(LocalStore::kTempPrefix, 0) == 0;
-}
+bool IsReserved(const std::string& name) { return IsTempName(name); }
 
 std::string ETagOf(const struct stat& st) {
   int64_t mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
@@ -27,18 +25,6 @@ ObjectInfo InfoOf(const struct stat& st) {
   bool dir = S_ISDIR(st.st_mode);
   return ObjectInfo{dir, dir ? 0 : static_cast<uint64_t>(st.st_size), dir ? "" : ETagOf(st),
                     static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
-}
-
-Result<std::string> TempName() {
-  uint64_t r = 0;
-  for (;;) {
-    ssize_t n = getrandom(&r, sizeof(r), 0);
-    if (n == static_cast<ssize_t>(sizeof(r))) break;
-    if (n < 0 && errno != EINTR) return Status::FromErrno(errno, "getrandom");
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%s%016" PRIx64, LocalStore::kTempPrefix, r);
-  return std::string(buf);
 }
 
 // Makes a directory's entries durable. `dir` may be an O_PATH descriptor.
@@ -131,7 +117,7 @@ Result<std::string> LocalStore::DoWrite(const std::string& path, std::span<const
                                         const Precondition& precondition) {
   PHRFS_ASSIGN_OR_RETURN(Located loc, Locate(path));
   const int dir = loc.parent.get();
-  PHRFS_ASSIGN_OR_RETURN(std::string tmp, TempName());
+  PHRFS_ASSIGN_OR_RETURN(std::string tmp, NewTempName());
   PHRFS_ASSIGN_OR_RETURN(Fd fd, OpenAt(dir, tmp, O_WRONLY | O_CREAT | O_EXCL, 0600));
 
   // The slow part (writing and syncing the bytes) happens outside the lock.

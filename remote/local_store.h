@@ -13,9 +13,9 @@
 
 namespace phrfs::remote {
 
-// Writes go to a temporary ".tmp.<hex>" sibling, are fsynced, then renamed into place, so
-// readers never see a partial object. Names beginning with ".tmp." are therefore reserved:
-// List hides them (leftovers of a crash) and writing such a key is InvalidArgument.
+// Writes go to a temporary sibling (remote/temp_names.h), are fsynced, then renamed into place,
+// so readers never see a partial object. Temporary names are therefore reserved: List hides them
+// (leftovers of a crash) and any use of such a key is InvalidArgument.
 //
 // Etags are hex "<mtime ns>-<size>-<inode>". Limits, documented rather than hidden:
 //  - kMustNotExist is enforced by the kernel (RENAME_NOREPLACE, or link(2) where that flag is
@@ -33,8 +33,6 @@ class LocalStore final : public ObjectStore {
   // O_PATH | O_DIRECTORY descriptor of the root, owned by the store; for fs/'s positioned fast
   // path. Valid for the store's lifetime.
   int root_fd() const { return root_.get(); }
-
-  static constexpr char kTempPrefix[] = ".tmp.";
 
  protected:
   Result<std::vector<ListEntry>> DoList(const std::string& collection) override;
