@@ -56,11 +56,13 @@ Result<Fd> LocalStore::OpenCollection(const std::string& key) const {
   return dir;
 }
 
-Result<LocalStore::Located> LocalStore::Locate(const std::string& key) const {
+Result<LocalStore::Located> LocalStore::Locate(const std::string& key, LeafRule rule) const {
   size_t slash = key.rfind('/');
   std::string parent = slash == std::string::npos ? std::string() : key.substr(0, slash);
   std::string leaf = slash == std::string::npos ? key : key.substr(slash + 1);
-  if (IsReserved(leaf)) return Status::InvalidArgument("reserved name " + key);
+  if (rule == LeafRule::kNoTempName && IsReserved(leaf)) {
+    return Status::InvalidArgument("reserved name " + key);
+  }
   auto dir = OpenCollection(parent);
   if (!dir.ok()) return Relabel(dir.status(), "parent of " + key);
   return Located{std::move(dir).value(), std::move(leaf)};
@@ -206,8 +208,8 @@ Status LocalStore::DoRemoveCollection(const std::string& path) {
 
 Status LocalStore::DoRename(const std::string& from, const std::string& to,
                             RenameOptions options) {
-  PHRFS_ASSIGN_OR_RETURN(Located src, Locate(from));
-  PHRFS_ASSIGN_OR_RETURN(Located dst, Locate(to));
+  PHRFS_ASSIGN_OR_RETURN(Located src, Locate(from, LeafRule::kTempNameAllowed));
+  PHRFS_ASSIGN_OR_RETURN(Located dst, Locate(to, LeafRule::kTempNameAllowed));
   {
     std::lock_guard lock(mu_);
     Status st = RenameAt(src.parent.get(), src.leaf, dst.parent.get(), dst.leaf,
