@@ -45,6 +45,10 @@ class TreeLease {
   virtual ~TreeLease() = default;
 };
 
+// Keys follow ObjectStore::SplitKey (InvalidArgument otherwise), and no component may be a
+// temporary name (remote/temp_names.h): trees stage writes under such names and List hides them.
+// "" names the root folder for List and Sync only.
+//
 // Error contract (as ObjectStore's): NotFound, AlreadyExists, NotEmpty, NotADirectory,
 // IsADirectory, NoSpace, PermissionDenied, Unavailable, Corrupt (something in the store that is
 // not what the layout allows, e.g. a symlink, a FIFO or a device where an object belongs),
@@ -80,7 +84,8 @@ class CipherTree {
   // One level: the parent must exist. AlreadyExists when it does.
   virtual Status MakeFolder(const std::string& path) = 0;
   virtual Status RemoveFolder(const std::string& path) = 0;  // only when empty
-  // Moves an object (not a folder) to another key; the target's folder must exist.
+  // Moves an object (not a folder: IsADirectory) to another key; the target's folder must exist.
+  // kNoReplace: AlreadyExists when the target exists, and nothing changes.
   virtual Status Move(const std::string& from, const std::string& to, MoveMode mode) = 0;
   // Swaps two existing objects (RENAME_EXCHANGE). Atomic in the direct tree; in the object tree
   // three moves through a temporary name.

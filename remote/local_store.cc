@@ -1,18 +1,16 @@
 #include "remote/local_store.h"
 
-#include <sys/random.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 
+#include "remote/temp_names.h"
+
 namespace phrfs::remote {
 namespace {
 
-bool IsReserved(const std::string& name) {
-  return name.rfind(LocalStore::kTempPrefix, 0) == 0;
-}
+bool IsReserved(const std::string& name) { return IsTempName(name); }
 
 std::string ETagOf(const struct stat& st) {
   int64_t mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
@@ -27,18 +25,6 @@ ObjectInfo InfoOf(const struct stat& st) {
   bool dir = S_ISDIR(st.st_mode);
   return ObjectInfo{dir, dir ? 0 : static_cast<uint64_t>(st.st_size), dir ? "" : ETagOf(st),
                     static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
-}
-
-Result<std::string> TempName() {
-  uint64_t r = 0;
-  for (;;) {
-    ssize_t n = getrandom(&r, sizeof(r), 0);
-    if (n == static_cast<ssize_t>(sizeof(r))) break;
-    if (n < 0 && errno != EINTR) return Status::FromErrno(errno, "getrandom");
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%s%016" PRIx64, LocalStore::kTempPrefix, r);
-  return std::string(buf);
 }
 
 // Makes a directory's entries durable. `dir` may be an O_PATH descriptor.
@@ -70,11 +56,13 @@ Result<Fd> LocalStore::OpenCollection(const std::string& key) const {
   return dir;
 }
 
-Result<LocalStore::Located> LocalStore::Locate(const std::string& key) const {
+Result<LocalStore::Located> LocalStore::Locate(const std::string& key, LeafRule rule) const {
   size_t slash = key.rfind('/');
   std::string parent = slash == std::string::npos ? std::string() : key.substr(0, slash);
   std::string leaf = slash == std::string::npos ? key : key.substr(slash + 1);
-  if (IsReserved(leaf)) return Status::InvalidArgument("reserved name " + key);
+  if (rule == LeafRule::kNoTempName && IsReserved(leaf)) {
+    return Status::InvalidArgument("reserved name " + key);
+  }
   auto dir = OpenCollection(parent);
   if (!dir.ok()) return Relabel(dir.status(), "parent of " + key);
   return Located{std::move(dir).value(), std::move(leaf)};
@@ -83,10 +71,10 @@ Result<LocalStore::Located> LocalStore::Locate(const std::string& key) const {
 Result<std::vector<ListEntry>> LocalStore::DoList(const std::string& collection) {
   auto dir = OpenCollection(collection);
   if (!dir.ok()) return Relabel(dir.status(), "list " + collection);
-  PHRFS_ASSIGN_OR_RETURN(std::vector<TreeEntry> entries, ListDir(dir->get()));
+  PHRFS_ASSIGN_OR_RETURN(std::vector<DirEntry> entries, ListDir(dir->get()));
   std::vector<ListEntry> out;
   out.reserve(entries.size());
-  for (const TreeEntry& e : entries) {
+  for (const DirEntry& e : entries) {
     if (IsReserved(e.name)) continue;  // an in-flight or crashed write
     auto st = StatAt(dir->get(), e.name);
     if (!st.ok()) {
@@ -131,7 +119,7 @@ Result<std::string> LocalStore::DoWrite(const std::string& path, std::span<const
                                         const Precondition& precondition) {
   PHRFS_ASSIGN_OR_RETURN(Located loc, Locate(path));
   const int dir = loc.parent.get();
-  PHRFS_ASSIGN_OR_RETURN(std::string tmp, TempName());
+  PHRFS_ASSIGN_OR_RETURN(std::string tmp, NewTempName());
   PHRFS_ASSIGN_OR_RETURN(Fd fd, OpenAt(dir, tmp, O_WRONLY | O_CREAT | O_EXCL, 0600));
 
   // The slow part (writing and syncing the bytes) happens outside the lock.
@@ -220,8 +208,8 @@ Status LocalStore::DoRemoveCollection(const std::string& path) {
 
 Status LocalStore::DoRename(const std::string& from, const std::string& to,
                             RenameOptions options) {
-  PHRFS_ASSIGN_OR_RETURN(Located src, Locate(from));
-  PHRFS_ASSIGN_OR_RETURN(Located dst, Locate(to));
+  PHRFS_ASSIGN_OR_RETURN(Located src, Locate(from, LeafRule::kTempNameAllowed));
+  PHRFS_ASSIGN_OR_RETURN(Located dst, Locate(to, LeafRule::kTempNameAllowed));
   {
     std::lock_guard lock(mu_);
     Status st = RenameAt(src.parent.get(), src.leaf, dst.parent.get(), dst.leaf,

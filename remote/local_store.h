@@ -8,14 +8,16 @@
 #include <string>
 #include <vector>
 
-#include "remote/local_tree.h"
+#include "remote/local/posix_io.h"
 #include "remote/object_store.h"
 
 namespace phrfs::remote {
 
-// Writes go to a temporary ".tmp.<hex>" sibling, are fsynced, then renamed into place, so
-// readers never see a partial object. Names beginning with ".tmp." are therefore reserved:
-// List hides them (leftovers of a crash) and writing such a key is InvalidArgument.
+// Writes go to a temporary sibling (remote/temp_names.h), are fsynced, then renamed into place,
+// so readers never see a partial object. Temporary names are therefore reserved: List hides them
+// (leftovers of a crash) and any other use of such a key is InvalidArgument, except as the last
+// component of a Rename's source or target, so that a CipherTree over this store can park an
+// object out of sight for a moment (ObjectTree::Exchange).
 //
 // Etags are hex "<mtime ns>-<size>-<inode>". Limits, documented rather than hidden:
 //  - kMustNotExist is enforced by the kernel (RENAME_NOREPLACE, or link(2) where that flag is
@@ -33,8 +35,6 @@ class LocalStore final : public ObjectStore {
   // O_PATH | O_DIRECTORY descriptor of the root, owned by the store; for fs/'s positioned fast
   // path. Valid for the store's lifetime.
   int root_fd() const { return root_.get(); }
-
-  static constexpr char kTempPrefix[] = ".tmp.";
 
  protected:
   Result<std::vector<ListEntry>> DoList(const std::string& collection) override;
@@ -56,7 +56,8 @@ class LocalStore final : public ObjectStore {
     Fd parent;
     std::string leaf;
   };
-  Result<Located> Locate(const std::string& key) const;
+  enum class LeafRule { kNoTempName, kTempNameAllowed };
+  Result<Located> Locate(const std::string& key, LeafRule rule = LeafRule::kNoTempName) const;
   // Opens a collection key ("" = root) as an O_PATH directory descriptor.
   Result<Fd> OpenCollection(const std::string& key) const;
 

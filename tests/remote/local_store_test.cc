@@ -33,7 +33,7 @@ class LocalStoreTest : public ::testing::Test {
     auto entries = ListDir(fd->get());
     EXPECT_TRUE(entries.ok());
     if (entries.ok()) {
-      for (const TreeEntry& e : *entries) names.push_back(e.name);
+      for (const DirEntry& e : *entries) names.push_back(e.name);
     }
     std::sort(names.begin(), names.end());
     return names;
@@ -83,6 +83,23 @@ TEST_F(LocalStoreTest, LeftoverTemporariesAreHiddenAndReserved) {
             Code::kInvalidArgument);
   EXPECT_EQ(store_->Read(".tmp.0123456789abcdef", 0, 10).status().code(),
             Code::kInvalidArgument);
+}
+
+// ObjectTree::Exchange parks one object under a temporary name for a moment.
+TEST_F(LocalStoreTest, ARenameMayParkAnObjectUnderATemporaryName) {
+  ASSERT_TRUE(store_->Write("a", Bytes("parked"), Precondition::None()).ok());
+  ASSERT_TRUE(store_->Rename("a", ".tmp.0123456789abcdef", RenameOptions{}).ok());
+  auto listed = store_->List("");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty());
+  EXPECT_EQ(store_->Read(".tmp.0123456789abcdef", 0, 10).status().code(),
+            Code::kInvalidArgument);
+  ASSERT_TRUE(store_->Rename(".tmp.0123456789abcdef", "b", RenameOptions{}).ok());
+  auto back = store_->Read("b", 0, 10);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, Bytes("parked"));
+  // Only as a Rename's last component: a temporary name is never a folder on the way.
+  EXPECT_EQ(store_->Rename("b", ".tmp.x/b", RenameOptions{}).code(), Code::kInvalidArgument);
 }
 
 TEST_F(LocalStoreTest, SymlinksInsideTheTreeAreNotFollowed) {

@@ -1,13 +1,14 @@
-#include "remote/local_tree.h"
+#include "remote/local/posix_io.h"
 
 #include <dirent.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <algorithm>
 #include <cstdio>
 #include <limits>
+
+#include "remote/temp_names.h"
 
 namespace phrfs::remote {
 namespace {
@@ -19,27 +20,6 @@ Status Errno(const char* op, const std::string& name) {
 }
 
 std::string ProcFdPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
-
-// ".tmp." + 16 random hex digits; the same directory as the final name so rename is atomic.
-Result<std::string> TempName() {
-  uint8_t raw[8];
-  size_t got = 0;
-  while (got < sizeof(raw)) {
-    ssize_t n = getrandom(raw + got, sizeof(raw) - got, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Errno("getrandom", "");
-    }
-    got += static_cast<size_t>(n);
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string name = ".tmp.";
-  for (uint8_t b : raw) {
-    name += kHex[b >> 4];
-    name += kHex[b & 0xf];
-  }
-  return name;
-}
 
 }  // namespace
 
@@ -118,14 +98,14 @@ Status LinkAt(int old_dir, const std::string& old_name, int new_dir, const std::
   return Status::Ok();
 }
 
-Result<std::vector<TreeEntry>> ListDir(int dir_fd) {
+Result<std::vector<DirEntry>> ListDir(int dir_fd) {
   // A private descriptor: the caller's fd (possibly O_PATH) keeps its position, and closedir
   // below closes only ours.
   PHRFS_ASSIGN_OR_RETURN(Fd own, OpenAt(dir_fd, ".", O_RDONLY | O_DIRECTORY));
   DIR* dir = ::fdopendir(own.get());
   if (dir == nullptr) return Errno("opendir", "");
   own.Release();  // now owned by `dir`
-  std::vector<TreeEntry> entries;
+  std::vector<DirEntry> entries;
   for (;;) {
     errno = 0;
     struct dirent* de = ::readdir(dir);
@@ -137,7 +117,7 @@ Result<std::vector<TreeEntry>> ListDir(int dir_fd) {
     }
     std::string name = de->d_name;
     if (name == "." || name == "..") continue;
-    entries.push_back(TreeEntry{std::move(name), de->d_type, de->d_ino});
+    entries.push_back(DirEntry{std::move(name), de->d_type, de->d_ino});
   }
 }
 
@@ -209,7 +189,7 @@ Result<std::vector<uint8_t>> ReadWhole(int dir_fd, const std::string& name, size
 
 Status WriteWholeAtomic(int dir_fd, const std::string& name, std::span<const uint8_t> data,
                         mode_t mode, bool must_not_exist) {
-  PHRFS_ASSIGN_OR_RETURN(std::string tmp, TempName());
+  PHRFS_ASSIGN_OR_RETURN(std::string tmp, NewTempName());
   PHRFS_ASSIGN_OR_RETURN(Fd fd, OpenAt(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL, mode));
   Status st = WriteAt(fd.get(), data, 0);
   if (st.ok()) st = Sync(fd.get(), false);

@@ -39,7 +39,7 @@ class Fd {
   int fd_ = -1;
 };
 
-struct TreeEntry {
+struct DirEntry {
   std::string name;  // store name as listed (never "." or "..")
   unsigned char type = 0;  // DT_REG, DT_DIR, ... as readdir reports
   ino_t ino = 0;
@@ -59,7 +59,7 @@ Status RenameAt(int old_dir, const std::string& old_name, int new_dir, const std
                 unsigned flags);
 Status LinkAt(int old_dir, const std::string& old_name, int new_dir, const std::string& new_name);
 // All entries of a directory, in readdir order, without "." and "..".
-Result<std::vector<TreeEntry>> ListDir(int dir_fd);
+Result<std::vector<DirEntry>> ListDir(int dir_fd);
 
 // Reads up to out.size() bytes at `offset`, retrying short reads; returns the count (short only
 // at end of file).

@@ -1,6 +1,6 @@
-// Unit tests for remote/local_tree.h: positioned I/O, renameat2 flags, listing, atomic whole
+// Unit tests for remote/local/posix_io.h: positioned I/O, renameat2 flags, listing, atomic whole
 // writes, attribute changes on O_PATH descriptors and the errno -> Status mapping.
-#include "remote/local_tree.h"
+#include "remote/local/posix_io.h"
 
 #include <dirent.h>
 #include <gtest/gtest.h>
@@ -18,7 +18,7 @@ namespace {
 std::vector<uint8_t> Bytes(const std::string& s) { return {s.begin(), s.end()}; }
 std::string Str(const std::vector<uint8_t>& b) { return {b.begin(), b.end()}; }
 
-class LocalTreeTest : public ::testing::Test {
+class PosixIoTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(dir_.ok());
@@ -42,7 +42,7 @@ class LocalTreeTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     std::vector<std::string> names;
     if (r.ok()) {
-      for (const TreeEntry& e : *r) names.push_back(e.name);
+      for (const DirEntry& e : *r) names.push_back(e.name);
     }
     std::sort(names.begin(), names.end());
     return names;
@@ -52,7 +52,7 @@ class LocalTreeTest : public ::testing::Test {
   Fd root_;
 };
 
-TEST_F(LocalTreeTest, WriteAtAndReadAtUseTheGivenOffsets) {
+TEST_F(PosixIoTest, WriteAtAndReadAtUseTheGivenOffsets) {
   auto fd = OpenAt(root_.get(), "f", O_RDWR | O_CREAT | O_EXCL, 0600);
   ASSERT_TRUE(fd.ok()) << fd.status().ToString();
   ASSERT_TRUE(WriteAt(fd->get(), Bytes("hello"), 0).ok());
@@ -67,7 +67,7 @@ TEST_F(LocalTreeTest, WriteAtAndReadAtUseTheGivenOffsets) {
   EXPECT_EQ(hole, std::vector<uint8_t>(5, 0));
 }
 
-TEST_F(LocalTreeTest, ReadAtIsShortOnlyAtEndOfFile) {
+TEST_F(PosixIoTest, ReadAtIsShortOnlyAtEndOfFile) {
   WriteFile("f", "0123456789");
   auto fd = OpenAt(root_.get(), "f", O_RDONLY);
   ASSERT_TRUE(fd.ok());
@@ -81,7 +81,7 @@ TEST_F(LocalTreeTest, ReadAtIsShortOnlyAtEndOfFile) {
   EXPECT_EQ(*past, 0u);
 }
 
-TEST_F(LocalTreeTest, TruncateAndSyncChangeTheSize) {
+TEST_F(PosixIoTest, TruncateAndSyncChangeTheSize) {
   WriteFile("f", "0123456789");
   auto fd = OpenAt(root_.get(), "f", O_RDWR);
   ASSERT_TRUE(fd.ok());
@@ -91,7 +91,7 @@ TEST_F(LocalTreeTest, TruncateAndSyncChangeTheSize) {
   EXPECT_EQ(ReadFile("f"), "012");
 }
 
-TEST_F(LocalTreeTest, RenameNoReplaceRefusesAnExistingTarget) {
+TEST_F(PosixIoTest, RenameNoReplaceRefusesAnExistingTarget) {
   WriteFile("a", "A");
   WriteFile("b", "B");
   Status st = RenameAt(root_.get(), "a", root_.get(), "b", RENAME_NOREPLACE);
@@ -102,7 +102,7 @@ TEST_F(LocalTreeTest, RenameNoReplaceRefusesAnExistingTarget) {
   EXPECT_EQ(Names(), (std::vector<std::string>{"b", "c"}));
 }
 
-TEST_F(LocalTreeTest, RenameExchangeSwapsBothEntries) {
+TEST_F(PosixIoTest, RenameExchangeSwapsBothEntries) {
   WriteFile("a", "A");
   WriteFile("b", "B");
   ASSERT_TRUE(RenameAt(root_.get(), "a", root_.get(), "b", RENAME_EXCHANGE).ok());
@@ -113,7 +113,7 @@ TEST_F(LocalTreeTest, RenameExchangeSwapsBothEntries) {
             Code::kNotFound);
 }
 
-TEST_F(LocalTreeTest, PlainRenameReplacesTheTarget) {
+TEST_F(PosixIoTest, PlainRenameReplacesTheTarget) {
   WriteFile("a", "A");
   WriteFile("b", "B");
   ASSERT_TRUE(RenameAt(root_.get(), "a", root_.get(), "b", 0).ok());
@@ -121,13 +121,13 @@ TEST_F(LocalTreeTest, PlainRenameReplacesTheTarget) {
   EXPECT_EQ(ReadFile("b"), "A");
 }
 
-TEST_F(LocalTreeTest, ListDirExcludesDotEntriesAndReportsTypes) {
+TEST_F(PosixIoTest, ListDirExcludesDotEntriesAndReportsTypes) {
   WriteFile("file", "x");
   ASSERT_TRUE(MkdirAt(root_.get(), "sub", 0700).ok());
   auto entries = ListDir(root_.get());
   ASSERT_TRUE(entries.ok()) << entries.status().ToString();
   ASSERT_EQ(entries->size(), 2u);
-  for (const TreeEntry& e : *entries) {
+  for (const DirEntry& e : *entries) {
     EXPECT_NE(e.name, ".");
     EXPECT_NE(e.name, "..");
     EXPECT_NE(e.ino, 0u);
@@ -145,7 +145,7 @@ TEST_F(LocalTreeTest, ListDirExcludesDotEntriesAndReportsTypes) {
   EXPECT_TRUE(none->empty());
 }
 
-TEST_F(LocalTreeTest, ListDirLeavesTheCallersPositionAlone) {
+TEST_F(PosixIoTest, ListDirLeavesTheCallersPositionAlone) {
   for (int i = 0; i < 5; ++i) WriteFile("f" + std::to_string(i), "x");
   auto fd = OpenAt(root_.get(), ".", O_RDONLY | O_DIRECTORY);
   ASSERT_TRUE(fd.ok());
@@ -161,7 +161,7 @@ TEST_F(LocalTreeTest, ListDirLeavesTheCallersPositionAlone) {
   EXPECT_TRUE(StatFd(fd->get()).ok());
 }
 
-TEST_F(LocalTreeTest, WriteWholeAtomicLeavesNoTemporaryOnSuccess) {
+TEST_F(PosixIoTest, WriteWholeAtomicLeavesNoTemporaryOnSuccess) {
   ASSERT_TRUE(WriteWholeAtomic(root_.get(), "meta", Bytes("v1"), 0640, true).ok());
   EXPECT_EQ(Names(), (std::vector<std::string>{"meta"}));
   EXPECT_EQ(ReadFile("meta"), "v1");
@@ -174,7 +174,7 @@ TEST_F(LocalTreeTest, WriteWholeAtomicLeavesNoTemporaryOnSuccess) {
   EXPECT_EQ(Names(), (std::vector<std::string>{"meta"}));
 }
 
-TEST_F(LocalTreeTest, WriteWholeAtomicNoReplaceFailureLeavesNoTemporary) {
+TEST_F(PosixIoTest, WriteWholeAtomicNoReplaceFailureLeavesNoTemporary) {
   WriteFile("meta", "original");
   Status st = WriteWholeAtomic(root_.get(), "meta", Bytes("new"), 0600, true);
   EXPECT_EQ(st.code(), Code::kAlreadyExists) << st.ToString();
@@ -195,7 +195,7 @@ TEST_F(LocalTreeTest, WriteWholeAtomicNoReplaceFailureLeavesNoTemporary) {
   EXPECT_EQ((*left)[0].name, "occupied");
 }
 
-TEST_F(LocalTreeTest, ReadWholeRefusesObjectsOverTheLimit) {
+TEST_F(PosixIoTest, ReadWholeRefusesObjectsOverTheLimit) {
   WriteFile("small", "12345");
   auto exact = ReadWhole(root_.get(), "small", 5);
   ASSERT_TRUE(exact.ok()) << exact.status().ToString();
@@ -210,7 +210,7 @@ TEST_F(LocalTreeTest, ReadWholeRefusesObjectsOverTheLimit) {
   EXPECT_EQ(ReadWhole(root_.get(), "missing", 10).status().code(), Code::kNotFound);
 }
 
-TEST_F(LocalTreeTest, AttributesChangeThroughAnOPathDescriptor) {
+TEST_F(PosixIoTest, AttributesChangeThroughAnOPathDescriptor) {
   WriteFile("f", "x");
   auto path_fd = OpenAt(root_.get(), "f", O_PATH | O_NOFOLLOW);
   ASSERT_TRUE(path_fd.ok());
@@ -255,7 +255,7 @@ TEST_F(LocalTreeTest, AttributesChangeThroughAnOPathDescriptor) {
   }
 }
 
-TEST_F(LocalTreeTest, ReopenFdGivesARealDescriptorForAnOPathOne) {
+TEST_F(PosixIoTest, ReopenFdGivesARealDescriptorForAnOPathOne) {
   WriteFile("f", "content");
   auto path_fd = OpenAt(root_.get(), "f", O_PATH);
   ASSERT_TRUE(path_fd.ok());
@@ -274,7 +274,7 @@ TEST_F(LocalTreeTest, ReopenFdGivesARealDescriptorForAnOPathOne) {
   EXPECT_NE(fcntl(rd->get(), F_GETFD) & FD_CLOEXEC, 0);
 }
 
-TEST_F(LocalTreeTest, StatAtDoesNotFollowSymlinks) {
+TEST_F(PosixIoTest, StatAtDoesNotFollowSymlinks) {
   WriteFile("target", "t");
   ASSERT_EQ(symlinkat("target", root_.get(), "link"), 0);
   auto st = StatAt(root_.get(), "link");
@@ -287,7 +287,7 @@ TEST_F(LocalTreeTest, StatAtDoesNotFollowSymlinks) {
   EXPECT_TRUE(S_ISLNK(fst->st_mode));
 }
 
-TEST_F(LocalTreeTest, LinkAtCreatesASecondNameIncludingFromAnOPathDescriptor) {
+TEST_F(PosixIoTest, LinkAtCreatesASecondNameIncludingFromAnOPathDescriptor) {
   WriteFile("f", "x");
   ASSERT_TRUE(LinkAt(root_.get(), "f", root_.get(), "g").ok());
   auto path_fd = OpenAt(root_.get(), "f", O_PATH);
@@ -299,7 +299,7 @@ TEST_F(LocalTreeTest, LinkAtCreatesASecondNameIncludingFromAnOPathDescriptor) {
   EXPECT_EQ(LinkAt(root_.get(), "f", root_.get(), "g").code(), Code::kAlreadyExists);
 }
 
-TEST_F(LocalTreeTest, ErrnoIsMappedToTypedCodes) {
+TEST_F(PosixIoTest, ErrnoIsMappedToTypedCodes) {
   EXPECT_EQ(OpenAt(root_.get(), "missing", O_RDONLY).status().code(), Code::kNotFound);
   EXPECT_EQ(StatAt(root_.get(), "missing").status().code(), Code::kNotFound);
   EXPECT_EQ(UnlinkAt(root_.get(), "missing").code(), Code::kNotFound);
@@ -321,7 +321,7 @@ TEST_F(LocalTreeTest, ErrnoIsMappedToTypedCodes) {
   EXPECT_EQ(missing.message().find(dir_.path()), std::string::npos);
 }
 
-TEST_F(LocalTreeTest, StatFsReportsTheFileSystem) {
+TEST_F(PosixIoTest, StatFsReportsTheFileSystem) {
   auto vfs = StatFs(root_.get());
   ASSERT_TRUE(vfs.ok()) << vfs.status().ToString();
   EXPECT_GT(vfs->f_bsize, 0u);
