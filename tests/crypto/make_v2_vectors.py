@@ -16,6 +16,7 @@ import sys
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 
 def seq(first, n):
@@ -37,6 +38,10 @@ ROOT_CONTENT_ID = seq(0x70, 16)
 ROOT_META_NONCE = seq(0x50, 12)
 BLOCK_NONCE = seq(0xD0, 12)   # the v1 vectors' block nonce
 BLOCK_PLAIN = b"phrfs test vector"
+PASSPHRASE = b"phrfs-test-passphrase"
+SCRYPT_SALT = seq(0x40, 32)
+RECOVERY_KEY = seq(0xE0, 32)
+WRAP_NONCE = seq(0xD0, 12)    # the v1 vectors' nonce, for both wrappings
 
 S_IFREG = 0o100000
 S_IFDIR = 0o040000
@@ -85,6 +90,26 @@ def seal_block(file_key, content_id, index, last, nonce, plain):
     return nonce + AESGCM(file_key).encrypt(nonce, plain, aad)
 
 
+def b64url(data):
+    import base64
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def store_config(version):
+    """A complete store config of `version` wrapping MASTER_KEY (STORE CONFIG)."""
+    lines = [f"phrfs-store {version}\n", f"store_id {STORE_ID.hex()}\n", "flags none\n",
+             f"kdf scrypt n=1024 r=8 p=1 salt={SCRYPT_SALT.hex()}\n"]
+    pass_kek = Scrypt(salt=SCRYPT_SALT, length=32, n=1024, r=8, p=1).derive(PASSPHRASE)
+    pass_aad = "".join(lines) + "purpose passphrase\n"
+    # The recovery wrapping always binds the version line "phrfs-store 1".
+    rec_kek = hkdf(RECOVERY_KEY, STORE_ID, b"phrfs/v1/recovery-kek", 32)
+    rec_aad = "phrfs-store 1\n" + lines[1] + lines[2] + "purpose recovery\n"
+    wrapped_p = WRAP_NONCE + AESGCM(pass_kek).encrypt(WRAP_NONCE, MASTER_KEY, pass_aad.encode())
+    wrapped_r = WRAP_NONCE + AESGCM(rec_kek).encrypt(WRAP_NONCE, MASTER_KEY, rec_aad.encode())
+    text = "".join(lines) + f"wrapped_passphrase {b64url(wrapped_p)}\n" + f"wrapped_recovery {b64url(wrapped_r)}\n"
+    return pass_kek, rec_kek, text
+
+
 def hexlines(data, width=16):
     return [data[i:i + width].hex() for i in range(0, len(data), width)]
 
@@ -122,6 +147,16 @@ def main():
         print(f"self-check failed: bit {bit} flipped still opens", file=sys.stderr)
         return 1
 
+    pass_kek, rec_kek, v1_config = store_config(1)
+    assert pass_kek.hex() == "6c72380c78fdd092d6be62d3ccdb71f7388e564b1af4db4519b1cc24209d51f7"
+    assert rec_kek.hex() == "7087bce3032602da86dfa05eecac71aaec90d60b47e2555945d190acc4374ac9"
+    # Chains to the v1 vectors: the same inputs give the documented v1 config.
+    assert "wrapped_passphrase 0NHS09TV1tfY2drbAS1NZOj9Hx4Qacw4wSSaHN8dsZeVitIFDoA_vO0AyrQgpUfhJXP26Nq93IfJu8MD\n" in v1_config
+    _, _, v2_config = store_config(2)
+    # The recovery line is the same in both versions; the passphrase line is not.
+    assert v1_config.splitlines()[5] == v2_config.splitlines()[5]
+    assert v1_config.splitlines()[4] != v2_config.splitlines()[4]
+
     inode = int.from_bytes(NODE_ID[:8], "big")
 
     print("inputs")
@@ -148,6 +183,8 @@ def main():
     print("root header (root.d, 136 bytes)")
     for line in hexlines(root_header):
         print(f"  {line}")
+    print("store config, version 2 (same inputs as the v1 config vector)")
+    print(v2_config, end="")
     return 0
 
 

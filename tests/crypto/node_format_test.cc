@@ -16,6 +16,7 @@
 #include "crypto/format.h"
 #include "crypto/keys.h"
 #include "crypto/node_format.h"
+#include "crypto/store_config.h"
 #include "tests/crypto/test_util.h"
 
 namespace phrfs::crypto {
@@ -437,6 +438,47 @@ TEST(NodeFormatTest, AWrongMetaKeyIsCorrupt) {
   auto key = DeriveMetaKey(foreign, TheNodeId());
   ASSERT_TRUE(key.ok());
   EXPECT_EQ(OpenNodeMeta(bytes, *fields, *key).status().code(), Code::kCorrupt);
+}
+
+// ---------------------------------------------------------------- store config, version 2
+
+// The v1 config vector's inputs (format_vectors_test.cc) in a version-2 config: the passphrase
+// wrapping binds "phrfs-store 2", the recovery wrapping still binds "phrfs-store 1" (so its line
+// is the v1 vector's, byte for byte).
+constexpr char kV2Config[] =
+    "phrfs-store 2\n"
+    "store_id a0a1a2a3a4a5a6a7a8a9aaabacadaeaf\n"
+    "flags none\n"
+    "kdf scrypt n=1024 r=8 p=1 salt=404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f\n"
+    "wrapped_passphrase 0NHS09TV1tfY2drbAS1NZOj9Hx4Qacw4wSSaHN8dsZeVitIFDoA_vO0AyrTljALCXMa57aseTrhW_ssE\n"
+    "wrapped_recovery 0NHS09TV1tfY2drbLBaZEDosmjmZV9goyezuUFd_9opxN4MqRyij6OmBl82Rm715_POf7Z6td2gnQq29\n";
+constexpr char kRecoveryKeyText[] = "e0e1e2e3-e4e5e6e7-e8e9eaeb-ecedeeef-f0f1f2f3-f4f5f6f7-f8f9fafb-fcfdfeff";
+
+TEST(StoreConfigV2VectorsTest, TheDocumentedV2ConfigUnlocksWithPassphraseAndRecoveryKey) {
+  auto config = ParseStoreConfig(kV2Config);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->version, 2u);
+  EXPECT_EQ(SerializeStoreConfig(*config), kV2Config);
+  auto master = UnlockWithPassphrase(*config, "phrfs-test-passphrase");
+  ASSERT_TRUE(master.ok()) << master.status().ToString();
+  EXPECT_EQ(Hex(*master), Hex(Sequence<32>(0x00)));
+  auto recovery_key = ParseRecoveryKey(kRecoveryKeyText);
+  ASSERT_TRUE(recovery_key.ok());
+  auto recovered = UnlockWithRecoveryKey(*config, *recovery_key);
+  ASSERT_TRUE(recovered.ok()) << recovered.status().ToString();
+  EXPECT_EQ(Hex(*recovered), Hex(Sequence<32>(0x00)));
+}
+
+TEST(StoreConfigV2VectorsTest, TheVersionLineIsBoundByThePassphraseWrappingOnly) {
+  // Version 2 turned back to 1: the passphrase refuses it, the recovery key does not notice.
+  std::string downgraded = kV2Config;
+  downgraded[12] = '1';
+  auto config = ParseStoreConfig(downgraded);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(UnlockWithPassphrase(*config, "phrfs-test-passphrase").status().code(), Code::kWrongKey);
+  auto recovery_key = ParseRecoveryKey(kRecoveryKeyText);
+  ASSERT_TRUE(recovery_key.ok());
+  EXPECT_TRUE(UnlockWithRecoveryKey(*config, *recovery_key).ok());
 }
 
 }  // namespace
