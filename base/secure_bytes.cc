@@ -34,7 +34,7 @@ void SecureBytes::Wipe() {
 void SecureBytes::Resize(size_t size) {
   Wipe();
   // A fresh vector, so no reallocation leaves an unwiped copy behind.
-  std::vector<uint8_t> fresh(size, 0);
+  std::vector<uint8_t, SecureAllocator<uint8_t>> fresh(size, 0);
   bytes_.swap(fresh);
 }
 

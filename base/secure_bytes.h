@@ -1,11 +1,13 @@
-// SecureBytes: a move-only byte buffer for key material that wipes itself on release
-// (OPENSSL_cleanse) and compares in constant time (CRYPTO_memcmp). Not thread-safe per object.
+// SecureBytes: a move-only byte buffer for key material, held in the locked secure arena, that
+// wipes itself on release (OPENSSL_cleanse) and compares in constant time (CRYPTO_memcmp). Not thread-safe per object.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
+
+#include "base/secure_arena.h"
 
 namespace phrfs {
 
@@ -39,7 +41,8 @@ class SecureBytes {
   bool Equals(std::span<const uint8_t> other) const;
 
  private:
-  std::vector<uint8_t> bytes_;
+  // In the locked, never-dumped secure arena (base/secure_arena.h).
+  std::vector<uint8_t, SecureAllocator<uint8_t>> bytes_;
 };
 
 }  // namespace phrfs

@@ -25,7 +25,6 @@ inline constexpr size_t kIdSize = 16;  // file ids, directory ids, store ids
 inline constexpr char kLabelContent[] = "phrfs/v1/content";
 inline constexpr char kLabelNames[] = "phrfs/v1/names";
 inline constexpr char kLabelDirHash[] = "phrfs/v1/dir-hash";
-inline constexpr char kLabelAudit[] = "phrfs/v1/audit";
 inline constexpr char kLabelFileKey[] = "phrfs/v1/file";
 inline constexpr char kLabelRecoveryKek[] = "phrfs/v1/recovery-kek";
 

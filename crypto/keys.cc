@@ -14,7 +14,6 @@ Result<StoreKeys> StoreKeys::Derive(const SecureBytes& master_key, const StoreId
   keys.content.epoch = 0;
   PHRFS_ASSIGN_OR_RETURN(keys.names, HkdfSha256(master_key.span(), salt, kLabelNames, 64));
   PHRFS_ASSIGN_OR_RETURN(keys.dir_hash, HkdfSha256(master_key.span(), salt, kLabelDirHash, 32));
-  PHRFS_ASSIGN_OR_RETURN(keys.audit, HkdfSha256(master_key.span(), salt, kLabelAudit, 32));
   return keys;
 }
 

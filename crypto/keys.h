@@ -27,7 +27,6 @@ struct StoreKeys {
   FolderKey content;     // 32 bytes, kLabelContent
   SecureBytes names;     // 64 bytes (AES-256-SIV), kLabelNames
   SecureBytes dir_hash;  // 32 bytes (HMAC-SHA256), kLabelDirHash
-  SecureBytes audit;     // 32 bytes, kLabelAudit
 
   static Result<StoreKeys> Derive(const SecureBytes& master_key, const StoreId& store_id);
 };

@@ -15,7 +15,7 @@
 namespace phrfs::crypto {
 namespace {
 
-// 341 nonces per RAND_bytes call (notes/crypto.md: one call per block costs more than the
+// 341 nonces per RAND_bytes call (one call per block costs more than the
 // encryption itself).
 constexpr size_t kNonceBufferSize = 341 * kNonceSize;  // 4092 bytes
 

@@ -24,6 +24,7 @@
 #include <CLI/CLI.hpp>
 #include <openssl/crypto.h>
 
+#include "base/secure_arena.h"
 #include "base/version.h"
 #include "config/mount_config.h"
 #include "crypto/keys.h"
@@ -31,7 +32,7 @@
 #include "fs/mount.h"
 #include "fs/passphrase.h"
 #include "fs/store_setup.h"
-#include "fs/vault.h"
+#include "fs/vault/vault.h"
 
 namespace phrfs::fs {
 namespace {
@@ -234,6 +235,10 @@ void PrepareToServe() {
   } else if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0) {
     Log(LogLevel::kDebug, "mlockall failed: %s", strerror(errno));
   }
+  // Keys live in their own small region; lock it for every user (mlockall above is for root).
+  if (!LockSecureArena()) {
+    Log(LogLevel::kWarning, "could not lock the key region in memory (RLIMIT_MEMLOCK): keys may reach swap");
+  }
   struct rlimit files;
   if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
     files.rlim_cur = files.rlim_max;
@@ -302,7 +307,9 @@ int RunInit(const InitArgs& args) {
   auto passphrase = ReadPassphrase(
       {args.passfile, "New passphrase for store " + *store + ": ", Confirm::kTwice});
   if (!passphrase.ok()) return Fail(Step::kPassphrase, passphrase.status());
-  auto recovery = InitStore(*store, passphrase->view(), ScryptFor(args.scrypt_logn));
+  auto tree = OpenLocalStoreTree(*store, TreeAccess::kDirect, /*create=*/true);
+  if (!tree.ok()) return Fail(Step::kStore, tree.status());
+  auto recovery = InitStore(**tree, *store, passphrase->view(), ScryptFor(args.scrypt_logn));
   if (!recovery.ok()) return Fail(Step::kStore, recovery.status());
   std::printf("Recovery key (write it down; it is shown only once):\n%s\n", recovery->c_str());
   std::fflush(stdout);
@@ -317,12 +324,16 @@ int RunPasswd(const PasswdArgs& args) {
   if (!args.recovery_keyfile.empty()) {
     auto key_text = ReadFirstLine(args.recovery_keyfile);
     if (!key_text.ok()) return Fail(Step::kPassphrase, key_text.status());
-    store = UnlockStoreWithRecoveryKey(*store_path, key_text->view());
+    auto tree = OpenLocalStoreTree(*store_path, TreeAccess::kDirect, /*create=*/false);
+    if (!tree.ok()) return Fail(Step::kStore, tree.status());
+    store = UnlockStoreWithRecoveryKey(std::move(tree).value(), *store_path, key_text->view());
   } else {
     auto old_passphrase = ReadPassphrase(
         {args.passfile, "Current passphrase for store " + *store_path + ": ", Confirm::kOnce});
     if (!old_passphrase.ok()) return Fail(Step::kPassphrase, old_passphrase.status());
-    store = UnlockStore(*store_path, old_passphrase->view());
+    auto tree = OpenLocalStoreTree(*store_path, TreeAccess::kDirect, /*create=*/false);
+    if (!tree.ok()) return Fail(Step::kStore, tree.status());
+    store = UnlockStore(std::move(tree).value(), *store_path, old_passphrase->view());
   }
   if (!store.ok()) return Fail(Step::kStore, store.status());
   auto new_passphrase = ReadPassphrase(
@@ -347,8 +358,8 @@ struct Prepared {
 // Vault + ServeMount; `ready` reports the outcome of mounting exactly once.
 Status Serve(Prepared& prepared, const std::function<void(const Status&, Step)>& ready) {
   PrepareToServe();
-  auto vault = Vault::Create(std::move(prepared.store.root), std::move(prepared.keys),
-                             VaultOptions{prepared.options.read_only});
+  auto vault = Vault::Open(std::move(prepared.store.tree), std::move(prepared.keys),
+                           VaultOptions{prepared.options.read_only});
   if (!vault.ok()) {
     ready(vault.status(), Step::kStore);
     return vault.status();
@@ -513,9 +524,17 @@ int RunMount(const MountArgs& args) {
   auto passphrase =
       ReadPassphrase({args.passfile, "Passphrase for store " + *store_path + ": ", Confirm::kOnce});
   if (!passphrase.ok()) return Fail(Step::kPassphrase, passphrase.status());
-  auto store = UnlockStore(*store_path, passphrase->view());
+  auto tree = OpenLocalStoreTree(*store_path, TreeAccess::kDirect, /*create=*/false);
+  if (!tree.ok()) return Fail(Step::kStore, tree.status());
+  auto store = UnlockStore(std::move(tree).value(), *store_path, passphrase->view());
   passphrase = Passphrase();  // wipe it as soon as it has done its job
   if (!store.ok()) return Fail(Step::kStore, store.status());
+  if (store->config.version != crypto::kStoreVersion) {
+    return Fail(Step::kStore, Status::NotSupported("store " + *store_path + " is format v" +
+                                                   std::to_string(store->config.version) +
+                                                   "; run 'phrfs upgrade " + *store_path +
+                                                   "' to convert it to v2 first"));
+  }
   prepared.store = std::move(store).value();
   auto keys = crypto::StoreKeys::Derive(prepared.store.master_key, prepared.store.config.store_id);
   if (!keys.ok()) return Fail(Step::kOther, keys.status());

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "base/secure_bytes.h"
 #include "fs/log.h"
 #include "fs/to_errno.h"
 #include "fs/vault/vault.h"
@@ -178,6 +179,7 @@ void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_in
   auto n = V(req).Read(ino, static_cast<uint64_t>(off), {buffer.data(), size});
   if (!n.ok()) return ReplyError(req, n.status());
   fuse_reply_buf(req, reinterpret_cast<const char*>(buffer.data()), *n);
+  SecureWipe({buffer.data(), *n});  // plaintext does not linger in a reused buffer
 }
 
 void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t off, fuse_file_info* fi) {

@@ -1,5 +1,5 @@
-// CipherTree: the one interface through which the vault reaches stored ciphertext (DESIGN
-// "Storage contract"). Keys are ObjectStore keys ('/'-separated, relative to the store root,
+// CipherTree: the one interface through which the vault reaches stored ciphertext (README.md
+// "Design decisions"). Keys are ObjectStore keys ('/'-separated, relative to the store root,
 // already encrypted names). Two families implement it: the direct local tree (positioned I/O on
 // a local directory, a bounded descriptor cache) and the object tree (only ObjectStore
 // operations: whole-object reads and puts). Remote stores and their cache plug in below it.

@@ -1,5 +1,5 @@
 // ObjectStore: the one storage interface that the local directory, WebDAV, S3 and in-memory
-// stores implement (DESIGN "Storage contract"). It sees only ciphertext store names and bytes.
+// stores implement (README.md "Design decisions"). It sees only ciphertext store names and bytes.
 // Thread-safe: every implementation must accept concurrent calls from any thread.
 #pragma once
 

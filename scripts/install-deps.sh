@@ -22,9 +22,10 @@ build_pkgs=(build-essential cmake pkg-config ccache
             libfuse3-dev fuse3 libssl-dev libcurl4-openssl-dev
             libyaml-cpp-dev libcli11-dev libgtest-dev libgmock-dev googletest)
 # Tests and the demo: real tools the mounted tests run inside a mount, the man page check,
-# hexdump (bsdextrautils) for the demo, ps/pgrep (procps).
+# hexdump (bsdextrautils) for the demo, ps/pgrep (procps), capsh (libcap2-bin) for the tier
+# whose daemon lacks DAC capabilities; prlimit and setpriv come with util-linux.
 test_pkgs=(sqlite3 git rsync tar diffutils util-linux bsdextrautils procps coreutils findutils
-           man-db groff-base)
+           man-db groff-base libcap2-bin)
 # Benchmark only: the two peers, fio, and tools to look closer (perf, hyperfine, GNU time).
 bench_pkgs=(gocryptfs securefs fio hyperfine linux-perf time)
 

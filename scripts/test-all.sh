@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the dependencies, builds phrfs twice (normal, and ASan+UBSan), and runs every test
-# tier: unit tests in both builds, mounted tests (real FUSE mounts) in the normal build, and a
-# check that every man page renders without a warning. Prints a summary; exits non-zero when
-# anything failed. This is what .ci/run runs.
+# tier: unit tests in both builds; mounted tests (real FUSE mounts) over the direct tree, over
+# the object tree, with a daemon without DAC capabilities, and in the sanitizer build; the scale
+# tier (100,000 files under RLIMIT_NOFILE 1,024); and a check that every man page renders
+# without a warning. Prints a summary; exits non-zero when anything failed. This is what .ci/run
+# runs.
 #
 # usage: scripts/test-all.sh [--no-deps] [--no-sanitize]
 # environment: PHRFS_BUILD_DIR (default build/), PHRFS_ASAN_BUILD_DIR (default build-asan/),
@@ -182,7 +184,16 @@ if (( sanitize )); then
   if (( asan_built )); then ctest_step unit-asan "$asan" unit 2 "$t_asan"
   else skip_step unit-asan "sanitizer build failed"; fi
 fi
-if (( built )); then ctest_step mount "$build" mount 1 "$t_mount"; else skip_step mount "build failed"; fi
+# The mounted tier over each kind of tree (the vault must not care), and once more with a daemon
+# that lacks the capabilities that let root ignore permission bits.
+if (( built )); then
+  PHRFS_TEST_TREE=direct ctest_step mount "$build" mount 1 "$t_mount"
+  PHRFS_TEST_TREE=objects ctest_step mount-objects "$build" mount 1 "$t_mount"
+  PHRFS_TEST_TREE=direct PHRFS_TEST_DAEMON_CAPS=drop ctest_step mount-nocaps "$build" mount 1 "$t_mount"
+  PHRFS_TEST_TREE=direct ctest_step scale "$build" scale 1 "$t_mount"
+else
+  skip_step mount "build failed"
+fi
 if (( sanitize )); then
   if (( asan_built )); then asan_mount_step; else skip_step mount-asan "sanitizer build failed"; fi
 fi

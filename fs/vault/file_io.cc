@@ -103,8 +103,13 @@ Result<struct stat> Vault::SetAttr(uint64_t ino, const SetAttrRequest& r) {
   node->header.meta = meta;
   Status st = WriteHeader(*node);
   if (!st.ok()) {
+    if (r.size && !r.mode && !r.uid && !r.gid && !r.atime && !r.mtime) {
+      // The truncation is done and stays; its times are only times.
+      Log(LogLevel::kWarning, "node %llu: times not stored: %s", static_cast<unsigned long long>(node->ino),
+          st.ToString().c_str());
+      return Attr(*node);
+    }
     node->header.meta = old;
-    // The size change (if any) is done and stays; only the attributes failed.
     return st;
   }
   return Attr(*node);

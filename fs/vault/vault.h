@@ -1,5 +1,5 @@
-// The encrypted tree (DESIGN "Layers"): maps plaintext names, byte ranges and attributes onto the
-// node objects of a v2 store, reached only through a CipherTree (FORMAT "LAYOUT", "NODE
+// The encrypted tree (README.md "Design decisions"): maps plaintext names, byte ranges and
+// attributes onto the node objects of a v2 store, reached only through a CipherTree (FORMAT "LAYOUT", "NODE
 // OBJECTS"). One operation per filesystem request, in terms of node ids (= inode numbers),
 // names and byte ranges; the FUSE layer decodes a request, calls one of these and replies with
 // the result. Nothing here knows about fuse_req_t or errno.

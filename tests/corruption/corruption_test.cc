@@ -30,7 +30,7 @@ namespace {
 using crypto::kBlockOverhead;
 using crypto::kBlockSize;
 using crypto::kCipherBlockSize;
-using crypto::kHeaderSize;
+constexpr size_t kHeaderSize = crypto::kNodeHeaderSize;  // v2 node header
 using crypto::kNonceSize;
 
 uint64_t Blocks(uint64_t plain) { return plain == 0 ? 1 : (plain + kBlockSize - 1) / kBlockSize; }
@@ -337,7 +337,7 @@ TEST_F(CorruptionTest, AppendedBlockIsDetected) {
 }
 
 TEST_F(CorruptionTest, DamagedHeaderFailsEveryBlock) {
-  FlipByte(victim_obj_, 8 + 3);  // inside the file id
+  FlipByte(victim_obj_, 28 + 3);  // inside the content id
   MountAgain();
   for (uint64_t i = 0; i < Blocks(kVictimSize); ++i) {
     ReadOutcome o = ReadBlock(Victim(), i);
@@ -361,8 +361,8 @@ TEST_F(CorruptionTest, DamagedMagicOrVersionGivesEio) {
   EXPECT_EQ(ReadFileOrDie(fx_.InMnt("subdir/inner.txt")), "inner");
 }
 
-TEST_F(CorruptionTest, SwappedContentObjectsOfTwoFilesAreNotDetectedInV1) {
-  // Names are not bound to contents in format v1 (DESIGN: per-directory manifests come later),
+TEST_F(CorruptionTest, SwappedContentObjectsOfTwoFilesAreNotDetectedYet) {
+  // Names are not bound to contents in format v2 either (per-directory manifests come later),
   // so this documents what happens rather than demanding EIO: no crash, the mount keeps
   // working, and whatever is returned authenticates as one of the two original contents.
   std::string tmp = victim_obj_ + ".swap";
@@ -463,15 +463,15 @@ TEST_F(CorruptionTest, DamagedDirectoryAndSymlinkObjectsGiveEio) {
   ASSERT_EQ(symlink(std::string(300, 't').c_str(), fx_.InMnt("link").c_str()), 0);
   ASSERT_EQ(mkdir(fx_.InMnt("dir2").c_str(), 0755), 0);
   ASSERT_EQ(fx_.Unmount().exit_code, 0);
-  // The symlink object holds 300 bytes of target; directory entries 16 bytes (several: subdir
-  // and dir2), so damage every .d object's block.
+  // The symlink object holds 300 bytes of target; directory objects are a node header only
+  // (several: subdir and dir2), so damage every .d object's sealed metadata.
   std::string link_obj = ObjectOfSize(CipherSize(300));
   ASSERT_FALSE(link_obj.empty());
   FlipByte(link_obj, BlockOffset(0) + kNonceSize + 5);
   int dirs = 0;
   for (const auto& f : ListFilesRecursive(fx_.store() + "/d")) {
     if (f.size() > 2 && f.substr(f.size() - 2) == ".d") {
-      FlipByte(f, BlockOffset(0) + kNonceSize + 1);
+      FlipByte(f, crypto::kNodeMetaOffset + kNonceSize + 1);
       ++dirs;
     }
   }

@@ -53,7 +53,6 @@ TEST_F(FormatVectorsTest, SubKeysMatchTheDocumentedValues) {
             "eb9b15f24a4566e885063dcdfc5837b3e52a8de2ff6f94e0627839cbd4a487b5"
             "e628c79bb73e6f9327366d19ab27d0353ad1aed1612a47a19d0cb4001b60bc61");
   EXPECT_EQ(Hex(keys_->dir_hash), "b0e8374967032d3f6147a95dac4ee7202a68a0e4c9dd728fe70910b610e413cd");
-  EXPECT_EQ(Hex(keys_->audit), "420cfbfbb6ccb62717f705f58789d51f462a13caa094d1ecfccd9332b90a1dc3");
   EXPECT_EQ(keys_->content.epoch, 0u);
 }
 

@@ -28,7 +28,6 @@ TEST(StoreKeysTest, DerivesSubKeysOfTheDocumentedSizesAtEpochZero) {
   EXPECT_EQ(keys->content.epoch, 0u);
   EXPECT_EQ(keys->names.size(), 64u);
   EXPECT_EQ(keys->dir_hash.size(), 32u);
-  EXPECT_EQ(keys->audit.size(), 32u);
 }
 
 TEST(StoreKeysTest, EachPurposeGetsItsOwnKeyAndEachMatchesItsHkdfLabel) {
@@ -44,10 +43,7 @@ TEST(StoreKeysTest, EachPurposeGetsItsOwnKeyAndEachMatchesItsHkdfLabel) {
   expect(keys->content.key, kLabelContent);
   expect(keys->names, kLabelNames);
   expect(keys->dir_hash, kLabelDirHash);
-  expect(keys->audit, kLabelAudit);
   EXPECT_FALSE(keys->content.key.Equals(keys->dir_hash.span()));
-  EXPECT_FALSE(keys->content.key.Equals(keys->audit.span()));
-  EXPECT_FALSE(keys->dir_hash.Equals(keys->audit.span()));
 }
 
 TEST(StoreKeysTest, AnotherStoreIdOrMasterKeyGivesOtherKeys) {

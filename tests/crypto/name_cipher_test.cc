@@ -97,7 +97,7 @@ TEST_F(NameCipherTest, EncodedLengthIsTheBase64OfTagPlusName) {
     ASSERT_TRUE(enc.ok());
     EXPECT_EQ(enc->size(), ((16 + n) * 4 + 2) / 3) << n;
   }
-  EXPECT_EQ(names_.Encrypt(Dir(1), std::string(21, 'q'))->size(), 50u);  // notes/crypto.md
+  EXPECT_EQ(names_.Encrypt(Dir(1), std::string(21, 'q'))->size(), 50u);
 }
 
 TEST_F(NameCipherTest, A175ByteNameFitsAndA176ByteNameNeedsTheLongForm) {

@@ -27,6 +27,21 @@ using ::testing::HasSubstr;
 
 constexpr crypto::ScryptParams kFastScrypt{1024, 8, 1};
 
+// The local-directory forms the command line uses: open the directory's tree, then act on it.
+Result<std::string> InitStore(const std::string& dir, std::string_view passphrase,
+                              const crypto::ScryptParams& params) {
+  PHRFS_ASSIGN_OR_RETURN(auto tree, OpenLocalStoreTree(dir, TreeAccess::kDirect, /*create=*/true));
+  return InitStore(*tree, dir, passphrase, params);
+}
+Result<UnlockedStore> UnlockStore(const std::string& dir, std::string_view passphrase) {
+  PHRFS_ASSIGN_OR_RETURN(auto tree, OpenLocalStoreTree(dir, TreeAccess::kDirect, /*create=*/false));
+  return UnlockStore(std::move(tree), dir, passphrase);
+}
+Result<UnlockedStore> UnlockStoreWithRecoveryKey(const std::string& dir, std::string_view key) {
+  PHRFS_ASSIGN_OR_RETURN(auto tree, OpenLocalStoreTree(dir, TreeAccess::kDirect, /*create=*/false));
+  return UnlockStoreWithRecoveryKey(std::move(tree), dir, key);
+}
+
 class StoreSetupTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -86,7 +101,7 @@ TEST_F(StoreSetupTest, InitCreatesConfigAndRootFolder) {
     names.push_back(entry.path().filename());
   }
   std::sort(names.begin(), names.end());
-  EXPECT_EQ(names, (std::vector<std::string>{"d", "phrfs.conf"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"d", "phrfs.conf", "root.d", "unlinked"}));
 }
 
 TEST_F(StoreSetupTest, InitUsesAnExistingEmptyDirectory) {
@@ -128,7 +143,7 @@ TEST_F(StoreSetupTest, UnlockWithRightPassphraseGivesTheMasterKey) {
   auto store = UnlockStore(store_, "correct horse");
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   EXPECT_EQ(store->master_key.size(), crypto::kMasterKeySize);
-  EXPECT_TRUE(store->root.valid());
+  EXPECT_NE(store->tree, nullptr);
   EXPECT_EQ(store->config.kdf, kFastScrypt);
 }
 

@@ -306,8 +306,24 @@ RunResult MountFixture::Mount(const std::string& store, const MountOptions& opti
   std::vector<std::string> args{"mount", store, mnt_, "--passfile", passfile_, "--log-file",
                                 log_file_};
   if (options.read_only) args.push_back("--read-only");
+  // The mounted tiers run once per kind of tree (scripts/test-all.sh sets PHRFS_TEST_TREE).
+  if (const char* tree = getenv("PHRFS_TEST_TREE"); tree != nullptr && *tree != '\0') {
+    args.push_back("--tree");
+    args.push_back(tree);
+  }
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
-  RunResult r = RunPhrfs(args, std::chrono::seconds(60));
+  // The command that starts the daemon: wrapped as the test asks (prlimit, ...), and in the
+  // non-root tier without the capabilities that let root ignore permission bits.
+  std::vector<std::string> argv = options.wrapper;
+  if (const char* caps = getenv("PHRFS_TEST_DAEMON_CAPS"); caps != nullptr && std::string(caps) == "drop") {
+    for (const char* a : {"capsh", "--drop=cap_dac_override,cap_dac_read_search,cap_fowner,cap_fsetid,cap_chown",
+                          "--", "-c", "exec \"$@\"", "phrfs"}) {
+      argv.push_back(a);
+    }
+  }
+  argv.push_back(PhrfsBinary());
+  argv.insert(argv.end(), args.begin(), args.end());
+  RunResult r = RunCommand(argv, std::chrono::seconds(60));
   if (r.exit_code == 0 || IsMountPoint(mnt_)) {
     mounted_ = true;
     mounted_store_ = store;

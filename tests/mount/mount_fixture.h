@@ -52,6 +52,7 @@ std::vector<std::string> ListFilesRecursive(const std::string& root);
 struct MountOptions {
   bool read_only = false;
   std::vector<std::string> extra_args;  // appended to `phrfs mount`
+  std::vector<std::string> wrapper;     // argv prefix that starts `phrfs mount` (e.g. prlimit)
 };
 
 // A private temp dir (removed on destruction) holding store/, mnt/ and a passfile.
@@ -73,7 +74,8 @@ class MountFixture {
 
   // `phrfs init STORE --passfile P --scrypt-logn 10`.
   RunResult Init();
-  // `phrfs mount STORE MNT --passfile P --log-file LOG [--read-only] ...`; on exit 0 remembers
+  // `phrfs mount STORE MNT --passfile P --log-file LOG [--read-only] [--tree $PHRFS_TEST_TREE]
+  // ...`; on exit 0 remembers
   // that the mount (and its daemon pid) must be undone.
   RunResult Mount(const MountOptions& options = {});
   RunResult Mount(const std::string& store, const MountOptions& options);

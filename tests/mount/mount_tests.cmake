@@ -1,6 +1,7 @@
 # Shared by tests/mount, tests/corruption and tests/golden: the fixture library and
-# phrfs_add_mount_gtest(NAME SOURCES a.cc ... [LIBS ...] [TIMEOUT s]), which builds a gtest
-# executable, makes it depend on the phrfs binary and registers its tests with LABELS mount.
+# phrfs_add_mount_gtest(NAME SOURCES a.cc ... [LIBS ...] [TIMEOUT s] [LABEL l]), which builds a
+# gtest executable, makes it depend on the phrfs binary and registers its tests with LABELS l
+# (default mount).
 include_guard(GLOBAL)
 
 if(TARGET phrfs)
@@ -19,9 +20,12 @@ if(TARGET phrfs)
 endif()
 
 function(phrfs_add_mount_gtest name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT;LABEL" "SOURCES;LIBS" ${ARGN})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 900)
+  endif()
+  if(NOT ARG_LABEL)
+    set(ARG_LABEL mount)
   endif()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE phrfs_mount_testlib ${ARG_LIBS}
@@ -29,7 +33,7 @@ function(phrfs_add_mount_gtest name)
   if(TARGET phrfs)
     add_dependencies(${name} phrfs)
   endif()
-  gtest_discover_tests(${name} PROPERTIES LABELS mount TIMEOUT ${ARG_TIMEOUT}
+  gtest_discover_tests(${name} PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT}
                        DISCOVERY_TIMEOUT 60
                        WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 endfunction()

@@ -45,7 +45,7 @@ bool WriteAll(const std::string& path, const std::string& data, mode_t mode = 06
 
 uint64_t CipherSize(uint64_t plain) {
   uint64_t blocks = plain == 0 ? 1 : (plain + crypto::kBlockSize - 1) / crypto::kBlockSize;
-  return crypto::kHeaderSize + blocks * crypto::kBlockOverhead + plain;
+  return crypto::kNodeHeaderSize + blocks * crypto::kBlockOverhead + plain;
 }
 
 class MountedTest : public ::testing::Test {

@@ -1,4 +1,4 @@
-// The contract every ObjectStore must pass (DESIGN "Storage contract"), as a typed, parameterised
+// The contract every ObjectStore must pass (README.md "Design decisions"), as a typed, parameterised
 // GoogleTest suite. A store's test file supplies a harness type and instantiates the suite:
 //
 //   struct MyHarness {

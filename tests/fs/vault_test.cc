@@ -1,0 +1,487 @@
+// The vault without a kernel, over both kinds of CipherTree (the direct local tree and the
+// object tree on the in-memory store): names, kinds, metadata that survives a reopen, unlink and
+// rename while in use, and writes that fail cleanly under fault injection (model-checked).
+#include "fs/vault/vault.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "crypto/keys.h"
+#include "fs/store_setup.h"
+#include "remote/local/direct_tree.h"
+#include "remote/memory_store.h"
+#include "remote/object_tree.h"
+#include "tests/remote/faulty_tree.h"
+#include "tests/remote/temp_dir.h"
+
+namespace phrfs::fs {
+namespace {
+
+constexpr crypto::ScryptParams kFastScrypt{1024, 8, 1};
+constexpr Caller kAlice{1000, 1000};
+
+std::span<const uint8_t> Bytes(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+struct ObjectsHarness {
+  static constexpr bool kLinks = false;
+  std::shared_ptr<remote::MemoryStore> store = std::make_shared<remote::MemoryStore>();
+  std::unique_ptr<remote::CipherTree> NewTree() { return std::make_unique<remote::ObjectTree>(store); }
+  // Raw access to a stored object, for tampering.
+  std::string Get(const std::string& key) {
+    auto r = store->Read(key, 0, 1 << 24);
+    return r.ok() ? std::string(r->begin(), r->end()) : std::string();
+  }
+  void Set(const std::string& key, const std::string& bytes) {
+    ASSERT_TRUE(store->Write(key, Bytes(bytes), remote::Precondition::None()).ok());
+  }
+};
+
+struct DirectHarness {
+  static constexpr bool kLinks = true;
+  remote::testing::TempDir dir;
+  std::unique_ptr<remote::CipherTree> NewTree() {
+    remote::DirectTreeOptions options;
+    options.max_folders = 4;  // small caches: every path through eviction gets exercised
+    options.max_objects = 4;
+    auto tree = remote::DirectTree::Open(dir.path(), options);
+    EXPECT_TRUE(tree.ok()) << tree.status().ToString();
+    return std::move(tree).value();
+  }
+  std::string Get(const std::string& key) {
+    std::string out;
+    int fd = open((dir.path() + "/" + key).c_str(), O_RDONLY);
+    if (fd < 0) return out;
+    char buf[65536];
+    for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) out.append(buf, n);
+    close(fd);
+    return out;
+  }
+  void Set(const std::string& key, const std::string& bytes) {
+    std::string tmp = dir.path() + "/" + key + ".set";
+    int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+    close(fd);
+    ASSERT_EQ(rename(tmp.c_str(), (dir.path() + "/" + key).c_str()), 0);
+  }
+};
+
+template <class Harness>
+class VaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto tree = h_.NewTree();
+    auto recovery = InitStore(*tree, "test", "pw", kFastScrypt);
+    ASSERT_TRUE(recovery.ok()) << recovery.status().ToString();
+    auto store = UnlockStore(h_.NewTree(), "test", "pw");
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    master_ = std::move(store->master_key);
+    store_id_ = store->config.store_id;
+    Reopen();
+  }
+
+  // Closes the vault and opens it again on a fresh tree over the same store; with `faulty`, the
+  // tree fails as the test tells it.
+  void Reopen(bool faulty = false) {
+    vault_.reset();
+    faulty_ = nullptr;
+    auto keys = crypto::StoreKeys::Derive(master_, store_id_);
+    ASSERT_TRUE(keys.ok());
+    std::unique_ptr<remote::CipherTree> tree = h_.NewTree();
+    if (faulty) {
+      auto wrapper = std::make_unique<remote::testing::FaultyTree>(std::move(tree));
+      faulty_ = wrapper.get();
+      tree = std::move(wrapper);
+    }
+    auto vault = Vault::Open(std::move(tree), std::move(keys).value(), VaultOptions{});
+    ASSERT_TRUE(vault.ok()) << vault.status().ToString();
+    vault_ = std::move(vault).value();
+  }
+
+  Vault& v() { return *vault_; }
+
+  uint64_t MakeFile(const std::string& name, const std::string& content = "", uint64_t parent = kRootNode) {
+    auto e = v().Create(parent, name, 0644, kAlice);
+    EXPECT_TRUE(e.ok()) << name << ": " << e.status().ToString();
+    if (!e.ok()) return 0;
+    if (!content.empty()) {
+      auto n = v().Write(e->node, 0, Bytes(content), false);
+      EXPECT_TRUE(n.ok()) << n.status().ToString();
+    }
+    return e->node;
+  }
+
+  std::string ReadAll(uint64_t node, Status* error = nullptr) {
+    auto attr = v().GetAttr(node);
+    if (!attr.ok()) {
+      if (error) *error = attr.status();
+      return "<no attr>";
+    }
+    std::string out(static_cast<size_t>(attr->st_size) + 100, '\0');
+    auto n = v().Read(node, 0, {reinterpret_cast<uint8_t*>(out.data()), out.size()});
+    if (!n.ok()) {
+      if (error) *error = n.status();
+      return "<read failed: " + n.status().ToString() + ">";
+    }
+    out.resize(*n);
+    return out;
+  }
+
+  Result<uint64_t> Find(const std::string& name, uint64_t parent = kRootNode) {
+    auto e = v().Lookup(parent, name);
+    if (!e.ok()) return e.status();
+    return e->node;
+  }
+
+  // The store key of a name in the root directory (through a listing of the root folder).
+  std::vector<std::string> RootFolderNames() {
+    auto tree = h_.NewTree();
+    auto keys = crypto::StoreKeys::Derive(master_, store_id_);
+    auto folder = FolderOf(keys->dir_hash, crypto::kRootDirId);
+    auto list = tree->List(*folder);
+    std::vector<std::string> names;
+    if (list.ok()) {
+      for (auto& e : *list) names.push_back(*folder + "/" + e.name);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  Harness h_;
+  SecureBytes master_;
+  crypto::StoreId store_id_;
+  std::unique_ptr<Vault> vault_;
+  remote::testing::FaultyTree* faulty_ = nullptr;
+};
+
+using Trees = ::testing::Types<ObjectsHarness, DirectHarness>;
+class TreeNames {
+ public:
+  template <class T>
+  static std::string GetName(int) {
+    return std::is_same_v<T, ObjectsHarness> ? "Objects" : "Direct";
+  }
+};
+TYPED_TEST_SUITE(VaultTest, Trees, TreeNames);
+
+TYPED_TEST(VaultTest, FilesDirectoriesAndSymlinksSurviveAReopen) {
+  auto dir = this->v().MakeDir(kRootNode, "labs", 0750, kAlice);
+  ASSERT_TRUE(dir.ok()) << dir.status().ToString();
+  this->MakeFile("a.txt", "hello", dir->node);
+  ASSERT_TRUE(this->v().MakeSymlink(kRootNode, "link", "labs/a.txt", kAlice).ok());
+  const uint64_t dir_ino = dir->node;
+  this->Reopen();
+
+  auto labs = this->v().Lookup(kRootNode, "labs");
+  ASSERT_TRUE(labs.ok());
+  EXPECT_EQ(labs->node, dir_ino) << "inode numbers are stable across remounts";
+  EXPECT_TRUE(S_ISDIR(labs->attr.st_mode));
+  EXPECT_EQ(labs->attr.st_mode & 07777, 0750u);
+  EXPECT_EQ(labs->attr.st_uid, kAlice.uid);
+  auto a = this->Find("a.txt", labs->node);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(this->ReadAll(*a), "hello");
+  auto link = this->v().Lookup(kRootNode, "link");
+  ASSERT_TRUE(link.ok());
+  EXPECT_TRUE(S_ISLNK(link->attr.st_mode));
+  auto target = this->v().ReadLink(link->node);
+  ASSERT_TRUE(target.ok());
+  EXPECT_EQ(*target, "labs/a.txt");
+  auto root = this->v().GetAttr(kRootNode);
+  ASSERT_TRUE(root.ok());
+  EXPECT_EQ(root->st_nlink, 3u) << "a directory's link count counts its subdirectories";
+}
+
+TYPED_TEST(VaultTest, ModeOwnerAndTimesLiveInTheStore) {
+  const uint64_t f = this->MakeFile("scan.pdf", "x");
+  SetAttrRequest r;
+  r.mode = 0604;
+  r.uid = 4242;
+  r.gid = 4343;
+  r.mtime = timespec{1234567890, 123456789};
+  r.atime = timespec{1000000000, 5};
+  ASSERT_TRUE(this->v().SetAttr(f, r).ok());
+  this->Reopen();
+  auto e = this->v().Lookup(kRootNode, "scan.pdf");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->attr.st_mode, S_IFREG | 0604u);
+  EXPECT_EQ(e->attr.st_uid, 4242u);
+  EXPECT_EQ(e->attr.st_gid, 4343u);
+  EXPECT_EQ(e->attr.st_mtim.tv_sec, 1234567890);
+  EXPECT_EQ(e->attr.st_mtim.tv_nsec, 123456789);
+  EXPECT_EQ(e->attr.st_atim.tv_sec, 1000000000);
+  EXPECT_EQ(e->attr.st_atim.tv_nsec, 5);
+}
+
+TYPED_TEST(VaultTest, FifosAndSocketsAreNodesButDevicesAreRefused) {
+  ASSERT_TRUE(this->v().MakeNode(kRootNode, "fifo", S_IFIFO | 0600, kAlice).ok());
+  ASSERT_TRUE(this->v().MakeNode(kRootNode, "sock", S_IFSOCK | 0600, kAlice).ok());
+  auto dev = this->v().MakeNode(kRootNode, "dev", S_IFCHR | 0600, kAlice);
+  EXPECT_EQ(dev.status().code(), Code::kNotPermitted);
+  this->Reopen();
+  auto fifo = this->v().Lookup(kRootNode, "fifo");
+  auto sock = this->v().Lookup(kRootNode, "sock");
+  ASSERT_TRUE(fifo.ok() && sock.ok());
+  EXPECT_TRUE(S_ISFIFO(fifo->attr.st_mode));
+  EXPECT_TRUE(S_ISSOCK(sock->attr.st_mode));
+  EXPECT_NE(this->Find("dev").status().code(), Code::kOk);
+}
+
+TYPED_TEST(VaultTest, AFilesObjectUnderASymlinksNameFailsAuthentication) {
+  this->MakeFile("secret.txt", "the plaintext of a file");
+  ASSERT_TRUE(this->v().MakeSymlink(kRootNode, "link", "somewhere", kAlice).ok());
+  this->vault_.reset();
+  std::string file_key, link_key;
+  for (const auto& key : this->RootFolderNames()) {
+    if (key.size() > 2 && key.substr(key.size() - 2) == ".l") link_key = key;
+    else if (key.find('.', key.rfind('/') + 1) == std::string::npos) file_key = key;
+  }
+  ASSERT_FALSE(file_key.empty());
+  ASSERT_FALSE(link_key.empty());
+  this->h_.Set(link_key, this->h_.Get(file_key));
+  this->Reopen();
+  auto link = this->v().Lookup(kRootNode, "link");
+  EXPECT_EQ(link.status().code(), Code::kCorrupt) << "a file's bytes must never read as a symlink";
+}
+
+TYPED_TEST(VaultTest, AFileObjectUnderADirectoryNameFailsAuthentication) {
+  this->MakeFile("f", "");
+  ASSERT_TRUE(this->v().MakeDir(kRootNode, "d", 0700, kAlice).ok());
+  this->vault_.reset();
+  std::string file_key, dir_key;
+  for (const auto& key : this->RootFolderNames()) {
+    if (key.size() > 2 && key.substr(key.size() - 2) == ".d") dir_key = key;
+    else if (key.find('.', key.rfind('/') + 1) == std::string::npos) file_key = key;
+  }
+  ASSERT_FALSE(file_key.empty());
+  ASSERT_FALSE(dir_key.empty());
+  this->h_.Set(dir_key, this->h_.Get(file_key));
+  this->Reopen();
+  EXPECT_EQ(this->v().Lookup(kRootNode, "d").status().code(), Code::kCorrupt);
+}
+
+TYPED_TEST(VaultTest, EveryFlippedHeaderByteIsCaught) {
+  this->MakeFile("f", "contents");
+  this->vault_.reset();
+  std::string file_key;
+  for (const auto& key : this->RootFolderNames()) file_key = key;
+  const std::string original = this->h_.Get(file_key);
+  ASSERT_GT(original.size(), crypto::kNodeHeaderSize);
+  for (size_t i = 0; i < crypto::kNodeHeaderSize; i += 7) {
+    std::string damaged = original;
+    damaged[i] ^= 0x10;
+    this->h_.Set(file_key, damaged);
+    this->Reopen();
+    auto e = this->v().Lookup(kRootNode, "f");
+    if (e.ok()) {
+      ADD_FAILURE() << "flipped header byte " << i << " was not caught";
+    } else {
+      EXPECT_EQ(e.status().code(), Code::kCorrupt) << "byte " << i << ": " << e.status().ToString();
+    }
+  }
+  this->h_.Set(file_key, original);
+  this->Reopen();
+  auto f = this->Find("f");
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(this->ReadAll(*f), "contents");
+}
+
+TYPED_TEST(VaultTest, AnUnlinkedFileStaysReadableUntilForgotten) {
+  const uint64_t f = this->MakeFile("f", "still here");
+  ASSERT_TRUE(this->v().Unlink(kRootNode, "f").ok());
+  EXPECT_EQ(this->Find("f").status().code(), Code::kNotFound);
+  EXPECT_EQ(this->ReadAll(f), "still here");
+  ASSERT_TRUE(this->v().Write(f, 10, Bytes("!"), false).ok());
+  EXPECT_EQ(this->ReadAll(f), "still here!");
+  auto attr = this->v().GetAttr(f);
+  ASSERT_TRUE(attr.ok());
+  EXPECT_EQ(attr->st_nlink, 0u);
+  this->v().Forget(f, 1);
+  auto tree = this->h_.NewTree();
+  auto left = tree->List(kUnlinkedFolder);
+  ASSERT_TRUE(left.ok());
+  EXPECT_TRUE(left->empty()) << "forget removes the unlinked object";
+  // An empty directory is removable although its file was open when unlinked.
+  ASSERT_TRUE(this->v().MakeDir(kRootNode, "d", 0700, kAlice).ok());
+  auto d = this->Find("d");
+  const uint64_t g = this->MakeFile("g", "x", *d);
+  ASSERT_TRUE(this->v().Unlink(*d, "g").ok());
+  EXPECT_TRUE(this->v().RemoveDir(kRootNode, "d").ok());
+  EXPECT_EQ(this->ReadAll(g), "x");
+}
+
+TYPED_TEST(VaultTest, RenameOverAnOpenFileKeepsItsContentForItsReader) {
+  const uint64_t old_file = this->MakeFile("record", "old version");
+  this->MakeFile("record.tmp", "new version");
+  ASSERT_TRUE(this->v().Rename(kRootNode, "record.tmp", kRootNode, "record", 0).ok());
+  EXPECT_EQ(this->ReadAll(old_file), "old version");
+  auto now = this->Find("record");
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(this->ReadAll(*now), "new version");
+  EXPECT_EQ(this->Find("record.tmp").status().code(), Code::kNotFound);
+  this->Reopen();
+  auto again = this->Find("record");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(this->ReadAll(*again), "new version");
+}
+
+TYPED_TEST(VaultTest, RenameAndExchangeAcrossDirectoriesAndKinds) {
+  auto a = this->v().MakeDir(kRootNode, "a", 0700, kAlice);
+  auto b = this->v().MakeDir(kRootNode, "b", 0700, kAlice);
+  ASSERT_TRUE(a.ok() && b.ok());
+  this->MakeFile("x", "file x", a->node);
+  ASSERT_TRUE(this->v().MakeDir(b->node, "y", 0700, kAlice).ok());
+  ASSERT_TRUE(this->v().Rename(a->node, "x", b->node, "y", RENAME_EXCHANGE).ok());
+  auto y = this->Find("y", a->node);
+  ASSERT_TRUE(y.ok());
+  auto ya = this->v().GetAttr(*y);
+  EXPECT_TRUE(S_ISDIR(ya->st_mode));
+  auto x = this->Find("x", b->node);
+  ASSERT_TRUE(x.ok());
+  this->Reopen();
+  auto a2 = this->Find("a");
+  auto b2 = this->Find("b");
+  ASSERT_TRUE(a2.ok() && b2.ok());
+  auto xb = this->Find("x", *b2);
+  ASSERT_TRUE(xb.ok());
+  EXPECT_EQ(this->ReadAll(*xb), "file x");
+  EXPECT_EQ(this->v().GetAttr(*a2)->st_nlink, 3u);
+  EXPECT_EQ(this->v().GetAttr(*b2)->st_nlink, 2u);
+  // A whole directory moves with one small object.
+  ASSERT_TRUE(this->v().Rename(kRootNode, "a", *b2, "a-moved", 0).ok());
+  auto moved = this->Find("a-moved", *b2);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_TRUE(this->Find("y", *moved).ok());
+  EXPECT_EQ(this->v().Rename(kRootNode, "b", kRootNode, "nope", RENAME_NOREPLACE).code(), Code::kOk);
+}
+
+TYPED_TEST(VaultTest, HardLinksWhereTheTreeHasThem) {
+  const uint64_t f = this->MakeFile("f", "linked");
+  auto l = this->v().Link(f, kRootNode, "g");
+  if (!TypeParam::kLinks) {
+    EXPECT_EQ(l.status().code(), Code::kNotPermitted);
+    return;
+  }
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  EXPECT_EQ(l->node, f);
+  EXPECT_EQ(l->attr.st_nlink, 2u);
+  ASSERT_TRUE(this->v().Unlink(kRootNode, "f").ok());
+  auto g = this->Find("g");
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(this->ReadAll(*g), "linked");
+  EXPECT_EQ(this->v().Rename(kRootNode, "g", kRootNode, "g", 0).code(), Code::kOk);
+}
+
+TYPED_TEST(VaultTest, ListingsShowEveryEntryWithLongNames) {
+  const std::string long_name(200, 'n');
+  this->MakeFile(long_name, "long");
+  ASSERT_TRUE(this->v().MakeDir(kRootNode, long_name + "-dir", 0700, kAlice).ok());
+  this->MakeFile("short", "s");
+  auto handle = this->v().OpenDir(kRootNode);
+  ASSERT_TRUE(handle.ok());
+  std::vector<std::string> names;
+  for (const auto& e : (*handle)->entries) names.push_back(e.name);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{long_name, long_name + "-dir", "short"}));
+  ASSERT_TRUE(this->v().RemoveDir(kRootNode, long_name + "-dir").ok());
+  ASSERT_TRUE(this->v().Unlink(kRootNode, long_name).ok());
+  for (const auto& key : this->RootFolderNames()) {
+    EXPECT_EQ(key.find(".n"), std::string::npos) << "sidecar left behind: " << key;
+  }
+}
+
+TYPED_TEST(VaultTest, AFailedCreateLeavesNothingBehind) {
+  const std::string long_name(220, 'z');
+  this->Reopen(/*faulty=*/true);
+  this->faulty_->FailNthWrite(2, Code::kNoSpace);  // the sidecar goes, the entry fails
+  auto e = this->v().Create(kRootNode, long_name, 0644, kAlice);
+  EXPECT_EQ(e.status().code(), Code::kNoSpace);
+  EXPECT_EQ(this->Find(long_name).status().code(), Code::kNotFound);
+  EXPECT_TRUE(this->RootFolderNames().empty()) << "a failed create must not leave a sidecar";
+  ASSERT_TRUE(this->v().MakeDir(kRootNode, "d", 0700, kAlice).ok());
+  EXPECT_TRUE(this->v().RemoveDir(kRootNode, "d").ok());
+}
+
+// The model test: random writes and truncates, each failing at a random store call; a failed
+// call changes nothing, a later one works, and a reopen sees what the model says.
+TYPED_TEST(VaultTest, WritesThatFailLeaveTheFileAsItWas) {
+  for (int seed = 1; seed <= 12; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937 rng(seed);
+    this->Reopen(/*faulty=*/true);
+    const std::string name = "f" + std::to_string(seed);
+    uint64_t f = this->MakeFile(name);
+    std::string model;
+    int failures = 0;
+    for (int op = 0; op < 80; ++op) {
+      const bool inject = rng() % 2 == 0;
+      const bool short_write = rng() % 3 == 0;
+      if (inject) {
+        const uint64_t n = 1 + rng() % 3;
+        if (short_write) this->faulty_->ShortNthWrite(n);
+        else this->faulty_->FailNthWrite(n, Code::kNoSpace);
+      }
+      Status st;
+      std::string expect = model;
+      if (rng() % 4 == 0) {
+        const uint64_t size = rng() % 3 == 0 ? 0 : rng() % (model.size() + 9000);
+        SetAttrRequest r;
+        r.size = size;
+        st = this->v().SetAttr(f, r).status();
+        expect.resize(size, '\0');
+      } else {
+        const uint64_t offset = rng() % (model.size() + 6000);
+        std::string data(1 + rng() % 10000, '\0');
+        for (auto& c : data) c = static_cast<char>('a' + rng() % 26);
+        auto n = this->v().Write(f, offset, Bytes(data), false);
+        st = n.status();
+        if (expect.size() < offset + data.size()) expect.resize(offset + data.size(), '\0');
+        expect.replace(offset, data.size(), data);
+      }
+      this->faulty_->ClearFaults();
+      if (st.ok()) {
+        model = expect;
+      } else {
+        ++failures;
+        EXPECT_EQ(st.code(), Code::kNoSpace) << st.ToString();
+      }
+      Status read_error;
+      ASSERT_EQ(this->ReadAll(f, &read_error), model) << "op " << op << " " << read_error.ToString();
+      ASSERT_EQ(static_cast<uint64_t>(this->v().GetAttr(f)->st_size), model.size());
+    }
+    EXPECT_GT(failures, 0);
+    this->Reopen();
+    auto again = this->Find(name);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(this->ReadAll(*again), model);
+  }
+}
+
+TYPED_TEST(VaultTest, ManyFilesInOneDirectory) {
+  for (int i = 0; i < 2000; ++i) this->MakeFile("file-" + std::to_string(i), std::to_string(i));
+  this->Reopen();
+  auto handle = this->v().OpenDir(kRootNode);
+  ASSERT_TRUE(handle.ok());
+  EXPECT_EQ((*handle)->entries.size(), 2000u);
+  for (int i = 0; i < 2000; i += 97) {
+    auto f = this->Find("file-" + std::to_string(i));
+    ASSERT_TRUE(f.ok());
+    EXPECT_EQ(this->ReadAll(*f), std::to_string(i));
+  }
+}
+
+}  // namespace
+}  // namespace phrfs::fs
