@@ -9,7 +9,7 @@
 
 namespace phrfs::crypto {
 
-// FORMAT "CONTENT FILES"
+// FORMAT "CONTENT BLOCKS"; the v1 header constants: FORMAT "V1 CONTENT FILES"
 inline constexpr std::array<uint8_t, 4> kContentMagic = {'P', 'H', 'R', 'F'};
 inline constexpr uint8_t kContentVersion = 1;
 inline constexpr uint8_t kAlgAes256Gcm = 1;

@@ -253,14 +253,17 @@ TEST(FileHeaderTest, MalformedHeadersAreCorruptOrNotSupported) {
 }
 
 // ---- offset arithmetic ----
+// With the v1 header (32 bytes), as `phrfs upgrade` reads it; the v2 header's (136 bytes) is
+// checked in node_format_test.cc.
+constexpr size_t kHeaderSize = kV1HeaderSize;
 
 TEST(OffsetTest, BlockCountCipherSizeAndPlainSizeAgreeForEverySizeUpTo3BlocksPlus5) {
   for (uint64_t p = 0; p <= 3 * kBlockSize + 5; ++p) {
     uint64_t blocks = BlockCount(p);
     EXPECT_EQ(blocks, p == 0 ? 1 : (p + kBlockSize - 1) / kBlockSize) << p;
-    uint64_t c = CipherSize(p);
+    uint64_t c = CipherSize(p, kHeaderSize);
     EXPECT_EQ(c, kHeaderSize + blocks * kBlockOverhead + p) << p;
-    auto back = PlainSize(c);
+    auto back = PlainSize(c, kHeaderSize);
     ASSERT_TRUE(back.ok()) << p << ": " << back.status().ToString();
     EXPECT_EQ(*back, p);
     // Block lengths add up, and every block but the last is full.
@@ -274,17 +277,17 @@ TEST(OffsetTest, BlockCountCipherSizeAndPlainSizeAgreeForEverySizeUpTo3BlocksPlu
     }
     EXPECT_EQ(sum, p);
     EXPECT_EQ(BlockPlainLength(p, blocks), 0u);
-    EXPECT_EQ(BlockOffset(blocks - 1) + BlockPlainLength(p, blocks - 1) + kBlockOverhead, c) << p;
+    EXPECT_EQ(BlockOffset(blocks - 1, kHeaderSize) + BlockPlainLength(p, blocks - 1) + kBlockOverhead, c) << p;
   }
 }
 
 TEST(OffsetTest, PlainSizeRejectsEveryImpossibleCipherSize) {
   std::set<uint64_t> valid;
-  for (uint64_t p = 0; p <= 3 * kBlockSize + 5; ++p) valid.insert(CipherSize(p));
-  uint64_t limit = CipherSize(3 * kBlockSize + 5);
+  for (uint64_t p = 0; p <= 3 * kBlockSize + 5; ++p) valid.insert(CipherSize(p, kHeaderSize));
+  uint64_t limit = CipherSize(3 * kBlockSize + 5, kHeaderSize);
   int rejected = 0;
   for (uint64_t c = 0; c <= limit; ++c) {
-    auto plain = PlainSize(c);
+    auto plain = PlainSize(c, kHeaderSize);
     if (valid.count(c)) {
       EXPECT_TRUE(plain.ok()) << c;
     } else {
@@ -298,16 +301,16 @@ TEST(OffsetTest, PlainSizeRejectsEveryImpossibleCipherSize) {
 }
 
 TEST(OffsetTest, SpecificSizes) {
-  EXPECT_EQ(CipherSize(0), 60u);
-  EXPECT_EQ(CipherSize(1), 61u);
-  EXPECT_EQ(CipherSize(4096), 32u + 4124u);
-  EXPECT_EQ(CipherSize(4097), 32u + 4124u + 29u);
-  EXPECT_EQ(BlockOffset(0), 32u);
-  EXPECT_EQ(BlockOffset(2), 32u + 2 * 4124u);
-  EXPECT_FALSE(PlainSize(59).ok());
-  EXPECT_FALSE(PlainSize(32 + 4124 + 28).ok());  // a trailing empty block after a full one
-  EXPECT_FALSE(PlainSize(32 + 4124 + 27).ok());
-  EXPECT_EQ(*PlainSize(uint64_t{32} + 1000 * uint64_t{4124}), 1000 * uint64_t{4096});
+  EXPECT_EQ(CipherSize(0, kHeaderSize), 60u);
+  EXPECT_EQ(CipherSize(1, kHeaderSize), 61u);
+  EXPECT_EQ(CipherSize(4096, kHeaderSize), 32u + 4124u);
+  EXPECT_EQ(CipherSize(4097, kHeaderSize), 32u + 4124u + 29u);
+  EXPECT_EQ(BlockOffset(0, kHeaderSize), 32u);
+  EXPECT_EQ(BlockOffset(2, kHeaderSize), 32u + 2 * 4124u);
+  EXPECT_FALSE(PlainSize(59, kHeaderSize).ok());
+  EXPECT_FALSE(PlainSize(32 + 4124 + 28, kHeaderSize).ok());  // a trailing empty block after a full one
+  EXPECT_FALSE(PlainSize(32 + 4124 + 27, kHeaderSize).ok());
+  EXPECT_EQ(*PlainSize(uint64_t{32} + 1000 * uint64_t{4124}, kHeaderSize), 1000 * uint64_t{4096});
 }
 
 }  // namespace
