@@ -268,16 +268,6 @@ void ApplyFuseOptions(const std::vector<std::string>& raw, MountOptions& options
   }
 }
 
-LogLevel ToLogLevel(config::LogLevel level) {
-  switch (level) {
-    case config::LogLevel::kError: return LogLevel::kError;
-    case config::LogLevel::kWarning: return LogLevel::kWarning;
-    case config::LogLevel::kInfo: return LogLevel::kInfo;
-    case config::LogLevel::kDebug: return LogLevel::kDebug;
-  }
-  return LogLevel::kInfo;
-}
-
 // ---- commands --------------------------------------------------------------------------------
 
 int RunInit(const InitArgs& args) {
@@ -490,17 +480,19 @@ int RunMount(const MountArgs& args) {
   options.attr_timeout = file.attr_timeout.value_or(options.attr_timeout);
   options.entry_timeout = file.entry_timeout.value_or(options.entry_timeout);
   options.max_threads = file.max_threads.value_or(options.max_threads);
-  if (file.log_level) prepared.log_level = ToLogLevel(*file.log_level);
+  if (file.log_level) prepared.log_level = *file.log_level;
   bool debug_logging = false;
   ApplyFuseOptions(file.fuse_options, options, debug_logging);
   ApplyFuseOptions(args.fuse_options, options, debug_logging);
   if (args.read_only) options.read_only = true;
   if (debug_logging) prepared.log_level = LogLevel::kDebug;
   if (!args.log_level.empty()) {
-    if (!ParseLogLevel(args.log_level, &prepared.log_level)) {
+    std::optional<LogLevel> level = ParseLogLevel(args.log_level);
+    if (!level) {
       return Fail(Step::kCommandLine,
                   Status::InvalidArgument("--log-level must be error, warning, info or debug"));
     }
+    prepared.log_level = *level;
   }
   std::string log_path = !args.log_file.empty() ? args.log_file : file.log_file.value_or("");
 
