@@ -1,4 +1,4 @@
-// The phrfs command line's error paths and exit codes (docs/cli-contract.md, fs/exit_codes.h):
+// The phrfs command line's error paths and exit codes (docs/cli-contract.md, fs/cli/exit_codes.h):
 // every failure gives its own code and a short message, leaves nothing mounted and the store
 // byte-for-byte unchanged. Also `phrfs passwd`.
 #include <dirent.h>
@@ -21,7 +21,7 @@
 
 #include <gtest/gtest.h>
 
-#include "fs/exit_codes.h"
+#include "fs/cli/exit_codes.h"
 #include "tests/mount/mount_fixture.h"
 
 namespace phrfs::testing {
