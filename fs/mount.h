@@ -12,8 +12,15 @@
 
 namespace phrfs::fs {
 
+// How the vault reaches a local store (mount --tree).
+enum class TreeAccess {
+  kDirect,   // positioned reads and writes on the store's files
+  kObjects,  // whole-object operations only, as remote stores are reached (for tests/diagnosis)
+};
+
 struct MountOptions {
   bool read_only = false;
+  TreeAccess tree = TreeAccess::kDirect;
   bool fuse_debug = false;                // libfuse's own request tracing (-o debug)
   std::vector<std::string> fuse_options;  // from -o, already split at commas
   double attr_timeout = 1.0;              // seconds the kernel may cache attributes

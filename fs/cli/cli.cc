@@ -51,6 +51,11 @@ int RunCli(int argc, char** argv) {
       ->type_name("FILE");
   mount_cmd->add_option("--log-level", mount.log_level, "error, warning, info (default) or debug")
       ->type_name("LEVEL");
+  std::string mount_tree = "direct";
+  mount_cmd->add_option("--tree", mount_tree,
+                        "How to reach the store: direct (default) or objects (for testing)")
+      ->type_name("MODE")
+      ->check(CLI::IsMember({"direct", "objects"}));
   mount_cmd->add_option("-o", mount.fuse_options, "Comma-separated FUSE mount options")
       ->type_name("OPTIONS")
       ->expected(1)
@@ -92,6 +97,7 @@ int RunCli(int argc, char** argv) {
     return kExitUsage;
   }
   if (passwd_logn_opt->count() > 0) passwd.scrypt_logn = passwd_logn;
+  mount.tree = mount_tree == "objects" ? TreeAccess::kObjects : TreeAccess::kDirect;
 
   if (init_cmd->parsed()) return RunInit(init);
   if (mount_cmd->parsed()) return RunMount(mount);

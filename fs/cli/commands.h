@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "fs/cli/command_util.h"
+#include "fs/mount.h"
 
 namespace phrfs::fs {
 
@@ -26,6 +27,7 @@ struct MountArgs {
   bool read_only = false;
   std::string log_file;
   std::string log_level;
+  TreeAccess tree = TreeAccess::kDirect;
   std::vector<std::string> fuse_options;  // as given to -o, still comma-separated
 };
 

@@ -114,6 +114,7 @@ int RunMount(const MountArgs& args) {
   ApplyFuseOptions(file.fuse_options, options, debug_logging);
   ApplyFuseOptions(args.fuse_options, options, debug_logging);
   if (args.read_only) options.read_only = true;
+  options.tree = args.tree;
   if (debug_logging) prepared.log_level = LogLevel::kDebug;
   if (!args.log_level.empty()) {
     std::optional<LogLevel> level = ParseLogLevel(args.log_level);

@@ -453,5 +453,19 @@ TEST_F(CliTest, ConfigFileSetsReadOnlyAndBadKeysExit2WithFileAndLine) {
   if (IsMountPoint(fx_.mnt())) ForceUnmount(fx_.mnt());
 }
 
+TEST_F(CliTest, MountTreeTakesDirectOrObjectsAndAnythingElseIsAUsageError) {
+  ExpectFails({"mount", fx_.store(), fx_.mnt(), "--passfile", fx_.passfile(), "--tree", "bogus"},
+              kExitUsage);
+  for (const std::string tree : {"direct", "objects"}) {
+    MountOptions opts;
+    opts.extra_args = {"--tree", tree};
+    RunResult m = fx_.Mount(opts);
+    ASSERT_EQ(m.exit_code, kExitOk) << "--tree " << tree << ": " << m.Describe();
+    WriteFile(fx_.InMnt(tree), tree);
+    EXPECT_EQ(ReadFileOrDie(fx_.InMnt(tree)), tree);
+    ASSERT_EQ(fx_.Unmount().exit_code, kExitOk);
+  }
+}
+
 }  // namespace
 }  // namespace phrfs::testing
