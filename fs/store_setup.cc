@@ -24,6 +24,8 @@ Status WithStore(const Status& status, const std::string& store_dir) {
   return Status::Error(status.code(), "store " + store_dir + ": " + status.message());
 }
 
+}  // namespace
+
 Result<remote::Fd> OpenStoreDir(const std::string& store_dir) {
   auto fd = remote::OpenAt(AT_FDCWD, store_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd.ok()) return fd;
@@ -35,6 +37,8 @@ Result<remote::Fd> OpenStoreDir(const std::string& store_dir) {
   }
   return WithStore(fd.status(), store_dir);
 }
+
+namespace {
 
 // Creates `relative` (e.g. "d/ab/cdef...") one component at a time below `root`, remembering
 // the components it made so that a failed init can take them away again.

@@ -19,6 +19,10 @@ struct UnlockedStore {
   SecureBytes master_key;
 };
 
+// The store's root directory, opened. NotFound when it is missing or not a directory, so that a
+// command can refuse a mistyped STORE before it asks for a passphrase.
+Result<remote::Fd> OpenStoreDir(const std::string& store_dir);
+
 // Creates the store at `store_dir` (made if missing; AlreadyExists when it holds a phrfs.conf or
 // anything else). Returns the recovery key, formatted for printing once.
 Result<std::string> InitStore(const std::string& store_dir, std::string_view passphrase,

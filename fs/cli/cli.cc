@@ -86,6 +86,14 @@ int RunCli(int argc, char** argv) {
           ->type_name("LOGN")
           ->check(logn_check);
 
+  UpgradeArgs upgrade;
+  CLI::App* upgrade_cmd =
+      app.add_subcommand("upgrade", "Convert a format-v1 store to format v2 in place");
+  upgrade_cmd->add_option("STORE", upgrade.store, "Store directory")->required();
+  upgrade_cmd->add_option("--passfile", upgrade.passfile,
+                          "Read the passphrase from the first line of FILE")
+      ->type_name("FILE");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -103,6 +111,7 @@ int RunCli(int argc, char** argv) {
   if (mount_cmd->parsed()) return RunMount(mount);
   if (umount_cmd->parsed()) return RunUmount(umount);
   if (passwd_cmd->parsed()) return RunPasswd(passwd);
+  if (upgrade_cmd->parsed()) return RunUpgrade(upgrade);
   std::fprintf(stderr, "%s", app.help().c_str());
   return kExitUsage;
 }

@@ -43,9 +43,15 @@ struct PasswdArgs {
   std::optional<int> scrypt_logn;
 };
 
+struct UpgradeArgs {
+  std::string store;
+  std::string passfile;
+};
+
 int RunInit(const InitArgs& args);
 int RunMount(const MountArgs& args);
 int RunUmount(const UmountArgs& args);
 int RunPasswd(const PasswdArgs& args);
+int RunUpgrade(const UpgradeArgs& args);
 
 }  // namespace phrfs::fs
