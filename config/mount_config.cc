@@ -128,18 +128,10 @@ class Parser {
   }
 
   Status Level(const YAML::Node& value, const std::string& key, LogLevel& out) const {
-    static constexpr std::pair<const char*, LogLevel> kLevels[] = {
-        {"error", LogLevel::kError},
-        {"warning", LogLevel::kWarning},
-        {"info", LogLevel::kInfo},
-        {"debug", LogLevel::kDebug},
-    };
     if (value.IsScalar()) {
-      for (const auto& [name, level] : kLevels) {
-        if (value.Scalar() == name) {
-          out = level;
-          return Status::Ok();
-        }
+      if (std::optional<LogLevel> level = ParseLogLevel(value.Scalar())) {
+        out = *level;
+        return Status::Ok();
       }
     }
     return Error(value.Mark(), key, "expected one of error, warning, info, debug" + Quoted(value));

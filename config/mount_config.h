@@ -7,11 +7,10 @@
 #include <string_view>
 #include <vector>
 
+#include "base/log_level.h"
 #include "base/status.h"
 
 namespace phrfs::config {
-
-enum class LogLevel { kError, kWarning, kInfo, kDebug };
 
 // Every field is optional: absent means "not set in the file", so that the command line can
 // tell a file value from a default and let its own flags win.

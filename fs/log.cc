@@ -33,26 +33,6 @@ int SyslogPriority(LogLevel level) {
 
 }  // namespace
 
-const char* LogLevelName(LogLevel level) {
-  switch (level) {
-    case LogLevel::kError: return "error";
-    case LogLevel::kWarning: return "warning";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kDebug: return "debug";
-  }
-  return "info";
-}
-
-bool ParseLogLevel(const std::string& text, LogLevel* level) {
-  for (LogLevel l : {LogLevel::kError, LogLevel::kWarning, LogLevel::kInfo, LogLevel::kDebug}) {
-    if (text == LogLevelName(l)) {
-      *level = l;
-      return true;
-    }
-  }
-  return false;
-}
-
 void LogInit(LogTarget target) {
   Logger& logger = TheLogger();
   std::lock_guard<std::mutex> lock(logger.mu);

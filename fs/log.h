@@ -5,11 +5,10 @@
 #pragma once
 
 #include <cstdio>
-#include <string>
+
+#include "base/log_level.h"
 
 namespace phrfs::fs {
-
-enum class LogLevel { kError = 0, kWarning = 1, kInfo = 2, kDebug = 3 };
 
 struct LogTarget {
   enum class Kind { kStderr, kFile, kSyslog };
@@ -30,9 +29,5 @@ bool LogEnabled(LogLevel level);
 
 // printf-style; one line per call (a trailing newline is added).
 void Log(LogLevel level, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
-
-// "error" | "warning" | "info" | "debug"; false for anything else.
-bool ParseLogLevel(const std::string& text, LogLevel* level);
-const char* LogLevelName(LogLevel level);
 
 }  // namespace phrfs::fs

@@ -2,8 +2,8 @@
 #include <cstdio>
 #include <exception>
 
-#include "fs/cli.h"
-#include "fs/exit_codes.h"
+#include "fs/cli/cli.h"
+#include "fs/cli/exit_codes.h"
 
 int main(int argc, char** argv) {
   try {

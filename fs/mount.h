@@ -8,12 +8,14 @@
 #include <vector>
 
 #include "base/status.h"
+#include "fs/store_setup.h"  // TreeAccess
 #include "fs/vault/vault.h"
 
 namespace phrfs::fs {
 
 struct MountOptions {
   bool read_only = false;
+  TreeAccess tree = TreeAccess::kDirect;
   bool fuse_debug = false;                // libfuse's own request tracing (-o debug)
   std::vector<std::string> fuse_options;  // from -o, already split at commas
   double attr_timeout = 1.0;              // seconds the kernel may cache attributes

@@ -21,7 +21,7 @@
 #include <gtest/gtest.h>
 
 #include "crypto/format.h"
-#include "fs/exit_codes.h"
+#include "fs/cli/exit_codes.h"
 #include "tests/mount/mount_fixture.h"
 
 namespace phrfs::testing {

@@ -54,8 +54,8 @@ struct DirectHarness {
   remote::testing::TempDir dir;
   std::unique_ptr<remote::CipherTree> NewTree() {
     remote::DirectTreeOptions options;
-    options.max_folders = 4;  // small caches: every path through eviction gets exercised
-    options.max_objects = 4;
+    options.folder_descriptors = 4;  // small caches: every path through eviction gets exercised
+    options.object_descriptors = 4;
     auto tree = remote::DirectTree::Open(dir.path(), options);
     EXPECT_TRUE(tree.ok()) << tree.status().ToString();
     return std::move(tree).value();
@@ -102,7 +102,7 @@ class VaultTest : public ::testing::Test {
     ASSERT_TRUE(keys.ok());
     std::unique_ptr<remote::CipherTree> tree = h_.NewTree();
     if (faulty) {
-      auto wrapper = std::make_unique<remote::testing::FaultyTree>(std::move(tree));
+      auto wrapper = std::make_unique<remote::testing::FaultyTree>(std::shared_ptr<remote::CipherTree>(std::move(tree)));
       faulty_ = wrapper.get();
       tree = std::move(wrapper);
     }

@@ -17,7 +17,7 @@
 
 #include <gtest/gtest.h>
 
-#include "fs/exit_codes.h"
+#include "fs/cli/exit_codes.h"
 #include "tests/mount/mount_fixture.h"
 
 namespace phrfs::testing {

@@ -1,6 +1,6 @@
-// The phrfs command line's error paths and exit codes (docs/cli-contract.md, fs/exit_codes.h):
+// The phrfs command line's error paths and exit codes (docs/cli-contract.md, fs/cli/exit_codes.h):
 // every failure gives its own code and a short message, leaves nothing mounted and the store
-// byte-for-byte unchanged. Also `phrfs passwd`.
+// byte-for-byte unchanged. Also `phrfs passwd`, `phrfs upgrade`'s refusals and `mount --tree`.
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -21,7 +21,7 @@
 
 #include <gtest/gtest.h>
 
-#include "fs/exit_codes.h"
+#include "fs/cli/exit_codes.h"
 #include "tests/mount/mount_fixture.h"
 
 namespace phrfs::testing {
@@ -120,7 +120,7 @@ TEST(CliBasicsTest, VersionAndHelpExitZero) {
   EXPECT_FALSE(v.out.empty());
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"--help"}, {"init", "--help"}, {"mount", "--help"}, {"umount", "--help"},
-           {"passwd", "--help"}}) {
+           {"passwd", "--help"}, {"upgrade", "--help"}}) {
     RunResult h = RunPhrfs(args);
     EXPECT_EQ(h.exit_code, 0) << args[0] << " " << h.Describe();
     EXPECT_FALSE(h.out.empty()) << "help goes to stdout";
@@ -451,6 +451,31 @@ TEST_F(CliTest, ConfigFileSetsReadOnlyAndBadKeysExit2WithFileAndLine) {
                             "--config", yaml});
   EXPECT_NE(bad.err.find("phrfs.yaml:3"), std::string::npos) << "no file:line in: " << bad.err;
   if (IsMountPoint(fx_.mnt())) ForceUnmount(fx_.mnt());
+}
+
+TEST_F(CliTest, UpgradeOfAMissingStoreExits4WithOneLine) {
+  const std::string missing = fx_.root() + "/no-such-store";
+  RunResult r = RunPhrfs({"upgrade", missing, "--passfile", fx_.passfile()});
+  EXPECT_EQ(r.exit_code, kExitNoStore) << r.Describe();
+  ExpectCleanFailure(r);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "not one line: " << r.err;
+  EXPECT_NE(r.err.find(missing), std::string::npos) << "the message does not name the store";
+  struct stat st;
+  EXPECT_NE(stat(missing.c_str(), &st), 0) << "upgrade created the missing store";
+}
+
+TEST_F(CliTest, MountTreeTakesDirectOrObjectsAndAnythingElseIsAUsageError) {
+  ExpectFails({"mount", fx_.store(), fx_.mnt(), "--passfile", fx_.passfile(), "--tree", "bogus"},
+              kExitUsage);
+  for (const std::string tree : {"direct", "objects"}) {
+    MountOptions opts;
+    opts.extra_args = {"--tree", tree};
+    RunResult m = fx_.Mount(opts);
+    ASSERT_EQ(m.exit_code, kExitOk) << "--tree " << tree << ": " << m.Describe();
+    WriteFile(fx_.InMnt(tree), tree);
+    EXPECT_EQ(ReadFileOrDie(fx_.InMnt(tree)), tree);
+    ASSERT_EQ(fx_.Unmount().exit_code, kExitOk);
+  }
 }
 
 }  // namespace

@@ -33,6 +33,12 @@ class FaultyTree final : public CipherTree {
     std::lock_guard lock(mu_);
     short_at_ = write_ats_ + n;
   }
+  // Disarms every fault that has not fired yet.
+  void ClearFaults() {
+    std::lock_guard lock(mu_);
+    fail_at_ = 0;
+    short_at_ = 0;
+  }
   // Writes (WriteAt, Put, Truncate, Reserve) seen so far, failed ones included.
   uint64_t writes() const {
     std::lock_guard lock(mu_);

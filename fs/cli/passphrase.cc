@@ -1,4 +1,6 @@
-#include "fs/passphrase.h"
+// Passphrases and recovery keys for the command line: the first line of a file, or typed on the
+// terminal with echo off (fs/cli/passphrase.h).
+#include "fs/cli/passphrase.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,8 @@
-// Exit codes of the phrfs command (contract: man/phrfs.1 "EXIT STATUS"; scripts rely on them).
+// Exit codes of the phrfs command (contract: man/phrfs.1 "EXIT STATUS"; scripts rely on them),
+// and ExitCodeFor, the one place where a failed step becomes one. Any thread: pure functions.
 #pragma once
+
+#include "base/status.h"
 
 namespace phrfs::fs {
 
@@ -15,5 +18,18 @@ enum ExitCode : int {
   kExitFuse = 8,             // /dev/fuse missing or the kernel refused the mount
   kExitPassfile = 9,         // passphrase file unreadable or empty; passphrases differ
 };
+
+// Which step of a command failed: the same Status code means different things at different
+// steps (NotFound of the store is exit 4, of the passphrase file exit 9).
+enum class Step {
+  kCommandLine,  // arguments and the phrfs.yaml they name
+  kPassphrase,   // reading a passphrase or recovery key file, or the terminal
+  kStore,        // opening, unlocking, creating or rewriting the store
+  kMountpoint,   // the directory to mount on
+  kMount,        // /dev/fuse and the kernel mount
+  kOther,
+};
+
+ExitCode ExitCodeFor(Step step, const Status& status);
 
 }  // namespace phrfs::fs

@@ -1,0 +1,119 @@
+// RunCli: the phrfs command line's options and help texts (CLI11), and the dispatch to one
+// command (fs/cli/commands.h). What a command does lives in its own file.
+#include "fs/cli/cli.h"
+
+#include <cstdio>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "base/version.h"
+#include "fs/cli/command_util.h"
+#include "fs/cli/commands.h"
+
+namespace phrfs::fs {
+
+int RunCli(int argc, char** argv) {
+  ProtectSecrets();
+  CLI::App app{"phrfs: an encrypted file system for personal health records", "phrfs"};
+  app.set_version_flag("--version", std::string("phrfs ") + PHRFS_VERSION,
+                       "Print the version and exit");
+  app.require_subcommand(1);
+  app.footer("Run 'phrfs COMMAND --help' for a command's options; see phrfs(1).");
+
+  auto logn_check = CLI::Range(kMinScryptLogN, kMaxScryptLogN);
+
+  InitArgs init;
+  CLI::App* init_cmd = app.add_subcommand("init", "Create a new, empty store");
+  init_cmd->add_option("STORE", init.store, "Store directory (created if missing; must be empty)")
+      ->required();
+  init_cmd->add_option("--passfile", init.passfile,
+                       "Read the passphrase from the first line of FILE")
+      ->type_name("FILE");
+  init_cmd->add_option("--scrypt-logn", init.scrypt_logn,
+                       "scrypt cost: N = 2^LOGN (10..20, default 17)")
+      ->type_name("LOGN")
+      ->check(logn_check);
+
+  MountArgs mount;
+  CLI::App* mount_cmd = app.add_subcommand("mount", "Mount a store's plaintext view");
+  mount_cmd->add_option("STORE", mount.store, "Store directory")->required();
+  mount_cmd->add_option("MOUNTPOINT", mount.mountpoint, "Empty directory to mount on")->required();
+  mount_cmd->add_option("--passfile", mount.passfile,
+                        "Read the passphrase from the first line of FILE")
+      ->type_name("FILE");
+  mount_cmd->add_option("--config", mount.config, "Mount settings (phrfs.yaml(5))")
+      ->type_name("FILE");
+  mount_cmd->add_flag("-f,--foreground", mount.foreground,
+                      "Stay in the foreground; log to stderr");
+  mount_cmd->add_flag("--read-only", mount.read_only, "Mount read-only");
+  mount_cmd->add_option("--log-file", mount.log_file, "Append log lines to FILE")
+      ->type_name("FILE");
+  mount_cmd->add_option("--log-level", mount.log_level, "error, warning, info (default) or debug")
+      ->type_name("LEVEL");
+  std::string mount_tree = "direct";
+  mount_cmd->add_option("--tree", mount_tree,
+                        "How to reach the store: direct (default) or objects (for testing)")
+      ->type_name("MODE")
+      ->check(CLI::IsMember({"direct", "objects"}));
+  mount_cmd->add_option("-o", mount.fuse_options, "Comma-separated FUSE mount options")
+      ->type_name("OPTIONS")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false);
+
+  UmountArgs umount;
+  CLI::App* umount_cmd = app.add_subcommand("umount", "Unmount and wait until it is done");
+  umount_cmd->add_option("MOUNTPOINT", umount.mountpoint, "Where the store is mounted")
+      ->required();
+
+  PasswdArgs passwd;
+  int passwd_logn = kDefaultScryptLogN;
+  CLI::App* passwd_cmd = app.add_subcommand("passwd", "Change a store's passphrase");
+  passwd_cmd->add_option("STORE", passwd.store, "Store directory")->required();
+  CLI::Option* old_opt =
+      passwd_cmd->add_option("--passfile", passwd.passfile, "Current passphrase from FILE")
+          ->type_name("FILE");
+  passwd_cmd->add_option("--new-passfile", passwd.new_passfile, "New passphrase from FILE")
+      ->type_name("FILE");
+  passwd_cmd->add_option("--recovery-keyfile", passwd.recovery_keyfile,
+                         "Unlock with the recovery key in FILE instead of the passphrase")
+      ->type_name("FILE")
+      ->excludes(old_opt);
+  CLI::Option* passwd_logn_opt =
+      passwd_cmd->add_option("--scrypt-logn", passwd_logn,
+                             "scrypt cost of the new passphrase (10..20, default 17)")
+          ->type_name("LOGN")
+          ->check(logn_check);
+
+  UpgradeArgs upgrade;
+  CLI::App* upgrade_cmd =
+      app.add_subcommand("upgrade", "Convert a format-v1 store to format v2 in place");
+  upgrade_cmd->add_option("STORE", upgrade.store, "Store directory")->required();
+  upgrade_cmd->add_option("--passfile", upgrade.passfile,
+                          "Read the passphrase from the first line of FILE")
+      ->type_name("FILE");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) {  // --help or --version
+      app.exit(e);
+      return kExitOk;
+    }
+    std::fprintf(stderr, "phrfs: %s\nRun 'phrfs --help' for usage.\n", OneLine(e.what()).c_str());
+    return kExitUsage;
+  }
+  if (passwd_logn_opt->count() > 0) passwd.scrypt_logn = passwd_logn;
+  mount.tree = mount_tree == "objects" ? TreeAccess::kObjects : TreeAccess::kDirect;
+
+  if (init_cmd->parsed()) return RunInit(init);
+  if (mount_cmd->parsed()) return RunMount(mount);
+  if (umount_cmd->parsed()) return RunUmount(umount);
+  if (passwd_cmd->parsed()) return RunPasswd(passwd);
+  if (upgrade_cmd->parsed()) return RunUpgrade(upgrade);
+  std::fprintf(stderr, "%s", app.help().c_str());
+  return kExitUsage;
+}
+
+}  // namespace phrfs::fs

@@ -1,0 +1,32 @@
+// Helpers shared by the phrfs commands (fs/cli/*_command.cc): the one-line failure report, the
+// STORE argument, scrypt costs and the process-wide protection of secrets. Main thread only.
+#pragma once
+
+#include <string>
+
+#include "base/status.h"
+#include "crypto/kdf.h"
+#include "fs/cli/exit_codes.h"
+
+namespace phrfs::fs {
+
+// --scrypt-logn of init and passwd: N = 2^LOGN.
+inline constexpr int kDefaultScryptLogN = 17;
+inline constexpr int kMinScryptLogN = 10;
+inline constexpr int kMaxScryptLogN = 20;
+
+// `text` with its line breaks turned into spaces, so that a reason stays on one line.
+std::string OneLine(std::string text);
+
+// Prints "phrfs: <message>" on stderr and returns the exit code for `status` at `step`.
+int Fail(Step step, const Status& status);
+
+crypto::ScryptParams ScryptFor(int logn);
+
+// STORE is a directory path or file:///path; remote stores are not part of this build.
+Result<std::string> StorePath(const std::string& arg);
+
+// Keeps secrets out of core files and other users' debuggers; applies to every command.
+void ProtectSecrets();
+
+}  // namespace phrfs::fs

@@ -1,0 +1,57 @@
+// The phrfs commands, one file each (fs/cli/init_command.cc, ...): the arguments cli.cc parses
+// for them and the functions that run them. Each Run* returns the process exit code
+// (fs/cli/exit_codes.h) after printing any failure as one line on stderr. Main thread only.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fs/cli/command_util.h"
+#include "fs/mount.h"
+
+namespace phrfs::fs {
+
+struct InitArgs {
+  std::string store;
+  std::string passfile;
+  int scrypt_logn = kDefaultScryptLogN;
+};
+
+struct MountArgs {
+  std::string store;
+  std::string mountpoint;
+  std::string passfile;
+  std::string config;
+  bool foreground = false;
+  bool read_only = false;
+  std::string log_file;
+  std::string log_level;
+  TreeAccess tree = TreeAccess::kDirect;
+  std::vector<std::string> fuse_options;  // as given to -o, still comma-separated
+};
+
+struct UmountArgs {
+  std::string mountpoint;
+};
+
+struct PasswdArgs {
+  std::string store;
+  std::string passfile;
+  std::string new_passfile;
+  std::string recovery_keyfile;
+  std::optional<int> scrypt_logn;
+};
+
+struct UpgradeArgs {
+  std::string store;
+  std::string passfile;
+};
+
+int RunInit(const InitArgs& args);
+int RunMount(const MountArgs& args);
+int RunUmount(const UmountArgs& args);
+int RunPasswd(const PasswdArgs& args);
+int RunUpgrade(const UpgradeArgs& args);
+
+}  // namespace phrfs::fs

@@ -1,0 +1,179 @@
+// Serving a prepared mount in the foreground or as a daemon, with the readiness pipe between the
+// daemon and the `phrfs mount` that started it (fs/cli/daemon.h).
+#include "fs/cli/daemon.h"
+
+#include "base/secure_arena.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <functional>
+#include <utility>
+
+#include "fs/cli/command_util.h"
+#include "fs/log.h"
+#include "fs/vault/vault.h"
+
+namespace phrfs::fs {
+namespace {
+
+// Before serving: keys must not reach swap, and a busy mount needs many descriptors.
+// MCL_ONFAULT locks pages as they are touched, so thread stacks and buffers are not faulted in
+// whole (without it the daemon's resident memory grew by tens of MiB).
+void PrepareToServe() {
+  struct rlimit memlock;
+  bool can_lock = geteuid() == 0 ||
+                  (getrlimit(RLIMIT_MEMLOCK, &memlock) == 0 && memlock.rlim_cur == RLIM_INFINITY);
+  if (!can_lock) {
+    // Locking future mappings under a small limit would make later allocations fail.
+    Log(LogLevel::kDebug, "not locking memory: RLIMIT_MEMLOCK is limited for this user");
+  } else if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0) {
+    Log(LogLevel::kDebug, "mlockall failed: %s", strerror(errno));
+  }
+  // Keys live in their own small region; lock it for every user (mlockall above is for root),
+  // again here because memory locks do not survive fork.
+  if (!LockSecureArena()) {
+    Log(LogLevel::kWarning, "could not lock the key region in memory (RLIMIT_MEMLOCK): keys may reach swap");
+  }
+  struct rlimit files;
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &files) != 0) {
+      Log(LogLevel::kDebug, "raising the open-file limit failed: %s", strerror(errno));
+    }
+  }
+}
+
+// Vault + ServeMount; `ready` reports the outcome of mounting exactly once.
+Status Serve(PreparedMount& prepared, const std::function<void(const Status&, Step)>& ready) {
+  PrepareToServe();
+  auto vault = Vault::Open(std::move(prepared.store.tree), std::move(prepared.keys),
+                           VaultOptions{prepared.options.read_only});
+  if (!vault.ok()) {
+    ready(vault.status(), Step::kStore);
+    return vault.status();
+  }
+  Status st = ServeMount(std::move(vault).value(), prepared.mountpoint, prepared.options,
+                         [&](const Status& status) { ready(status, Step::kMount); });
+  return st;
+}
+
+bool WriteAll(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// The daemon child: detaches, serves, and reports readiness through `ready_fd`.
+int DaemonChild(PreparedMount& prepared, int ready_fd) {
+  setsid();
+  int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null_fd >= 0) {
+    dup2(null_fd, STDIN_FILENO);
+    dup2(null_fd, STDOUT_FILENO);
+    dup2(null_fd, STDERR_FILENO);
+    if (null_fd > STDERR_FILENO) close(null_fd);
+  }
+  (void)!chdir("/");
+  LogInit(prepared.log_file != nullptr ? LogTarget::File(prepared.log_file, prepared.log_level)
+                                       : LogTarget::Syslog(prepared.log_level));
+  prepared.log_file = nullptr;
+
+  bool mounted = false;
+  Status st = Serve(prepared, [&](const Status& status, Step step) {
+    mounted = status.ok();
+    std::string report(1, static_cast<char>(status.ok() ? kExitOk : ExitCodeFor(step, status)));
+    if (mounted) {
+      Log(LogLevel::kInfo, "mounted at %s", prepared.mountpoint.c_str());
+    } else {
+      report += OneLine(status.message());
+      Log(LogLevel::kError, "mount failed: %s", report.c_str() + 1);
+    }
+    if (ready_fd >= 0) {
+      (void)WriteAll(ready_fd, report);
+      close(ready_fd);
+      ready_fd = -1;
+    }
+  });
+  if (ready_fd >= 0) close(ready_fd);
+  if (!st.ok()) {
+    if (mounted) Log(LogLevel::kError, "serving ended with an error: %s", st.message().c_str());
+    return mounted ? kExitFailure : ExitCodeFor(Step::kMount, st);
+  }
+  Log(LogLevel::kInfo, "unmounted %s", prepared.mountpoint.c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+int ServeForeground(PreparedMount& prepared) {
+  LogInit(prepared.log_file != nullptr ? LogTarget::File(prepared.log_file, prepared.log_level)
+                                       : LogTarget::Stderr(prepared.log_level));
+  prepared.log_file = nullptr;
+  bool mounted = false;
+  Step failed_step = Step::kMount;
+  Status st = Serve(prepared, [&](const Status& status, Step step) {
+    mounted = status.ok();
+    failed_step = step;
+  });
+  if (!st.ok()) return Fail(mounted ? Step::kOther : failed_step, st);
+  return kExitOk;
+}
+
+int ServeDaemon(PreparedMount& prepared) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return Fail(Step::kOther, Status::FromErrno(errno, "pipe"));
+  std::fflush(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) {
+    int err = errno;
+    close(fds[0]);
+    close(fds[1]);
+    return Fail(Step::kOther, Status::FromErrno(err, "fork"));
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    return DaemonChild(prepared, fds[1]);
+  }
+  close(fds[1]);
+  if (prepared.log_file != nullptr) {
+    std::fclose(prepared.log_file);
+    prepared.log_file = nullptr;
+  }
+  std::string report;
+  char buffer[512];
+  for (;;) {
+    ssize_t n = read(fds[0], buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    report.append(buffer, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+  if (!report.empty() && report[0] == kExitOk) return kExitOk;  // the daemon serves on
+
+  int wait_status = 0;
+  while (waitpid(pid, &wait_status, 0) < 0 && errno == EINTR) {
+  }
+  if (report.empty()) {
+    std::string why = WIFSIGNALED(wait_status)
+                          ? "killed by signal " + std::to_string(WTERMSIG(wait_status))
+                          : "exit status " + std::to_string(WEXITSTATUS(wait_status));
+    std::fprintf(stderr, "phrfs: the mount daemon ended before the mount was ready (%s)\n",
+                 why.c_str());
+    return kExitFailure;
+  }
+  std::fprintf(stderr, "phrfs: %s\n", report.substr(1).c_str());
+  return static_cast<unsigned char>(report[0]);
+}
+
+}  // namespace phrfs::fs

@@ -1,0 +1,35 @@
+// Serving an unlocked store for `phrfs mount`: in the foreground, or in a forked daemon that
+// reports through a readiness pipe whether the kernel mount came up, so that the command returns
+// only once the mount is ready or has failed. Main thread, once per process.
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include "base/log_level.h"
+#include "crypto/keys.h"
+#include "fs/mount.h"
+#include "fs/store_setup.h"
+
+namespace phrfs::fs {
+
+// What the serving process needs, gathered (and checked) before it forks.
+struct PreparedMount {
+  std::string mountpoint;  // absolute
+  MountOptions options;
+  UnlockedStore store;
+  crypto::StoreKeys keys;
+  FILE* log_file = nullptr;  // owned until handed to LogInit
+  LogLevel log_level = LogLevel::kInfo;
+};
+
+// Serves in this process, logging to the log file or stderr, until the file system is
+// unmounted; returns the exit code.
+int ServeForeground(PreparedMount& prepared);
+
+// Forks a daemon (new session, stdio on /dev/null, logging to the log file or syslog) that
+// serves; returns 0 once it reports the mount ready, else its exit code after printing its
+// one-line reason. In the daemon itself, returns when serving has ended.
+int ServeDaemon(PreparedMount& prepared);
+
+}  // namespace phrfs::fs

@@ -1,0 +1,164 @@
+// `phrfs mount STORE MOUNTPOINT`: merges defaults, phrfs.yaml and the command line, checks the
+// mount point and /dev/fuse, unlocks the store, then serves it (fs/cli/daemon.h).
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <optional>
+#include <utility>
+
+#include "config/mount_config.h"
+#include "crypto/keys.h"
+#include "fs/cli/commands.h"
+#include "fs/cli/daemon.h"
+#include "fs/cli/mountinfo.h"
+#include "fs/cli/passphrase.h"
+#include "fs/store_setup.h"
+
+namespace phrfs::fs {
+namespace {
+
+constexpr char kFuseDevice[] = "/dev/fuse";
+constexpr char kConfigEnv[] = "PHRFS_CONFIG";
+
+Status CheckMountpoint(const std::string& mountpoint) {
+  struct stat st;
+  if (stat(mountpoint.c_str(), &st) != 0) {
+    int err = errno;
+    if (err == ENOENT) return Status::NotFound("mount point " + mountpoint + " does not exist");
+    if (err == ENOTCONN) {
+      return Status::Error(Code::kBusy, "mount point " + mountpoint +
+                                            " is a dead mount (run phrfs umount " + mountpoint + ")");
+    }
+    return Status::FromErrno(err, "mount point " + mountpoint);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return Status::Error(Code::kNotADirectory, "mount point " + mountpoint + " is not a directory");
+  }
+  DIR* dir = opendir(mountpoint.c_str());
+  if (dir == nullptr) return Status::FromErrno(errno, "mount point " + mountpoint);
+  bool empty = true;
+  while (struct dirent* entry = readdir(dir)) {
+    if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0) {
+      empty = false;
+      break;
+    }
+  }
+  closedir(dir);
+  if (!empty) return Status::Error(Code::kNotEmpty, "mount point " + mountpoint + " is not empty");
+  return Status::Ok();
+}
+
+Status CheckFuseDevice() {
+  struct stat st;
+  if (stat(kFuseDevice, &st) != 0 || !S_ISCHR(st.st_mode)) {
+    return Status::NotFound(std::string(kFuseDevice) +
+                            " is missing (is the fuse kernel module loaded?)");
+  }
+  return Status::Ok();
+}
+
+// Splits -o values at commas and takes out what phrfs itself understands.
+void ApplyFuseOptions(const std::vector<std::string>& raw, MountOptions& options,
+                      bool& debug_logging) {
+  for (const std::string& group : raw) {
+    size_t start = 0;
+    while (start <= group.size()) {
+      size_t comma = group.find(',', start);
+      if (comma == std::string::npos) comma = group.size();
+      std::string option = group.substr(start, comma - start);
+      start = comma + 1;
+      if (option.empty()) continue;
+      if (option == "ro") {
+        options.read_only = true;
+      } else if (option == "rw") {
+        options.read_only = false;
+      } else if (option == "debug") {
+        options.fuse_debug = true;
+        debug_logging = true;
+      } else {
+        options.fuse_options.push_back(option);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int RunMount(const MountArgs& args) {
+  auto store_path = StorePath(args.store);
+  if (!store_path.ok()) return Fail(Step::kCommandLine, store_path.status());
+
+  PreparedMount prepared;
+  // Defaults < phrfs.yaml < command line.
+  std::string config_path = args.config;
+  if (config_path.empty()) {
+    if (const char* env = getenv(kConfigEnv)) config_path = env;
+  }
+  config::MountConfig file;
+  if (!config_path.empty()) {
+    auto loaded = config::LoadMountConfig(config_path);
+    if (!loaded.ok()) return Fail(Step::kCommandLine, loaded.status());
+    file = std::move(loaded).value();
+  }
+  MountOptions& options = prepared.options;
+  options.read_only = file.read_only.value_or(options.read_only);
+  options.attr_timeout = file.attr_timeout.value_or(options.attr_timeout);
+  options.entry_timeout = file.entry_timeout.value_or(options.entry_timeout);
+  options.max_threads = file.max_threads.value_or(options.max_threads);
+  if (file.log_level) prepared.log_level = *file.log_level;
+  bool debug_logging = false;
+  ApplyFuseOptions(file.fuse_options, options, debug_logging);
+  ApplyFuseOptions(args.fuse_options, options, debug_logging);
+  if (args.read_only) options.read_only = true;
+  options.tree = args.tree;
+  if (debug_logging) prepared.log_level = LogLevel::kDebug;
+  if (!args.log_level.empty()) {
+    std::optional<LogLevel> level = ParseLogLevel(args.log_level);
+    if (!level) {
+      return Fail(Step::kCommandLine,
+                  Status::InvalidArgument("--log-level must be error, warning, info or debug"));
+    }
+    prepared.log_level = *level;
+  }
+  std::string log_path = !args.log_file.empty() ? args.log_file : file.log_file.value_or("");
+
+  Status st = CheckMountpoint(args.mountpoint);
+  if (!st.ok()) return Fail(Step::kMountpoint, st);
+  prepared.mountpoint = AbsolutePathOf(args.mountpoint);
+  st = CheckFuseDevice();
+  if (!st.ok()) return Fail(Step::kMount, st);
+
+  auto passphrase =
+      ReadPassphrase({args.passfile, "Passphrase for store " + *store_path + ": ", Confirm::kOnce});
+  if (!passphrase.ok()) return Fail(Step::kPassphrase, passphrase.status());
+  auto tree = OpenLocalStoreTree(*store_path, options.tree, /*create=*/false);
+  if (!tree.ok()) return Fail(Step::kStore, tree.status());
+  auto store = UnlockStore(std::move(tree).value(), *store_path, passphrase->view());
+  passphrase = Passphrase();  // wipe it as soon as it has done its job
+  if (!store.ok()) return Fail(Step::kStore, store.status());
+  if (store->config.version != crypto::kStoreVersion) {
+    return Fail(Step::kStore, Status::NotSupported("store " + *store_path + " is format v" +
+                                                   std::to_string(store->config.version) +
+                                                   "; run 'phrfs upgrade " + *store_path +
+                                                   "' to convert it to v2 first"));
+  }
+  prepared.store = std::move(store).value();
+  auto keys = crypto::StoreKeys::Derive(prepared.store.master_key, prepared.store.config.store_id);
+  if (!keys.ok()) return Fail(Step::kOther, keys.status());
+  prepared.keys = std::move(keys).value();
+  prepared.store.master_key.Wipe();  // the derived keys are all the vault needs
+
+  if (!log_path.empty()) {
+    prepared.log_file = std::fopen(log_path.c_str(), "ae");
+    if (prepared.log_file == nullptr) {
+      return Fail(Step::kOther, Status::FromErrno(errno, "cannot open log file " + log_path));
+    }
+  }
+  return args.foreground ? ServeForeground(prepared) : ServeDaemon(prepared);
+}
+
+}  // namespace phrfs::fs

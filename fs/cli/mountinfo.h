@@ -1,0 +1,21 @@
+// Reading the mount table (/proc/self/mountinfo) and naming mount points the way it does, for
+// `phrfs mount` and `phrfs umount`. Any thread (no shared state).
+#pragma once
+
+#include <string>
+
+#include "base/status.h"
+
+namespace phrfs::fs {
+
+// An absolute form of `path` that does not touch the final component, so that it also works
+// for a mount point whose daemon has died (stat there gives ENOTCONN).
+std::string AbsolutePathOf(const std::string& path);
+
+// Undoes the octal escapes (\040 for space, ...) of /proc/self/mountinfo.
+std::string UnescapeMountField(const std::string& field);
+
+// Whether `absolute_mountpoint` is a mount point in /proc/self/mountinfo.
+Result<bool> IsMounted(const std::string& absolute_mountpoint);
+
+}  // namespace phrfs::fs
