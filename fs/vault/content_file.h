@@ -20,8 +20,8 @@
 
 namespace phrfs::fs {
 
-// The largest plaintext size a file may have (the ciphertext size must fit in off_t).
-inline constexpr uint64_t kMaxFileSize = uint64_t{1} << 60;
+// The largest plaintext size a file may have: beyond it, EFBIG (as ext4, 16 TiB).
+inline constexpr uint64_t kMaxFileSize = uint64_t{1} << 44;  // 16 TiB, as ext4
 
 class ContentFile {
  public:

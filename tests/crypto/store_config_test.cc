@@ -78,7 +78,7 @@ TEST_F(StoreConfigTest, CreateStoreMakesRandom32ByteKeysAndAFreshStoreId) {
   EXPECT_NE(other->config.store_id, config().store_id);
   EXPECT_NE(other->config.salt, config().salt);
   EXPECT_FALSE(other->master_key.Equals(store_->master_key.span()));
-  EXPECT_EQ(config().version, 1u);
+  EXPECT_EQ(config().version, 2u);
   EXPECT_TRUE(config().flags.empty());
   EXPECT_EQ(config().kdf, kFast);
 }
@@ -86,7 +86,7 @@ TEST_F(StoreConfigTest, CreateStoreMakesRandom32ByteKeysAndAFreshStoreId) {
 TEST_F(StoreConfigTest, SerializedConfigHasSixCanonicalLinesInFixedOrder) {
   auto ls = lines();
   ASSERT_EQ(ls.size(), 6u);
-  EXPECT_EQ(ls[0], "phrfs-store 1");
+  EXPECT_EQ(ls[0], "phrfs-store 2");
   EXPECT_TRUE(std::regex_match(ls[1], std::regex("store_id [0-9a-f]{32}"))) << ls[1];
   EXPECT_EQ(ls[2], "flags none");
   EXPECT_TRUE(std::regex_match(ls[3], std::regex("kdf scrypt n=1024 r=8 p=1 salt=[0-9a-f]{64}"))) << ls[3];
@@ -185,7 +185,7 @@ TEST_F(StoreConfigTest, EveryByteOfEitherWrappedKeyIsAuthenticated) {
 
 TEST_F(StoreConfigTest, AnUnknownVersionOrFlagInMemoryIsNotSupported) {
   StoreConfig c = config();
-  c.version = 2;
+  c.version = 3;
   EXPECT_EQ(UnlockWithPassphrase(c, kPass).status().code(), Code::kNotSupported);
   EXPECT_EQ(UnlockWithRecoveryKey(c, store_->recovery_key).status().code(), Code::kNotSupported);
   c = config();
@@ -322,13 +322,13 @@ TEST_F(StoreConfigTest, HostileKdfParametersAreRejectedBeforeScryptRuns) {
 // ---- versions and flags ----
 
 TEST_F(StoreConfigTest, AnUnknownVersionIsNotSupported) {
-  for (const char* line : {"phrfs-store 2", "phrfs-store 0", "phrfs-store 4294967296"}) {
+  for (const char* line : {"phrfs-store 3", "phrfs-store 0", "phrfs-store 4294967296"}) {
     auto parsed = ParseStoreConfig(WithLine(1, line));
     ASSERT_FALSE(parsed.ok());
     EXPECT_EQ(parsed.status().code(), Code::kNotSupported) << line;
   }
   // A later version may lay out the rest differently: the version decides first.
-  auto parsed = ParseStoreConfig("phrfs-store 2\nsomething else entirely\n");
+  auto parsed = ParseStoreConfig("phrfs-store 3\nsomething else entirely\n");
   EXPECT_EQ(parsed.status().code(), Code::kNotSupported);
 }
 

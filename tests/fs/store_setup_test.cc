@@ -31,15 +31,15 @@ constexpr crypto::ScryptParams kFastScrypt{1024, 8, 1};
 Result<std::string> InitStore(const std::string& dir, std::string_view passphrase,
                               const crypto::ScryptParams& params) {
   PHRFS_ASSIGN_OR_RETURN(auto tree, OpenLocalStoreTree(dir, TreeAccess::kDirect, /*create=*/true));
-  return InitStore(*tree, dir, passphrase, params);
+  return ::phrfs::fs::InitStore(*tree, dir, passphrase, params);
 }
 Result<UnlockedStore> UnlockStore(const std::string& dir, std::string_view passphrase) {
   PHRFS_ASSIGN_OR_RETURN(auto tree, OpenLocalStoreTree(dir, TreeAccess::kDirect, /*create=*/false));
-  return UnlockStore(std::move(tree), dir, passphrase);
+  return ::phrfs::fs::UnlockStore(std::move(tree), dir, passphrase);
 }
 Result<UnlockedStore> UnlockStoreWithRecoveryKey(const std::string& dir, std::string_view key) {
   PHRFS_ASSIGN_OR_RETURN(auto tree, OpenLocalStoreTree(dir, TreeAccess::kDirect, /*create=*/false));
-  return UnlockStoreWithRecoveryKey(std::move(tree), dir, key);
+  return ::phrfs::fs::UnlockStoreWithRecoveryKey(std::move(tree), dir, key);
 }
 
 class StoreSetupTest : public ::testing::Test {

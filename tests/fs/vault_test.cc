@@ -344,28 +344,37 @@ TYPED_TEST(VaultTest, RenameAndExchangeAcrossDirectoriesAndKinds) {
   ASSERT_TRUE(a.ok() && b.ok());
   this->MakeFile("x", "file x", a->node);
   ASSERT_TRUE(this->v().MakeDir(b->node, "y", 0700, kAlice).ok());
+  // Exchange swaps the two names: a/x is now the directory, b/y the file.
   ASSERT_TRUE(this->v().Rename(a->node, "x", b->node, "y", RENAME_EXCHANGE).ok());
-  auto y = this->Find("y", a->node);
-  ASSERT_TRUE(y.ok());
-  auto ya = this->v().GetAttr(*y);
-  EXPECT_TRUE(S_ISDIR(ya->st_mode));
-  auto x = this->Find("x", b->node);
+  auto x = this->Find("x", a->node);
   ASSERT_TRUE(x.ok());
+  EXPECT_TRUE(S_ISDIR(this->v().GetAttr(*x)->st_mode));
+  auto y = this->Find("y", b->node);
+  ASSERT_TRUE(y.ok());
+  EXPECT_EQ(this->ReadAll(*y), "file x");
   this->Reopen();
   auto a2 = this->Find("a");
   auto b2 = this->Find("b");
   ASSERT_TRUE(a2.ok() && b2.ok());
-  auto xb = this->Find("x", *b2);
-  ASSERT_TRUE(xb.ok());
-  EXPECT_EQ(this->ReadAll(*xb), "file x");
+  auto yb = this->Find("y", *b2);
+  ASSERT_TRUE(yb.ok());
+  EXPECT_EQ(this->ReadAll(*yb), "file x");
   EXPECT_EQ(this->v().GetAttr(*a2)->st_nlink, 3u);
   EXPECT_EQ(this->v().GetAttr(*b2)->st_nlink, 2u);
   // A whole directory moves with one small object.
   ASSERT_TRUE(this->v().Rename(kRootNode, "a", *b2, "a-moved", 0).ok());
   auto moved = this->Find("a-moved", *b2);
   ASSERT_TRUE(moved.ok());
-  EXPECT_TRUE(this->Find("y", *moved).ok());
-  EXPECT_EQ(this->v().Rename(kRootNode, "b", kRootNode, "nope", RENAME_NOREPLACE).code(), Code::kOk);
+  EXPECT_TRUE(this->Find("x", *moved).ok());
+  EXPECT_EQ(this->v().GetAttr(*b2)->st_nlink, 3u);
+  EXPECT_EQ(this->v().GetAttr(kRootNode)->st_nlink, 3u);
+  EXPECT_EQ(this->v().Rename(kRootNode, "b", kRootNode, "b2", RENAME_NOREPLACE).code(), Code::kOk);
+  {
+    auto c = this->v().MakeDir(kRootNode, "c", 0700, kAlice);
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(this->v().Rename(kRootNode, "c", kRootNode, "b2", RENAME_NOREPLACE).code(), Code::kAlreadyExists);
+    EXPECT_EQ(this->v().Rename(kRootNode, "c", kRootNode, "b2", 0).code(), Code::kNotEmpty);
+  }
 }
 
 TYPED_TEST(VaultTest, HardLinksWhereTheTreeHasThem) {

@@ -40,17 +40,6 @@ class Tmpfs {
   int error_ = 0;
 };
 
-size_t CountEntries(const std::string& dir) {
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return 0;
-  size_t n = 0;
-  while (dirent* e = readdir(d)) {
-    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) ++n;
-  }
-  closedir(d);
-  return n;
-}
-
 // Appends until the store is full; returns the bytes acknowledged and sets *err to the errno
 // that stopped it.
 std::string AppendUntilFull(const std::string& path, int* err) {
