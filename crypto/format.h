@@ -44,6 +44,7 @@ inline constexpr size_t kNodeMetaOffset = kNodeHeaderPlainSize;  // nonce || sea
 inline constexpr size_t kNodeSealedMetaSize = kNonceSize + kNodeMetaSize + kTagSize;  // 92
 inline constexpr size_t kNodeHeaderSize = kNodeHeaderPlainSize + kNodeSealedMetaSize;  // 136
 inline constexpr char kLabelMeta[] = "phrfs/v2/meta";
+inline constexpr char kLabelMetaSeal[] = "phrfs/v2/meta-seal";
 
 // FORMAT "STORE CONFIG"
 inline constexpr uint32_t kStoreVersion = 2;

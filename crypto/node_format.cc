@@ -37,6 +37,13 @@ Timestamp GetTime(const uint8_t* p) {
 
 bool ValidKind(uint8_t k) { return k >= 1 && k <= 5; }
 
+// Every seal of a header gets a key of its own, HKDF(meta key, salt = its random nonce): the
+// header of a busy file is resealed on every write, and one GCM key with random nonces would
+// pass its limit of 2^32 seals within months.
+Result<SecureBytes> SealKey(const SecureBytes& meta_key, std::span<const uint8_t> nonce) {
+  return HkdfSha256(meta_key.span(), nonce, kLabelMetaSeal, 32);
+}
+
 std::array<uint8_t, kNodeMetaSize> EncodeMeta(const NodeMeta& m) {
   std::array<uint8_t, kNodeMetaSize> out{};
   PutU32(out.data() + 0, m.mode);
@@ -97,7 +104,8 @@ Result<std::array<uint8_t, kNodeHeaderSize>> SealNodeHeaderWithNonce(
   std::memcpy(out.data() + 28, header.content_id.bytes.data(), kIdSize);
   std::memcpy(out.data() + kNodeMetaOffset, nonce.data(), kNonceSize);
   auto plain = EncodeMeta(header.meta);
-  PHRFS_ASSIGN_OR_RETURN(auto ctx, internal::GcmContext::Create(meta_key.span(), /*encrypt=*/true));
+  PHRFS_ASSIGN_OR_RETURN(SecureBytes seal_key, SealKey(meta_key, nonce));
+  PHRFS_ASSIGN_OR_RETURN(auto ctx, internal::GcmContext::Create(seal_key.span(), /*encrypt=*/true));
   std::span<uint8_t> sealed(out.data() + kNodeMetaOffset + kNonceSize, kNodeMetaSize + kTagSize);
   Status st = ctx.Seal(nonce, std::span<const uint8_t>(out.data(), kNodeHeaderPlainSize), plain,
                        sealed.first(kNodeMetaSize), sealed.last(kTagSize));
@@ -131,9 +139,10 @@ Result<NodeMeta> OpenNodeMeta(std::span<const uint8_t> header_bytes, const NodeH
                               const SecureBytes& meta_key) {
   if (header_bytes.size() < kNodeHeaderSize) return Status::Corrupt("node header: truncated");
   if (meta_key.size() != 32) return Status::InvalidArgument("meta key must be 32 bytes");
-  PHRFS_ASSIGN_OR_RETURN(auto ctx, internal::GcmContext::Create(meta_key.span(), /*encrypt=*/false));
-  std::array<uint8_t, kNodeMetaSize> plain{};
   const uint8_t* sealed = header_bytes.data() + kNodeMetaOffset;
+  PHRFS_ASSIGN_OR_RETURN(SecureBytes seal_key, SealKey(meta_key, {sealed, kNonceSize}));
+  PHRFS_ASSIGN_OR_RETURN(auto ctx, internal::GcmContext::Create(seal_key.span(), /*encrypt=*/false));
+  std::array<uint8_t, kNodeMetaSize> plain{};
   Status st = ctx.Open({sealed, kNonceSize}, header_bytes.first(kNodeHeaderPlainSize),
                        {sealed + kNonceSize, kNodeMetaSize}, {sealed + kNonceSize + kNodeMetaSize, kTagSize},
                        plain);

@@ -1,7 +1,8 @@
 // The v2 node header (FORMAT "NODE OBJECTS"): every entry's object — file, directory, symlink,
 // FIFO or socket — opens with 136 bytes that name its kind, its identity (node id), its key epoch
 // and content id, and its metadata (mode, owner, group, times) sealed with AES-256-GCM under a
-// per-node key, with the header's first 44 bytes as associated data. So an object's kind and
+// key of that seal's own (derived from the per-node meta key and the seal's random nonce), with
+// the header's first 44 bytes as associated data. So an object's kind and
 // metadata are authenticated, and a stored object cannot be read as another kind.
 // Pure functions over values; any thread.
 #pragma once
@@ -65,7 +66,8 @@ inline DirId DirIdOf(const NodeId& node) { return DirId{node.bytes}; }
 // node is given 0 or 1.
 uint64_t InodeNumberOf(const NodeId& id);
 
-// The per-node metadata key: HKDF-SHA256(folder key, salt = node id, info = kLabelMeta).
+// The per-node metadata key: HKDF-SHA256(folder key, salt = node id, info = kLabelMeta). Each
+// seal uses HKDF-SHA256(meta key, salt = the seal's nonce, info = kLabelMetaSeal).
 Result<SecureBytes> DeriveMetaKey(const FolderKey& folder, const NodeId& node);
 
 // Encodes the whole 136-byte header, sealing the metadata under `meta_key` with a fresh nonce.

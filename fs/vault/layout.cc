@@ -3,6 +3,7 @@
 #include "base/encoding.h"
 #include "crypto/format.h"
 #include "crypto/keys.h"
+#include "crypto/random.h"
 #include "remote/temp_names.h"
 
 namespace phrfs::fs {
@@ -65,8 +66,10 @@ Result<std::string> FolderOf(const SecureBytes& dir_hash_key, const crypto::DirI
   return std::string(kFoldersRoot) + "/" + rel;
 }
 
-std::string UnlinkedPath(const crypto::NodeId& id) {
-  return std::string(kUnlinkedFolder) + "/" + HexEncode(id.bytes);
+Result<std::string> NewUnlinkedPath(const crypto::NodeId& id) {
+  std::array<uint8_t, 8> random;
+  PHRFS_RETURN_IF_ERROR(crypto::RandomBytes(random));
+  return std::string(kUnlinkedFolder) + "/" + HexEncode(id.bytes) + "." + HexEncode(random);
 }
 
 Result<StoredName> Names::Encode(const crypto::DirId& dir, std::string_view name) {

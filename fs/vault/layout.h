@@ -52,8 +52,9 @@ inline std::string Join(const std::string& folder, std::string_view leaf) {
   path += leaf;
   return path;
 }
-// "unlinked/<32 hex digits of the node id>"
-std::string UnlinkedPath(const crypto::NodeId& id);
+// "unlinked/<32 hex digits of the node id>.<16 random hex digits>": unique, since a node with
+// hard links may have several names set aside.
+Result<std::string> NewUnlinkedPath(const crypto::NodeId& id);
 
 // An entry name as stored: the full base64url ciphertext and the stem the store holds (the
 // ciphertext itself, or ".L<hash>" when the ciphertext plus a suffix would pass the store's

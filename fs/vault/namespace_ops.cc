@@ -381,17 +381,19 @@ Status Vault::Rename(uint64_t parent_ino, std::string_view name, uint64_t new_pa
     }
   }
   PHRFS_RETURN_IF_ERROR(WriteSidecar(*to_dir, to));
-  const bool dst_in_use = dst && dst->known && dst_node->kind == crypto::NodeKind::kFile &&
-                          dst_node->nlookup > 0 && dst->path == src_new;
+  const bool dst_in_use = dst && dst->known && dst_node->kind != crypto::NodeKind::kDirectory &&
+                          dst_node->nlookup > 0 && dst->path == src_new && dst_node->path == dst->path;
   if (dst_in_use && tree_->SupportsLinks()) {
     // The replaced file may still be open: a second name out of sight keeps its object until
     // FORGET, and the replacement itself stays one atomic move.
     {
       std::unique_lock lock(dst_node->mu);
-      const std::string hidden = UnlinkedPath(dst_node->id);
+      PHRFS_ASSIGN_OR_RETURN(std::string hidden, NewUnlinkedPath(dst_node->id));
       PHRFS_RETURN_IF_ERROR(tree_->Link(dst_node->path, hidden));
       dst_node->path = hidden;
       dst_node->unlinked = true;
+      dst_node->hidden.push_back(hidden);
+      if (dst_node->links > 0) dst_node->links--;  // its name goes to the source below
     }
     PHRFS_RETURN_IF_ERROR(tree_->Move(src->path, src_new, remote::MoveMode::kReplace));
   } else if (dst_in_use) {
@@ -400,7 +402,13 @@ Status Vault::Rename(uint64_t parent_ino, std::string_view name, uint64_t new_pa
     PHRFS_RETURN_IF_ERROR(tree_->Move(src->path, src_new, remote::MoveMode::kNoReplace));
   } else {
     PHRFS_RETURN_IF_ERROR(tree_->Move(src->path, src_new, remote::MoveMode::kReplace));
-    if (dst && dst->path != src_new) PHRFS_RETURN_IF_ERROR(Discard(*dst));  // another kind held the name
+    if (dst && dst->path != src_new) {
+      PHRFS_RETURN_IF_ERROR(Discard(*dst));  // another kind held the name
+    } else if (dst && dst->known && !replaced_dir) {
+      // One name of a node the kernel knows by another (hard link) is gone.
+      std::unique_lock lock(dst_node->mu);
+      if (dst_node->links > 0) dst_node->links--;
+    }
   }
   if (from_dir != to_dir || from.stem != to.stem) RemoveSidecar(*from_dir, from);
   table_.DropLocation(from_dir->dir_id(), from.stem);

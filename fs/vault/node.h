@@ -12,6 +12,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <vector>
 
 #include "crypto/node_format.h"
 #include "crypto/types.h"
@@ -28,6 +29,7 @@ struct Node {
   const crypto::NodeKind kind;
   const crypto::NodeId id;
   std::atomic<uint64_t> nlookup{0};
+  bool several_locations = false;  // indexed under more than one name (NodeTable::mu_)
 
   std::shared_mutex mu;
   // Where the object lives: its parent's directory id and folder, its stem (the kind gives the
@@ -36,13 +38,14 @@ struct Node {
   std::string parent_folder;
   std::string stem;
   std::string path;
-  bool unlinked = false;   // the object was moved to unlinked/ and goes at forget
+  bool unlinked = false;   // `path` is in unlinked/: no name in the tree shows this object
+  std::vector<std::string> hidden;  // names in unlinked/ that keep the object for open files
   bool removed = false;    // a directory that was removed (its listing is empty)
   // Directories: the folder of their entries (const after creation).
   std::string folder;
   // The header as stored: the authenticated metadata, content id and epoch.
   crypto::NodeHeader header;
-  uint32_t links = 1;        // names of the object in the store (hard links)
+  uint32_t links = 1;        // names that show the object (hard links); 0 once unlinked
   uint64_t cipher_size = 0;  // files and symlinks: the object's size as last known
   // Files: loaded on first read or write and kept while the kernel knows the node.
   std::optional<ContentFile> content;

@@ -30,7 +30,8 @@ std::shared_ptr<Node> NodeTable::Publish(std::shared_ptr<Node> fresh, const cryp
   std::lock_guard lock(mu_);
   auto [it, inserted] = nodes_.try_emplace(fresh->ino, fresh);
   it->second->nlookup++;
-  at_[LocationKey(parent, stem)] = it->second->ino;
+  auto [at, added] = at_.insert_or_assign(LocationKey(parent, stem), it->second->ino);
+  if (!inserted && added) it->second->several_locations = true;
   return it->second;
 }
 
@@ -42,8 +43,8 @@ std::shared_ptr<Node> NodeTable::Unref(uint64_t ino, uint64_t n) {
   std::shared_ptr<Node> gone = std::move(it->second);
   nodes_.erase(it);
   // Its locations go too (a node is rarely at more than one: hard links).
-  for (auto at = at_.begin(); at != at_.end() && gone->links > 1;) {
-    at = at->second == ino ? at_.erase(at) : std::next(at);
+  if (gone->several_locations) {
+    for (auto at = at_.begin(); at != at_.end();) at = at->second == ino ? at_.erase(at) : std::next(at);
   }
   auto own = at_.find(LocationKey(gone->parent, gone->stem));
   if (own != at_.end() && own->second == ino) at_.erase(own);
@@ -71,6 +72,8 @@ void NodeTable::DropLocation(const crypto::DirId& parent, const std::string& ste
 void NodeTable::AddLocation(const crypto::DirId& parent, const std::string& stem, uint64_t ino) {
   std::lock_guard lock(mu_);
   at_[LocationKey(parent, stem)] = ino;
+  auto it = nodes_.find(ino);
+  if (it != nodes_.end()) it->second->several_locations = true;
 }
 
 size_t NodeTable::size() const {

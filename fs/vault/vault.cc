@@ -163,7 +163,7 @@ void Vault::TouchDir(Node& dir, int subdirs_delta) {
 void Vault::TouchCtime(Node& node) {
   std::unique_lock lock(node.mu);
   node.header.meta.ctime = Now();
-  if (node.unlinked && node.links <= 1) return;  // nobody can see it any more
+  if (node.links == 0) return;  // no name shows it any more
   Status st = WriteHeader(node);
   if (!st.ok()) Log(LogLevel::kWarning, "node %llu: ctime not stored: %s",
                     static_cast<unsigned long long>(node.ino), st.ToString().c_str());
@@ -186,7 +186,7 @@ struct stat Vault::Attr(const Node& node) const {
       break;
     case crypto::NodeKind::kFile:
     case crypto::NodeKind::kSymlink: {
-      st.st_nlink = node.links - (node.unlinked ? 1 : 0);
+      st.st_nlink = node.links;
       if (node.content) {
         st.st_size = static_cast<off_t>(node.content->size());
       } else {
@@ -198,7 +198,7 @@ struct stat Vault::Attr(const Node& node) const {
       break;
     }
     default:
-      st.st_nlink = node.links - (node.unlinked ? 1 : 0);
+      st.st_nlink = node.links;
       break;
   }
   st.st_blocks = (st.st_size + 511) / 512;
@@ -267,21 +267,24 @@ Result<Entry> Vault::PublishNew(Node& parent, std::shared_ptr<Node> node, const 
 
 Status Vault::Discard(const Located& where) {
   const std::shared_ptr<Node>& node = where.known;
-  if (node && node->kind == crypto::NodeKind::kFile && node->nlookup > 0) {
+  if (node && node->kind != crypto::NodeKind::kDirectory && node->nlookup > 0) {
     std::unique_lock lock(node->mu);
     if (node->path == where.path) {
-      // The kernel may still hold the file open: keep the object, out of sight, until FORGET.
-      const std::string hidden = UnlinkedPath(node->id);
-      PHRFS_RETURN_IF_ERROR(tree_->Move(where.path, hidden, remote::MoveMode::kReplace));
+      // The kernel may still hold the file open (or reach the node through another hard link):
+      // keep the object, out of sight, until FORGET, so that the node's path stays valid.
+      PHRFS_ASSIGN_OR_RETURN(std::string hidden, NewUnlinkedPath(node->id));
+      PHRFS_RETURN_IF_ERROR(tree_->Move(where.path, hidden, remote::MoveMode::kNoReplace));
       node->path = hidden;
       node->unlinked = true;
+      node->hidden.push_back(hidden);
+      if (node->links > 0) node->links--;
       return Status::Ok();
     }
   }
   PHRFS_RETURN_IF_ERROR(tree_->Delete(where.path));
   if (node) {
     std::unique_lock lock(node->mu);
-    if (node->links > 1) node->links--;
+    if (node->links > 0) node->links--;
   }
   return Status::Ok();
 }
@@ -293,11 +296,13 @@ void Vault::Forget(uint64_t ino, uint64_t nlookup) {
     std::shared_lock tree(tree_mu_);
     gone = table_.Unref(ino, nlookup);
   }
-  if (gone && gone->unlinked && !options_.read_only) {
+  if (gone && !gone->hidden.empty() && !options_.read_only) {
     std::unique_lock tree(tree_mu_);
-    Status st = tree_->Delete(gone->path);
-    if (!st.ok() && st.code() != Code::kNotFound) {
-      Log(LogLevel::kWarning, "could not remove unlinked object %s: %s", gone->path.c_str(), st.ToString().c_str());
+    for (const std::string& hidden : gone->hidden) {
+      Status st = tree_->Delete(hidden);
+      if (!st.ok() && st.code() != Code::kNotFound) {
+        Log(LogLevel::kWarning, "could not remove unlinked object %s: %s", hidden.c_str(), st.ToString().c_str());
+      }
     }
   }
 }

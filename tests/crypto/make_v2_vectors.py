@@ -79,7 +79,8 @@ def node_header(content_key, kind, node_id, epoch, content_id, meta, nonce):
     meta_key = hkdf(content_key, node_id, b"phrfs/v2/meta", 32)
     plain = MAGIC + bytes([VERSION, kind, 0, 0]) + node_id + struct.pack(">I", epoch) + content_id
     assert len(plain) == HEADER_PLAIN
-    sealed = AESGCM(meta_key).encrypt(nonce, encode_meta(meta), plain)  # ciphertext || tag
+    seal_key = hkdf(meta_key, nonce, b"phrfs/v2/meta-seal", 32)  # a key per seal
+    sealed = AESGCM(seal_key).encrypt(nonce, encode_meta(meta), plain)  # ciphertext || tag
     header = plain + nonce + sealed
     assert len(header) == HEADER_SIZE
     return meta_key, header
@@ -130,7 +131,8 @@ def main():
     assert len(obj) == HEADER_SIZE + 28 + len(BLOCK_PLAIN)
 
     # Self-checks: what a reader does.
-    plain = AESGCM(meta_key).decrypt(header[44:56], header[56:], header[:44])
+    seal_key = hkdf(meta_key, header[44:56], b"phrfs/v2/meta-seal", 32)
+    plain = AESGCM(seal_key).decrypt(header[44:56], header[56:], header[:44])
     assert plain == encode_meta(FILE_META)
     assert AESGCM(file_key).decrypt(obj[136:148], obj[148:], CONTENT_ID + struct.pack(">QB", 0, 1)) == BLOCK_PLAIN
     # The block is the v1 vector's block 0, byte for byte: upgrade keeps blocks.
@@ -141,7 +143,9 @@ def main():
         bad = bytearray(header)
         bad[bit // 8] ^= 1 << (bit % 8)
         try:
-            AESGCM(meta_key).decrypt(bytes(bad[44:56]), bytes(bad[56:]), bytes(bad[:44]))
+            bad_key = hkdf(hkdf(content_key, bytes(bad[8:24]), b"phrfs/v2/meta", 32), bytes(bad[44:56]),
+                           b"phrfs/v2/meta-seal", 32)
+            AESGCM(bad_key).decrypt(bytes(bad[44:56]), bytes(bad[56:]), bytes(bad[:44]))
         except Exception:
             continue
         print(f"self-check failed: bit {bit} flipped still opens", file=sys.stderr)
@@ -168,6 +172,7 @@ def main():
     print(f"                atime {FILE_META[4]} mtime {FILE_META[5]} ctime {FILE_META[6]}")
     print(f"  meta plain    {encode_meta(FILE_META).hex()}")
     print(f"meta key        {meta_key.hex()}")
+    print(f"seal key        {seal_key.hex()}   (HKDF(meta key, salt = meta nonce, \"phrfs/v2/meta-seal\"))")
     print("header (file, 136 bytes)")
     for line in hexlines(header):
         print(f"  {line}")

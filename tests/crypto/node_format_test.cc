@@ -15,6 +15,7 @@
 #include "crypto/content_cipher.h"
 #include "crypto/format.h"
 #include "crypto/keys.h"
+#include "crypto/kdf.h"
 #include "crypto/node_format.h"
 #include "crypto/store_config.h"
 #include "tests/crypto/test_util.h"
@@ -75,12 +76,12 @@ constexpr char kHeaderHex[] =
     "50485232020100008081828384858687"
     "88898a8b8c8d8e8f00000000b0b1b2b3"
     "b4b5b6b7b8b9babbbcbdbebf60616263"
-    "6465666768696a6b7cf8668669527c5e"
-    "b2a873ecc55f39f7553623e09bf5252c"
-    "dfc2e0e13422787c33a4755bd0613ccc"
-    "588756a22e1f6c262d93f2043ce2d7d2"
-    "f18510e79f739129a77ee4a3184558fd"
-    "c5e22aa9ffb0672b";
+    "6465666768696a6bca41c50f4aa6df9e"
+    "2301ac4f6dcdd2a5aa4ff8d2b16f80b9"
+    "bdfed91a7b8bb7708ef85d49a919b50c"
+    "8ebddd3e0168337ee8fe7423f9f81b93"
+    "0597848900aebd76264207d64f1ee27b"
+    "b101b06fe3af8720";
 constexpr char kMetaPlainHex[] =
     "000081a0000003e8000003e800000000"
     "000000006553f100075bcd1500000000"
@@ -95,12 +96,12 @@ constexpr char kRootHeaderHex[] =
     "50485232020200000000000000000000"
     "00000000000000000000000070717273"
     "7475767778797a7b7c7d7e7f50515253"
-    "5455565758595a5be1975c6921a8573b"
-    "77a3af508ad90ede605f037c4485cec3"
-    "d913158b1ac9a71123d9a9cdc0b470e9"
-    "f9c1ad81d2daf7bd2a7cfe5d53232f55"
-    "98e4a9713bba31c14e8c67d1ef948e46"
-    "1ad6792d4c4d424b";
+    "5455565758595a5b4ab39f5f362e5e7e"
+    "5b49ef39a7181686e7c37e0aeb28e777"
+    "e6ef8d87aa74449d963174d980ebd3ad"
+    "f0a1126d2116007770a751f6c4ec7373"
+    "a3ec352cc889b14e4ba54ea9082e00f1"
+    "034b6f5381dabba5";
 
 std::array<uint8_t, kNodeHeaderSize> TheHeaderBytes() { return ArrayFromHex<kNodeHeaderSize>(kHeaderHex); }
 
@@ -119,7 +120,7 @@ Result<NodeMeta> ReadHeader(std::span<const uint8_t> bytes) {
 }
 
 // A header built by hand (not through SealNodeHeader, which refuses bad metadata): the 44
-// cleartext bytes, then nonce || GCM(meta key, nonce, cleartext, meta_plain).
+// cleartext bytes, then nonce || GCM(seal key, nonce, cleartext, meta_plain).
 std::array<uint8_t, kNodeHeaderSize> HandSealed(uint8_t kind, const NodeId& id, std::span<const uint8_t> meta_plain) {
   std::array<uint8_t, kNodeHeaderSize> out{};
   std::memcpy(out.data(), "PHR2", 4);
@@ -129,8 +130,10 @@ std::array<uint8_t, kNodeHeaderSize> HandSealed(uint8_t kind, const NodeId& id, 
   std::memcpy(out.data() + 28, TheContentId().bytes.data(), kIdSize);
   const auto nonce = Sequence<kNonceSize>(0x60);
   std::memcpy(out.data() + 44, nonce.data(), kNonceSize);
-  SecureBytes key = MetaKeyFor(id);
-  auto sealed = internal::GcmSealRaw(key.span(), nonce, std::span<const uint8_t>(out.data(), 44), meta_plain);
+  SecureBytes meta_key = MetaKeyFor(id);
+  auto key = HkdfSha256(meta_key.span(), nonce, kLabelMetaSeal, 32);  // the seal's own key
+  EXPECT_TRUE(key.ok());
+  auto sealed = internal::GcmSealRaw(key->span(), nonce, std::span<const uint8_t>(out.data(), 44), meta_plain);
   EXPECT_TRUE(sealed.ok()) << sealed.status().ToString();
   if (sealed.ok() && sealed->size() == kNodeMetaSize + kTagSize) std::memcpy(out.data() + 56, sealed->data(), sealed->size());
   return out;

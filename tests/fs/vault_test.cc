@@ -494,3 +494,25 @@ TYPED_TEST(VaultTest, ManyFilesInOneDirectory) {
 
 }  // namespace
 }  // namespace phrfs::fs
+
+namespace phrfs::fs {
+namespace {
+
+TYPED_TEST(VaultTest, AFileReplacedByASymlinkIsUnlinkedForItsReader) {
+  const uint64_t f = this->MakeFile("h0", "open file");
+  ASSERT_TRUE(this->v().MakeSymlink(kRootNode, "d1", "target", kAlice).ok());
+  ASSERT_TRUE(this->v().Rename(kRootNode, "d1", kRootNode, "h0", 0).ok());
+  auto attr = this->v().GetAttr(f);
+  ASSERT_TRUE(attr.ok());
+  EXPECT_EQ(attr->st_nlink, 0u);
+  EXPECT_EQ(this->ReadAll(f), "open file");
+  auto h0 = this->v().Lookup(kRootNode, "h0");
+  ASSERT_TRUE(h0.ok());
+  EXPECT_TRUE(S_ISLNK(h0->attr.st_mode));
+  auto handle = this->v().OpenDir(kRootNode);
+  ASSERT_TRUE(handle.ok());
+  EXPECT_EQ((*handle)->entries.size(), 1u);
+}
+
+}  // namespace
+}  // namespace phrfs::fs
