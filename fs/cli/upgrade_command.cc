@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <utility>
 
@@ -74,8 +75,13 @@ int RunUpgrade(const UpgradeArgs& args) {
       ReadPassphrase({args.passfile, "Passphrase for store " + *store_path + ": ", Confirm::kOnce});
   if (!passphrase.ok()) return Fail(Step::kPassphrase, passphrase.status());
   ProgressReport report(*store_path);
-  Status st = UpgradeStore(*store_path, passphrase->view(),
-                           [&](const UpgradeProgress& progress) { report.Update(progress); });
+  // For the tests of an interrupted upgrade: stop dead (as kill -9 would) after N objects.
+  uint64_t stop_after = 0;
+  if (const char* env = getenv("PHRFS_TEST_UPGRADE_STOP_AFTER")) stop_after = std::strtoull(env, nullptr, 10);
+  Status st = UpgradeStore(*store_path, passphrase->view(), [&](const UpgradeProgress& progress) {
+    report.Update(progress);
+    if (stop_after > 0 && progress.done >= stop_after) _exit(137);
+  });
   report.Finish();
   passphrase = Passphrase();  // wipe it as soon as it has done its job
   if (st.code() == Code::kAlreadyExists) {

@@ -104,7 +104,28 @@ TEST(ResourcesTest, AFullStoreReturnsEnospcAndDamagesNothing) {
 
 // The daemon runs as an unprivileged user (nobody), as most users run it: files it creates keep
 // the mode the program asked for, a 0444 file is readable after a remount and not writable.
+// Debian makes /dev/fuse 0666; some containers make it 0600. The test opens it to everyone for
+// its own duration, as a normal system has it, and puts the mode back.
+class DevFuseOpenToUsers {
+ public:
+  DevFuseOpenToUsers() {
+    struct stat st;
+    if (stat("/dev/fuse", &st) == 0 && (st.st_mode & 0006) != 0006) {
+      old_mode_ = st.st_mode & 07777;
+      changed_ = chmod("/dev/fuse", old_mode_ | 0666) == 0;
+    }
+  }
+  ~DevFuseOpenToUsers() {
+    if (changed_) chmod("/dev/fuse", old_mode_);
+  }
+
+ private:
+  mode_t old_mode_ = 0;
+  bool changed_ = false;
+};
+
 TEST(ResourcesTest, AnUnprivilegedDaemonFollowsPosixPermissions) {
+  DevFuseOpenToUsers dev_fuse;
   MountFixture fx;
   constexpr uid_t kNobody = 65534;
   ASSERT_EQ(chown(fx.root().c_str(), kNobody, kNobody), 0);
