@@ -80,7 +80,9 @@ Result<std::unique_ptr<remote::CipherTree>> OpenLocalStoreTree(const std::string
   auto store = remote::LocalStore::Open(dir);
   if (!store.ok()) return WithStore(store.status(), dir);
   std::shared_ptr<remote::ObjectStore> shared(std::move(store).value());
-  return std::unique_ptr<remote::CipherTree>(std::make_unique<remote::ObjectTree>(std::move(shared)));
+  // The same lease as the direct tree: both kinds of access to one directory exclude each other.
+  return std::unique_ptr<remote::CipherTree>(std::make_unique<remote::ObjectTree>(
+      std::move(shared), [dir] { return remote::LockLocalDirectory(dir); }));
 }
 
 Result<std::vector<uint8_t>> NewRootObject(const crypto::StoreKeys& keys) {

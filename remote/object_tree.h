@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -33,7 +34,12 @@ class ObjectTree final : public CipherTree {
   // Objects larger than this are not rewritten in memory by WriteAt/Truncate (FileTooBig).
   static constexpr uint64_t kMaxRewriteSize = uint64_t{4} << 30;
 
-  explicit ObjectTree(std::shared_ptr<ObjectStore> store);
+  // How a lease is taken when the store offers something better than the lease object (a local
+  // directory: the same flock the direct tree takes, so that both kinds of access exclude
+  // each other and a killed daemon's lease goes with it).
+  using LeaseTaker = std::function<Result<std::unique_ptr<TreeLease>>()>;
+
+  explicit ObjectTree(std::shared_ptr<ObjectStore> store, LeaseTaker lease_taker = nullptr);
 
   bool SupportsLinks() const override { return false; }
   Result<std::vector<TreeEntry>> List(const std::string& folder) override;
@@ -67,6 +73,7 @@ class ObjectTree final : public CipherTree {
   std::mutex& RewriteLock(const std::string& path);
 
   const std::shared_ptr<ObjectStore> store_;
+  const LeaseTaker lease_taker_;
   std::array<std::mutex, 64> rewrite_locks_;  // by hash of the key
 };
 

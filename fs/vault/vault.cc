@@ -102,9 +102,13 @@ Result<std::shared_ptr<Node>> Vault::LoadNode(const Node& parent, const std::str
     return Status::Corrupt("store object " + path + ": " + fields.status().message());
   }
   if (!KindMatches(kind, fields->kind)) {
-    Log(LogLevel::kError, "store object %s: its header says kind %d, its name another; returning EIO",
+    Log(LogLevel::kError, "store object %s: kind %d does not match its name; returning EIO",
         path.c_str(), static_cast<int>(fields->kind));
     return Status::Corrupt("store object " + path + ": kind does not match its name");
+  }
+  if (!is_root && fields->node_id == crypto::NodeId{}) {
+    Log(LogLevel::kError, "store object %s claims the root's node id; returning EIO", path.c_str());
+    return Status::Corrupt("store object " + path + ": the root's node id under another name");
   }
   if (fields->key_epoch != keys_.content.epoch) {
     return Status::Corrupt("store object " + path + ": unknown key epoch " + std::to_string(fields->key_epoch));
@@ -261,6 +265,18 @@ void Vault::RemoveSidecar(const Node& dir, const StoredName& name) {
 }
 
 Result<Entry> Vault::PublishNew(Node& parent, std::shared_ptr<Node> node, const std::string& stem) {
+  if (node->kind == crypto::NodeKind::kDirectory) {
+    // Directories have no hard links: one known under another name is a copied directory
+    // object, which would show one directory in two places (and loops). Refuse it.
+    if (auto known = table_.Get(node->ino)) {
+      std::shared_lock lock(known->mu);
+      if (!(known->parent == parent.dir_id() && known->stem == stem) && !known->removed) {
+        Log(LogLevel::kError, "store object %s: directory node %llu already appears under another name; "
+            "returning EIO", node->path.c_str(), static_cast<unsigned long long>(node->ino));
+        return Status::Corrupt("a directory object appears under two names");
+      }
+    }
+  }
   auto published = table_.Publish(std::move(node), parent.dir_id(), stem);
   return EntryFor(published);
 }

@@ -385,10 +385,9 @@ Result<TreeSpace> DirectTree::Space() {
   return space;
 }
 
-Result<std::unique_ptr<TreeLease>> DirectTree::AcquireLease() {
-  // An open file description of its own: flock conflicts between descriptions, so a second
-  // lease, even from this process, is refused while the first lives.
-  PHRFS_ASSIGN_OR_RETURN(Fd fd, OpenDescriptor(root_->get(), ".", O_RDONLY | O_DIRECTORY));
+namespace {
+
+Result<std::unique_ptr<TreeLease>> LockDescriptor(Fd fd) {
   for (;;) {
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) break;
     if (errno == EINTR) continue;
@@ -398,6 +397,20 @@ Result<std::unique_ptr<TreeLease>> DirectTree::AcquireLease() {
     return Status::FromErrno(errno, "lock the store");
   }
   return std::unique_ptr<TreeLease>(new DirectLease(std::move(fd)));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TreeLease>> DirectTree::AcquireLease() {
+  // An open file description of its own: flock conflicts between descriptions, so a second
+  // lease, even from this process, is refused while the first lives.
+  PHRFS_ASSIGN_OR_RETURN(Fd fd, OpenDescriptor(root_->get(), ".", O_RDONLY | O_DIRECTORY));
+  return LockDescriptor(std::move(fd));
+}
+
+Result<std::unique_ptr<TreeLease>> LockLocalDirectory(const std::string& dir) {
+  PHRFS_ASSIGN_OR_RETURN(Fd fd, OpenAt(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  return LockDescriptor(std::move(fd));
 }
 
 }  // namespace phrfs::remote

@@ -31,6 +31,10 @@ struct DirectTreeOptions {
 // Objects are opened read-write, or read-only where that is all the file system allows (then a
 // write is PermissionDenied or ReadOnly). Put stages the bytes under a temporary name in the
 // same folder and renames it into place, without fsync: durability is Sync's job.
+// The lease DirectTree::AcquireLease takes, for a local directory reached another way:
+// flock(LOCK_EX | LOCK_NB) on a descriptor of `dir` of its own. Busy while another lives.
+Result<std::unique_ptr<TreeLease>> LockLocalDirectory(const std::string& dir);
+
 class DirectTree final : public CipherTree {
  public:
   // Opens an existing directory as the tree's root.

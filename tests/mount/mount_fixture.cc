@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -307,7 +308,9 @@ RunResult MountFixture::Mount(const std::string& store, const MountOptions& opti
                                 log_file_};
   if (options.read_only) args.push_back("--read-only");
   // The mounted tiers run once per kind of tree (scripts/test-all.sh sets PHRFS_TEST_TREE).
-  if (const char* tree = getenv("PHRFS_TEST_TREE"); tree != nullptr && *tree != '\0') {
+  const bool own_tree = std::find(options.extra_args.begin(), options.extra_args.end(), "--tree") !=
+                        options.extra_args.end();
+  if (const char* tree = getenv("PHRFS_TEST_TREE"); tree != nullptr && *tree != '\0' && !own_tree) {
     args.push_back("--tree");
     args.push_back(tree);
   }
