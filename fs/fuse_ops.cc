@@ -4,7 +4,9 @@
 #include <linux/fs.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cerrno>
+#include <ctime>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -29,7 +31,25 @@ Caller CallerOf(fuse_req_t req) {
   return Caller{c->uid, c->gid};
 }
 
-void ReplyError(fuse_req_t req, const Status& status) { fuse_reply_err(req, ToErrno(status)); }
+// Running out of something (descriptors, memory, space) is worth one log line, not one per
+// request: at most one a second. Programs see ENFILE, ENOMEM or ENOSPC, never EIO.
+void LogIfExhausted(const Status& status) {
+  const Code code = status.code();
+  if (code != Code::kNoResources && code != Code::kOutOfMemory && code != Code::kNoSpace) return;
+  static std::atomic<int64_t> last_logged{0};
+  const int64_t now = static_cast<int64_t>(time(nullptr));
+  int64_t last = last_logged.load();
+  if (now != last && last_logged.compare_exchange_strong(last, now)) {
+    Log(LogLevel::kWarning, "out of resources: %s", status.ToString().c_str());
+  }
+}
+
+int ErrnoOf(const Status& status) {
+  LogIfExhausted(status);
+  return ToErrno(status);
+}
+
+void ReplyError(fuse_req_t req, const Status& status) { fuse_reply_err(req, ErrnoOf(status)); }
 
 fuse_entry_param ToEntryParam(fuse_req_t req, const Entry& entry) {
   fuse_entry_param e{};
@@ -135,16 +155,16 @@ void OpLink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent, const char* n
 }
 
 void OpUnlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  fuse_reply_err(req, ToErrno(V(req).Unlink(parent, name)));
+  fuse_reply_err(req, ErrnoOf(V(req).Unlink(parent, name)));
 }
 
 void OpRmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  fuse_reply_err(req, ToErrno(V(req).RemoveDir(parent, name)));
+  fuse_reply_err(req, ErrnoOf(V(req).RemoveDir(parent, name)));
 }
 
 void OpRename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t new_parent,
               const char* new_name, unsigned int flags) {
-  fuse_reply_err(req, ToErrno(V(req).Rename(parent, name, new_parent, new_name, flags)));
+  fuse_reply_err(req, ErrnoOf(V(req).Rename(parent, name, new_parent, new_name, flags)));
 }
 
 void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
@@ -196,14 +216,14 @@ void OpRelease(fuse_req_t req, fuse_ino_t, fuse_file_info*) {
 }
 
 void OpFsync(fuse_req_t req, fuse_ino_t ino, int, fuse_file_info*) {
-  fuse_reply_err(req, ToErrno(V(req).Fsync(ino)));
+  fuse_reply_err(req, ErrnoOf(V(req).Fsync(ino)));
 }
 
 void OpFallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length, fuse_file_info*) {
   // Only plain allocation (extend with zeros); punching holes would need zero passthrough.
   if (mode != 0) { fuse_reply_err(req, EOPNOTSUPP); return; }
   if (offset < 0 || length <= 0) { fuse_reply_err(req, EINVAL); return; }
-  fuse_reply_err(req, ToErrno(V(req).Allocate(ino, static_cast<uint64_t>(offset), static_cast<uint64_t>(length))));
+  fuse_reply_err(req, ErrnoOf(V(req).Allocate(ino, static_cast<uint64_t>(offset), static_cast<uint64_t>(length))));
 }
 
 void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
@@ -294,7 +314,7 @@ void OpReleasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
 }
 
 void OpFsyncdir(fuse_req_t req, fuse_ino_t ino, int, fuse_file_info*) {
-  fuse_reply_err(req, ToErrno(V(req).FsyncDir(ino)));
+  fuse_reply_err(req, ErrnoOf(V(req).FsyncDir(ino)));
 }
 
 void OpStatfs(fuse_req_t req, fuse_ino_t) {

@@ -284,6 +284,9 @@ class Upgrader {
       }
       Step();
     }
+    // v1 gave a directory's folder the directory's own mode (0755, say); in v2 the mode lives in
+    // the header and every folder is private to the daemon's user.
+    if (fchmod(dir.get(), 0700) != 0) return Errno("chmod " + folder.path);
     if (fsync(dir.get()) != 0) return Errno("fsync " + folder.path);
     return Status::Ok();
   }

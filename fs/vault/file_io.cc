@@ -159,11 +159,7 @@ Result<size_t> Vault::Write(uint64_t ino, uint64_t offset, std::span<const uint8
   if (append) offset = node->content->size();
   Status st = node->content->Write(*tree_, node->path, offset, data);
   if (!st.ok()) {
-    LogCorrupt(*node, st);
-    if (st.code() == Code::kNoResources || st.code() == Code::kOutOfMemory || st.code() == Code::kNoSpace) {
-      Log(LogLevel::kWarning, "node %llu: write refused: %s", static_cast<unsigned long long>(node->ino),
-          st.ToString().c_str());
-    }
+    LogCorrupt(*node, st);  // running out of space is logged once a second at the FUSE edge
     return st;
   }
   node->cipher_size = node->content->cipher_size();

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "base/secure_bytes.h"
 #include "crypto/node_format.h"
 #include "crypto/types.h"
 #include "fs/vault/content_file.h"
@@ -45,6 +46,7 @@ struct Node {
   std::string folder;
   // The header as stored: the authenticated metadata, content id and epoch.
   crypto::NodeHeader header;
+  SecureBytes meta_key;      // derived on the first header write (files are written often)
   uint32_t links = 1;        // names that show the object (hard links); 0 once unlinked
   uint64_t cipher_size = 0;  // files and symlinks: the object's size as last known
   // Files: loaded on first read or write and kept while the kernel knows the node.

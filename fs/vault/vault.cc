@@ -144,7 +144,10 @@ Result<std::array<uint8_t, crypto::kNodeHeaderSize>> Vault::SealHeader(const cry
 }
 
 Status Vault::WriteHeader(Node& node) {
-  PHRFS_ASSIGN_OR_RETURN(auto bytes, SealHeader(node.header));
+  if (node.meta_key.empty()) {
+    PHRFS_ASSIGN_OR_RETURN(node.meta_key, crypto::DeriveMetaKey(keys_.content, node.header.node_id));
+  }
+  PHRFS_ASSIGN_OR_RETURN(auto bytes, crypto::SealNodeHeader(node.header, node.meta_key));
   return tree_->WriteAt(node.path, 0, bytes);
 }
 
