@@ -32,10 +32,6 @@ class LocalStore final : public ObjectStore {
   // Opens an existing directory as the store root.
   static Result<std::unique_ptr<LocalStore>> Open(const std::string& path);
 
-  // O_PATH | O_DIRECTORY descriptor of the root, owned by the store; for fs/'s positioned fast
-  // path. Valid for the store's lifetime.
-  int root_fd() const { return root_.get(); }
-
  protected:
   Result<std::vector<ListEntry>> DoList(const std::string& collection) override;
   Result<ObjectInfo> DoStat(const std::string& path) override;

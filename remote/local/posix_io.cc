@@ -40,15 +40,6 @@ Result<Fd> OpenAt(int dir_fd, const std::string& name, int flags, mode_t mode) {
   }
 }
 
-Result<Fd> ReopenFd(int path_fd, int flags) {
-  for (;;) {
-    int fd = ::open(ProcFdPath(path_fd).c_str(), flags | O_CLOEXEC);
-    if (fd >= 0) return Fd(fd);
-    if (errno == EINTR) continue;
-    return Errno("reopen", "");
-  }
-}
-
 Result<struct stat> StatAt(int dir_fd, const std::string& name) {
   struct stat st {};
   if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return Errno("stat", name);
@@ -162,66 +153,6 @@ Status Truncate(int fd, uint64_t size) {
 Status Sync(int fd, bool data_only) {
   int rc = data_only ? ::fdatasync(fd) : ::fsync(fd);
   if (rc != 0) return Errno(data_only ? "fdatasync" : "fsync", "");
-  return Status::Ok();
-}
-
-Result<std::vector<uint8_t>> ReadWhole(int dir_fd, const std::string& name, size_t max_size) {
-  PHRFS_ASSIGN_OR_RETURN(Fd fd, OpenAt(dir_fd, name, O_RDONLY | O_NOFOLLOW));
-  PHRFS_ASSIGN_OR_RETURN(struct stat st, StatFd(fd.get()));
-  if (!S_ISREG(st.st_mode)) return Status::FromErrno(EISDIR, "read " + name);
-  // Read until end of file (not just st_size, which may be stale) but never more than one byte
-  // past the limit, so an oversized object is reported rather than silently truncated.
-  std::vector<uint8_t> buf;
-  size_t chunk = std::max<size_t>(static_cast<size_t>(st.st_size) + 1, 4096);
-  for (;;) {
-    size_t room = max_size - buf.size() + 1;
-    if (max_size == std::numeric_limits<size_t>::max()) room = chunk;
-    size_t want = std::min(chunk, room);
-    size_t old_size = buf.size();
-    buf.resize(old_size + want);
-    PHRFS_ASSIGN_OR_RETURN(size_t got,
-                           ReadAt(fd.get(), std::span(buf).subspan(old_size), old_size));
-    buf.resize(old_size + got);
-    if (buf.size() > max_size) return Status::Corrupt("read " + name + ": larger than expected");
-    if (got < want) return buf;
-  }
-}
-
-Status WriteWholeAtomic(int dir_fd, const std::string& name, std::span<const uint8_t> data,
-                        mode_t mode, bool must_not_exist) {
-  PHRFS_ASSIGN_OR_RETURN(std::string tmp, NewTempName());
-  PHRFS_ASSIGN_OR_RETURN(Fd fd, OpenAt(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL, mode));
-  Status st = WriteAt(fd.get(), data, 0);
-  if (st.ok()) st = Sync(fd.get(), false);
-  bool tmp_gone = false;
-  if (st.ok()) {
-    st = RenameAt(dir_fd, tmp, dir_fd, name, must_not_exist ? RENAME_NOREPLACE : 0);
-    tmp_gone = st.ok();
-    if (!st.ok() && must_not_exist && st.code() == Code::kInvalidArgument) {
-      // The file system lacks RENAME_NOREPLACE: link(2) also refuses an existing target.
-      st = LinkAt(dir_fd, tmp, dir_fd, name);
-    }
-  }
-  // After a failure, or after the link fallback, the temporary name must go.
-  if (!tmp_gone) (void)UnlinkAt(dir_fd, tmp);
-  if (!st.ok()) return st;
-  // Make the new directory entry itself durable.
-  PHRFS_ASSIGN_OR_RETURN(Fd dir, OpenAt(dir_fd, ".", O_RDONLY | O_DIRECTORY));
-  return Sync(dir.get(), false);
-}
-
-Status ChmodFd(int fd, mode_t mode) {
-  if (::fchmodat(AT_FDCWD, ProcFdPath(fd).c_str(), mode, 0) != 0) return Errno("chmod", "");
-  return Status::Ok();
-}
-
-Status ChownFd(int fd, uid_t uid, gid_t gid) {
-  if (::fchownat(fd, "", uid, gid, AT_EMPTY_PATH) != 0) return Errno("chown", "");
-  return Status::Ok();
-}
-
-Status UtimensFd(int fd, const struct timespec times[2]) {
-  if (::utimensat(AT_FDCWD, ProcFdPath(fd).c_str(), times, 0) != 0) return Errno("utimens", "");
   return Status::Ok();
 }
 

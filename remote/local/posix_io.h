@@ -45,10 +45,8 @@ struct DirEntry {
   ino_t ino = 0;
 };
 
-// open/openat; `name` may be "" with AT_EMPTY_PATH semantics handled by ReopenFd.
+// open/openat, errno -> Status.
 Result<Fd> OpenAt(int dir_fd, const std::string& name, int flags, mode_t mode = 0);
-// Re-open an O_PATH descriptor with real access flags (through /proc/self/fd).
-Result<Fd> ReopenFd(int path_fd, int flags);
 Result<struct stat> StatAt(int dir_fd, const std::string& name);  // never follows symlinks
 Result<struct stat> StatFd(int fd);                                 // works on O_PATH fds
 Status MkdirAt(int dir_fd, const std::string& name, mode_t mode);
@@ -67,18 +65,7 @@ Result<size_t> ReadAt(int fd, std::span<uint8_t> out, uint64_t offset);
 Status WriteAt(int fd, std::span<const uint8_t> data, uint64_t offset);
 Status Truncate(int fd, uint64_t size);
 Status Sync(int fd, bool data_only);
-// Small whole-object helpers for short metadata objects.
-Result<std::vector<uint8_t>> ReadWhole(int dir_fd, const std::string& name, size_t max_size);
-// Writes a new object atomically: a temporary name, fsync, then rename (NOREPLACE when
-// `must_not_exist`).
-Status WriteWholeAtomic(int dir_fd, const std::string& name, std::span<const uint8_t> data,
-                        mode_t mode, bool must_not_exist);
 
-// Attributes on an O_PATH (or any) descriptor.
-Status ChmodFd(int fd, mode_t mode);
-Status ChownFd(int fd, uid_t uid, gid_t gid);  // -1 leaves a field unchanged
-// times[0] = atime, times[1] = mtime; UTIME_NOW / UTIME_OMIT honoured.
-Status UtimensFd(int fd, const struct timespec times[2]);
 Result<struct statvfs> StatFs(int fd);
 
 }  // namespace phrfs::remote

@@ -23,10 +23,28 @@ class LocalStoreTest : public ::testing::Test {
     auto store = LocalStore::Open(dir_.path());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
+    auto root = OpenAt(AT_FDCWD, dir_.path(), O_PATH | O_DIRECTORY);
+    ASSERT_TRUE(root.ok());
+    root_ = std::move(root).value();
+  }
+  // The store's directory, opened on its own, to look at what the store wrote.
+  int root_fd() const { return root_.get(); }
+  // A file put into the store's directory behind the store's back.
+  void Plant(const std::string& name, const std::string& content) {
+    auto fd = OpenAt(root_fd(), name, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ASSERT_TRUE(fd.ok()) << fd.status().ToString();
+    ASSERT_TRUE(WriteAt(fd->get(), Bytes(content), 0).ok());
+  }
+  std::string OnDisk(const std::string& name) {
+    auto fd = OpenAt(root_fd(), name, O_RDONLY);
+    if (!fd.ok()) return "<" + fd.status().ToString() + ">";
+    std::vector<uint8_t> buf(4096);
+    auto n = ReadAt(fd->get(), buf, 0);
+    return n.ok() ? std::string(buf.begin(), buf.begin() + *n) : "<read error>";
   }
   // Every name in a directory of the tree, temporaries included.
   std::vector<std::string> RawNames(const std::string& rel) {
-    auto fd = OpenAt(store_->root_fd(), rel.empty() ? "." : rel, O_PATH | O_DIRECTORY);
+    auto fd = OpenAt(root_fd(), rel.empty() ? "." : rel, O_PATH | O_DIRECTORY);
     EXPECT_TRUE(fd.ok());
     std::vector<std::string> names;
     if (!fd.ok()) return names;
@@ -42,22 +60,21 @@ class LocalStoreTest : public ::testing::Test {
   TempDir dir_;
   TempDir outside_;
   std::unique_ptr<LocalStore> store_;
+  Fd root_;
 };
 
 TEST_F(LocalStoreTest, OpenOfAMissingDirectoryIsNotFound) {
   auto store = LocalStore::Open(dir_.path() + "/does-not-exist");
   EXPECT_EQ(store.status().code(), Code::kNotFound);
-  ASSERT_TRUE(WriteWholeAtomic(store_->root_fd(), "file", Bytes("x"), 0600, true).ok());
+  Plant("file", "x");
   EXPECT_EQ(LocalStore::Open(dir_.path() + "/file").status().code(), Code::kNotADirectory);
 }
 
 TEST_F(LocalStoreTest, ObjectsArePlainFilesUnderTheRoot) {
   ASSERT_TRUE(store_->MakeCollection("c").ok());
   ASSERT_TRUE(store_->Write("c/obj", Bytes("bytes"), Precondition::None()).ok());
-  auto on_disk = ReadWhole(store_->root_fd(), "c/obj", 100);
-  ASSERT_TRUE(on_disk.ok()) << on_disk.status().ToString();
-  EXPECT_EQ(*on_disk, Bytes("bytes"));
-  auto st = StatAt(store_->root_fd(), "c/obj");
+  EXPECT_EQ(OnDisk("c/obj"), "bytes");
+  auto st = StatAt(root_fd(), "c/obj");
   ASSERT_TRUE(st.ok());
   EXPECT_EQ(st->st_mode & 0777, 0600u);  // ciphertext, but still nobody else's business
 }
@@ -71,9 +88,7 @@ TEST_F(LocalStoreTest, WritesLeaveNoTemporaries) {
 }
 
 TEST_F(LocalStoreTest, LeftoverTemporariesAreHiddenAndReserved) {
-  ASSERT_TRUE(WriteWholeAtomic(store_->root_fd(), ".tmp.0123456789abcdef", Bytes("crash"), 0600,
-                               true)
-                  .ok());
+  Plant(".tmp.0123456789abcdef", "crash");
   ASSERT_TRUE(store_->Write("real", Bytes("x"), Precondition::None()).ok());
   auto listed = store_->List("");
   ASSERT_TRUE(listed.ok());
@@ -127,7 +142,9 @@ TEST_F(LocalStoreTest, ETagNoticesAChangeMadeOutsideTheStore) {
   auto etag = store_->Write("doc", Bytes("mine"), Precondition::None());
   ASSERT_TRUE(etag.ok());
   // Another program replaces the file behind our back (a different size and inode).
-  ASSERT_TRUE(WriteWholeAtomic(store_->root_fd(), "doc", Bytes("theirs!"), 0600, false).ok());
+  // Another writer replaces the object (a new inode, as a rename into place would make).
+  ASSERT_EQ(unlink((dir_.path() + "/doc").c_str()), 0);
+  Plant("doc", "theirs!");
   auto refused = store_->Write("doc", Bytes("mine2"), Precondition::ETagMatches(*etag));
   EXPECT_EQ(refused.status().code(), Code::kPreconditionFailed);
   EXPECT_EQ(store_->Delete("doc", Precondition::ETagMatches(*etag)).code(),
@@ -140,7 +157,7 @@ TEST_F(LocalStoreTest, ETagNoticesAChangeMadeOutsideTheStore) {
 TEST_F(LocalStoreTest, ETagIsDerivedFromMtimeSizeAndInode) {
   auto etag = store_->Write("f", Bytes("12345"), Precondition::None());
   ASSERT_TRUE(etag.ok());
-  auto st = StatAt(store_->root_fd(), "f");
+  auto st = StatAt(root_fd(), "f");
   ASSERT_TRUE(st.ok());
   char expected[64];
   snprintf(expected, sizeof(expected), "%llx-%llx-%llx",
@@ -152,11 +169,11 @@ TEST_F(LocalStoreTest, ETagIsDerivedFromMtimeSizeAndInode) {
 }
 
 TEST_F(LocalStoreTest, RootFdIsAnOpenDirectoryForTheFastPath) {
-  auto st = StatFd(store_->root_fd());
+  auto st = StatFd(root_fd());
   ASSERT_TRUE(st.ok());
   EXPECT_TRUE(S_ISDIR(st->st_mode));
   ASSERT_TRUE(store_->Write("x", Bytes("via store"), Precondition::None()).ok());
-  auto fd = OpenAt(store_->root_fd(), "x", O_RDONLY);
+  auto fd = OpenAt(root_fd(), "x", O_RDONLY);
   ASSERT_TRUE(fd.ok());
   std::vector<uint8_t> buf(3);
   ASSERT_TRUE(ReadAt(fd->get(), buf, 4).ok());

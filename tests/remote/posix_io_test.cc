@@ -33,9 +33,14 @@ class PosixIoTest : public ::testing::Test {
     ASSERT_TRUE(WriteAt(fd->get(), Bytes(content), 0).ok());
   }
   std::string ReadFile(const std::string& name) {
-    auto r = ReadWhole(root_.get(), name, 1 << 20);
-    EXPECT_TRUE(r.ok()) << name << ": " << r.status().ToString();
-    return r.ok() ? Str(*r) : "<error>";
+    auto fd = OpenAt(root_.get(), name, O_RDONLY);
+    EXPECT_TRUE(fd.ok()) << name << ": " << fd.status().ToString();
+    if (!fd.ok()) return "<error>";
+    std::vector<uint8_t> buf(1 << 20);
+    auto n = ReadAt(fd->get(), buf, 0);
+    EXPECT_TRUE(n.ok());
+    buf.resize(n.ok() ? *n : 0);
+    return Str(buf);
   }
   std::vector<std::string> Names() {
     auto r = ListDir(root_.get());
@@ -159,119 +164,6 @@ TEST_F(PosixIoTest, ListDirLeavesTheCallersPositionAlone) {
   EXPECT_EQ(lseek(fd->get(), 0, SEEK_CUR), before);
   // The caller's descriptor is still open and usable.
   EXPECT_TRUE(StatFd(fd->get()).ok());
-}
-
-TEST_F(PosixIoTest, WriteWholeAtomicLeavesNoTemporaryOnSuccess) {
-  ASSERT_TRUE(WriteWholeAtomic(root_.get(), "meta", Bytes("v1"), 0640, true).ok());
-  EXPECT_EQ(Names(), (std::vector<std::string>{"meta"}));
-  EXPECT_EQ(ReadFile("meta"), "v1");
-  auto st = StatAt(root_.get(), "meta");
-  ASSERT_TRUE(st.ok());
-  EXPECT_EQ(st->st_mode & 07777, 0640u);
-  // Without must_not_exist it replaces.
-  ASSERT_TRUE(WriteWholeAtomic(root_.get(), "meta", Bytes("v2"), 0600, false).ok());
-  EXPECT_EQ(ReadFile("meta"), "v2");
-  EXPECT_EQ(Names(), (std::vector<std::string>{"meta"}));
-}
-
-TEST_F(PosixIoTest, WriteWholeAtomicNoReplaceFailureLeavesNoTemporary) {
-  WriteFile("meta", "original");
-  Status st = WriteWholeAtomic(root_.get(), "meta", Bytes("new"), 0600, true);
-  EXPECT_EQ(st.code(), Code::kAlreadyExists) << st.ToString();
-  EXPECT_EQ(ReadFile("meta"), "original");
-  EXPECT_EQ(Names(), (std::vector<std::string>{"meta"}));
-  // A failure at the rename itself (a file over a non-empty directory) also cleans up.
-  ASSERT_TRUE(MkdirAt(root_.get(), "d", 0700).ok());
-  auto d = OpenAt(root_.get(), "d", O_PATH | O_DIRECTORY);
-  ASSERT_TRUE(d.ok());
-  ASSERT_TRUE(MkdirAt(d->get(), "occupied", 0700).ok());
-  ASSERT_TRUE(MkdirAt(d->get(), "occupied/child", 0700).ok());
-  // Renaming a file over a non-empty directory fails after the temporary was written.
-  Status over_dir = WriteWholeAtomic(d->get(), "occupied", Bytes("y"), 0600, false);
-  EXPECT_FALSE(over_dir.ok());
-  auto left = ListDir(d->get());
-  ASSERT_TRUE(left.ok());
-  ASSERT_EQ(left->size(), 1u);
-  EXPECT_EQ((*left)[0].name, "occupied");
-}
-
-TEST_F(PosixIoTest, ReadWholeRefusesObjectsOverTheLimit) {
-  WriteFile("small", "12345");
-  auto exact = ReadWhole(root_.get(), "small", 5);
-  ASSERT_TRUE(exact.ok()) << exact.status().ToString();
-  EXPECT_EQ(Str(*exact), "12345");
-  auto over = ReadWhole(root_.get(), "small", 4);
-  EXPECT_EQ(over.status().code(), Code::kCorrupt);
-  std::string big(10000, 'b');
-  WriteFile("big", big);
-  auto all = ReadWhole(root_.get(), "big", 10000);
-  ASSERT_TRUE(all.ok());
-  EXPECT_EQ(Str(*all), big);
-  EXPECT_EQ(ReadWhole(root_.get(), "missing", 10).status().code(), Code::kNotFound);
-}
-
-TEST_F(PosixIoTest, AttributesChangeThroughAnOPathDescriptor) {
-  WriteFile("f", "x");
-  auto path_fd = OpenAt(root_.get(), "f", O_PATH | O_NOFOLLOW);
-  ASSERT_TRUE(path_fd.ok());
-
-  ASSERT_TRUE(ChmodFd(path_fd->get(), 0604).ok());
-  auto st = StatFd(path_fd->get());
-  ASSERT_TRUE(st.ok()) << st.status().ToString();
-  EXPECT_EQ(st->st_mode & 07777, 0604u);
-
-  struct timespec times[2];
-  times[0] = {1000, 5};
-  times[1] = {2000, 7};
-  ASSERT_TRUE(UtimensFd(path_fd->get(), times).ok());
-  st = StatFd(path_fd->get());
-  ASSERT_TRUE(st.ok());
-  EXPECT_EQ(st->st_atim.tv_sec, 1000);
-  EXPECT_EQ(st->st_mtim.tv_sec, 2000);
-  EXPECT_EQ(st->st_mtim.tv_nsec, 7);
-  // UTIME_OMIT leaves mtime alone.
-  times[0] = {3000, 0};
-  times[1] = {0, UTIME_OMIT};
-  ASSERT_TRUE(UtimensFd(path_fd->get(), times).ok());
-  st = StatFd(path_fd->get());
-  ASSERT_TRUE(st.ok());
-  EXPECT_EQ(st->st_atim.tv_sec, 3000);
-  EXPECT_EQ(st->st_mtim.tv_sec, 2000);
-
-  // Chown to the current owner always works; -1 leaves a field unchanged.
-  uid_t uid = st->st_uid;
-  gid_t gid = st->st_gid;
-  Status chown = ChownFd(path_fd->get(), uid, static_cast<gid_t>(-1));
-  ASSERT_TRUE(chown.ok()) << chown.ToString();
-  if (geteuid() == 0) {
-    // As root a real change is possible and must be visible.
-    ASSERT_TRUE(ChownFd(path_fd->get(), static_cast<uid_t>(-1), gid + 1).ok());
-    st = StatFd(path_fd->get());
-    ASSERT_TRUE(st.ok());
-    EXPECT_EQ(st->st_gid, gid + 1);
-    EXPECT_EQ(st->st_uid, uid);
-  } else {
-    EXPECT_EQ(ChownFd(path_fd->get(), uid + 1, gid).code(), Code::kNotPermitted);
-  }
-}
-
-TEST_F(PosixIoTest, ReopenFdGivesARealDescriptorForAnOPathOne) {
-  WriteFile("f", "content");
-  auto path_fd = OpenAt(root_.get(), "f", O_PATH);
-  ASSERT_TRUE(path_fd.ok());
-  std::vector<uint8_t> buf(7);
-  // O_PATH descriptors cannot be read...
-  EXPECT_FALSE(ReadAt(path_fd->get(), buf, 0).ok());
-  auto rd = ReopenFd(path_fd->get(), O_RDONLY);
-  ASSERT_TRUE(rd.ok()) << rd.status().ToString();
-  auto n = ReadAt(rd->get(), buf, 0);
-  ASSERT_TRUE(n.ok());
-  EXPECT_EQ(Str(buf), "content");
-  auto rw = ReopenFd(path_fd->get(), O_WRONLY);
-  ASSERT_TRUE(rw.ok());
-  ASSERT_TRUE(WriteAt(rw->get(), Bytes("C"), 0).ok());
-  EXPECT_EQ(ReadFile("f"), "Content");
-  EXPECT_NE(fcntl(rd->get(), F_GETFD) & FD_CLOEXEC, 0);
 }
 
 TEST_F(PosixIoTest, StatAtDoesNotFollowSymlinks) {
