@@ -93,6 +93,12 @@ class CipherTree {
   // A second name for an object (hard link). NotSupported unless SupportsLinks().
   virtual Status Link(const std::string& from, const std::string& to) = 0;
   virtual Result<TreeSpace> Space() = 0;
+  // A hint that the first `bytes` of each of these objects will be read soon (a listing's node
+  // headers): a tree may start fetching them in parallel. Errors are ignored; no-op by default.
+  virtual void Prefetch(const std::vector<std::string>& paths, size_t bytes) {
+    (void)paths;
+    (void)bytes;
+  }
   // Exclusive use of the store by one mount. Busy when another live mount holds it.
   virtual Result<std::unique_ptr<TreeLease>> AcquireLease() = 0;
 };

@@ -245,6 +245,15 @@ Status Vault::ListDir(DirHandle& handle) {
     if (kind == StoredKind::kDirectory) ++subdirs;
     handle.entries.push_back(ListedEntry{std::move(name).value(), std::move(stem), kind});
   }
+  // Attributes (readdirplus) and inode numbers (readdir) of the entries the kernel does not
+  // know yet come from their node headers: let the tree fetch those ahead, in parallel.
+  std::vector<std::string> unknown;
+  for (const ListedEntry& e : handle.entries) {
+    if (!table_.FindAt(dir->dir_id(), e.stem, /*count_lookup=*/false)) {
+      unknown.push_back(Join(dir->folder, e.stem + std::string(SuffixOf(e.kind))));
+    }
+  }
+  if (!unknown.empty()) tree_->Prefetch(unknown, crypto::kNodeHeaderSize);
   // A listing knows the exact number of subdirectories: repair a count a crash left behind.
   std::unique_lock lock(dir->mu);
   if (dir->header.meta.subdirs != subdirs && !dir->removed) {

@@ -74,6 +74,7 @@ Result<Entry> Vault::MakeNode(uint64_t parent_ino, std::string_view name, mode_t
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
   PHRFS_ASSIGN_OR_RETURN(StoredName stored, names_.Encode(parent->dir_id(), name));
   std::unique_lock tree(tree_mu_);
+  NamesChange change{this};
   PHRFS_ASSIGN_OR_RETURN(auto existing, Locate(*parent, stored));
   if (existing) return Status::AlreadyExists("entry exists");
 
@@ -117,6 +118,7 @@ Result<Entry> Vault::MakeDir(uint64_t parent_ino, std::string_view name, mode_t 
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
   PHRFS_ASSIGN_OR_RETURN(StoredName stored, names_.Encode(parent->dir_id(), name));
   std::unique_lock tree(tree_mu_);
+  NamesChange change{this};
   PHRFS_ASSIGN_OR_RETURN(auto existing, Locate(*parent, stored));
   if (existing) return Status::AlreadyExists("entry exists");
 
@@ -162,6 +164,7 @@ Result<Entry> Vault::MakeSymlink(uint64_t parent_ino, std::string_view name, std
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
   PHRFS_ASSIGN_OR_RETURN(StoredName stored, names_.Encode(parent->dir_id(), name));
   std::unique_lock tree(tree_mu_);
+  NamesChange change{this};
   PHRFS_ASSIGN_OR_RETURN(auto existing, Locate(*parent, stored));
   if (existing) return Status::AlreadyExists("entry exists");
 
@@ -201,6 +204,7 @@ Result<Entry> Vault::Link(uint64_t ino, uint64_t new_parent_ino, std::string_vie
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(new_parent_ino));
   PHRFS_ASSIGN_OR_RETURN(StoredName stored, names_.Encode(parent->dir_id(), new_name));
   std::unique_lock tree(tree_mu_);
+  NamesChange change{this};
   PHRFS_ASSIGN_OR_RETURN(auto existing, Locate(*parent, stored));
   if (existing) return Status::AlreadyExists("entry exists");
   const std::string path = Join(parent->folder, stored.stem + std::string(SuffixOf(StoredKindOf(node->kind))));
@@ -233,6 +237,7 @@ Status Vault::Unlink(uint64_t parent_ino, std::string_view name) {
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
   PHRFS_ASSIGN_OR_RETURN(StoredName stored, names_.Encode(parent->dir_id(), name));
   std::unique_lock tree(tree_mu_);
+  NamesChange change{this};
   PHRFS_ASSIGN_OR_RETURN(auto where, Locate(*parent, stored));
   if (!where) return Status::NotFound("no such entry");
   if (where->kind == StoredKind::kDirectory) return Status::Error(Code::kIsADirectory, "unlink of a directory");
@@ -249,6 +254,7 @@ Status Vault::RemoveDir(uint64_t parent_ino, std::string_view name) {
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
   PHRFS_ASSIGN_OR_RETURN(StoredName stored, names_.Encode(parent->dir_id(), name));
   std::unique_lock tree(tree_mu_);
+  NamesChange change{this};
   PHRFS_ASSIGN_OR_RETURN(auto where, Locate(*parent, stored));
   if (!where) return Status::NotFound("no such entry");
   if (where->kind != StoredKind::kDirectory) return Status::Error(Code::kNotADirectory, "rmdir of a non-directory");
@@ -295,6 +301,7 @@ Status Vault::Rename(uint64_t parent_ino, std::string_view name, uint64_t new_pa
   PHRFS_ASSIGN_OR_RETURN(StoredName to, names_.Encode(to_dir->dir_id(), new_name));
 
   std::unique_lock tree(tree_mu_);
+  NamesChange change{this};
   PHRFS_ASSIGN_OR_RETURN(auto src, Locate(*from_dir, from));
   if (!src) return Status::NotFound("no such entry");
   PHRFS_ASSIGN_OR_RETURN(auto dst, Locate(*to_dir, to));

@@ -238,17 +238,35 @@ crypto::NodeMeta Vault::NewMeta(const Node& parent, uint32_t mode, const Caller&
 
 // ---------------------------------------------------------------- names
 
+bool Vault::KnownAbsent(const crypto::DirId& dir, const std::string& stem) const {
+  std::string key(reinterpret_cast<const char*>(dir.bytes.data()), dir.bytes.size());
+  key += stem;
+  std::lock_guard lock(absent_mu_);
+  auto it = absent_.find(key);
+  return it != absent_.end() && it->second == names_generation_.load();
+}
+
+void Vault::RememberAbsent(const crypto::DirId& dir, const std::string& stem) {
+  std::string key(reinterpret_cast<const char*>(dir.bytes.data()), dir.bytes.size());
+  key += stem;
+  std::lock_guard lock(absent_mu_);
+  if (absent_.size() >= 256) absent_.clear();
+  absent_[key] = names_generation_.load();
+}
+
 Result<std::optional<Vault::Located>> Vault::Locate(const Node& dir, const StoredName& name) {
   if (auto known = table_.FindAt(dir.dir_id(), name.stem, /*count_lookup=*/false)) {
     const StoredKind kind = StoredKindOf(known->kind);
     return std::optional<Located>(Located{kind, name.stem, Join(dir.folder, name.stem + std::string(SuffixOf(kind))), known});
   }
+  if (KnownAbsent(dir.dir_id(), name.stem)) return std::optional<Located>();
   for (StoredKind kind : {StoredKind::kFile, StoredKind::kDirectory, StoredKind::kSymlink, StoredKind::kSpecial}) {
     std::string path = Join(dir.folder, name.stem + std::string(SuffixOf(kind)));
     auto st = tree_->Stat(path);
     if (st.ok()) return std::optional<Located>(Located{kind, name.stem, std::move(path), nullptr});
     if (st.status().code() != Code::kNotFound) return st.status();
   }
+  RememberAbsent(dir.dir_id(), name.stem);
   return std::optional<Located>();
 }
 

@@ -18,6 +18,9 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include <unordered_map>
+#include <mutex>
+#include <atomic>
 
 #include "base/status.h"
 #include "crypto/keys.h"
@@ -173,6 +176,22 @@ class Vault {
 
   mutable std::shared_mutex tree_mu_;
   NodeTable table_;
+
+  // Names a lookup just found absent, with the generation of the names at that moment: the
+  // create that follows (CREATE, MKDIR, ... come right after a negative LOOKUP) skips probing
+  // the store again when no change of names happened in between. The generation grows with
+  // every change of names (under tree_mu_ exclusive); the memo has its own leaf lock.
+  bool KnownAbsent(const crypto::DirId& dir, const std::string& stem) const;
+  void RememberAbsent(const crypto::DirId& dir, const std::string& stem);
+  void NamesChanged() { names_generation_++; }
+  // Declared right after taking tree_mu_ exclusively: bumps the generation as the change ends.
+  struct NamesChange {
+    Vault* vault;
+    ~NamesChange() { vault->NamesChanged(); }
+  };
+  std::atomic<uint64_t> names_generation_{0};
+  mutable std::mutex absent_mu_;
+  std::unordered_map<std::string, uint64_t> absent_;  // dir id + stem -> generation
 };
 
 }  // namespace phrfs::fs

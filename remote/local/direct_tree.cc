@@ -230,6 +230,16 @@ Result<size_t> DirectTree::Read(const std::string& path, uint64_t offset,
   return got;
 }
 
+void DirectTree::Prefetch(const std::vector<std::string>& paths, size_t bytes) {
+  for (const std::string& path : paths) {
+    auto loc = Locate(path);
+    if (!loc.ok()) continue;
+    auto fd = OpenDescriptor(loc->folder->get(), loc->leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    if (!fd.ok()) continue;
+    (void)posix_fadvise(fd->get(), 0, static_cast<off_t>(bytes), POSIX_FADV_WILLNEED);
+  }
+}
+
 Status DirectTree::Put(const std::string& path, std::span<const uint8_t> data, PutMode mode) {
   PHRFS_ASSIGN_OR_RETURN(Located loc, Locate(path));
   const int dir = loc.folder->get();

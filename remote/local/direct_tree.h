@@ -58,6 +58,9 @@ class DirectTree final : public CipherTree {
   Status Exchange(const std::string& a, const std::string& b) override;
   Status Link(const std::string& from, const std::string& to) override;
   Result<TreeSpace> Space() override;
+  // posix_fadvise(WILLNEED) on each object: the disk reads them in parallel, ahead of the
+  // one-at-a-time reads that follow (a cold `find` of many files reads every node header).
+  void Prefetch(const std::vector<std::string>& paths, size_t bytes) override;
   // flock(LOCK_EX | LOCK_NB) on a descriptor of the root of its own: Busy while any other
   // lease on the same directory (from this or another process) is alive.
   Result<std::unique_ptr<TreeLease>> AcquireLease() override;
