@@ -90,7 +90,8 @@ Result<Entry> Vault::MakeNode(uint64_t parent_ino, std::string_view name, mode_t
   node->parent_folder = parent->folder;
   node->stem = stored.stem;
   node->path = Join(parent->folder, stored.stem + std::string(SuffixOf(skind)));
-  PHRFS_ASSIGN_OR_RETURN(auto header, SealHeader(node->header));
+  PHRFS_ASSIGN_OR_RETURN(node->meta_key, crypto::DeriveMetaKey(keys_.content, id));
+  PHRFS_ASSIGN_OR_RETURN(auto header, crypto::SealNodeHeader(node->header, node->meta_key));
   std::vector<uint8_t> object;
   if (kind == crypto::NodeKind::kFile) {
     PHRFS_ASSIGN_OR_RETURN(object, ContentFile::NewObject(keys_.content, header, content_id));
