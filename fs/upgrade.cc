@@ -20,6 +20,7 @@
 #include "fs/log.h"
 #include "fs/store_setup.h"
 #include "fs/vault/layout.h"
+#include "remote/local/posix_io.h"
 #include "remote/temp_names.h"
 
 namespace phrfs::fs {
@@ -225,10 +226,8 @@ class Upgrader {
   // Writes `head` then the bytes of `source` from `from` on to a temporary beside `target`,
   // syncs it and renames it over `target`.
   Status Replace(int dir_fd, const std::string& target, std::span<const uint8_t> head, int source, off_t from) {
-    PHRFS_ASSIGN_OR_RETURN(std::string tmp, remote::NewTempName());
-    UniqueFd out(openat(dir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    if (out.get() < 0) return Errno("create " + tmp);
-    Status st = WriteAll(out.get(), head.data(), head.size(), 0);
+    PHRFS_ASSIGN_OR_RETURN(remote::StagedObject out, remote::StagedObject::Create(dir_fd));
+    Status st = WriteAll(out.fd(), head.data(), head.size(), 0);
     off_t at = static_cast<off_t>(head.size());
     if (st.ok() && source >= 0) {
       std::vector<uint8_t> buf(kCopyChunk);
@@ -240,15 +239,14 @@ class Upgrader {
           break;
         }
         if (n == 0) break;
-        st = WriteAll(out.get(), buf.data(), static_cast<size_t>(n), at);
+        st = WriteAll(out.fd(), buf.data(), static_cast<size_t>(n), at);
         if (!st.ok()) break;
         pos += n;
         at += n;
       }
     }
-    if (st.ok() && fsync(out.get()) != 0) st = Errno("fsync " + tmp);
-    if (st.ok() && renameat(dir_fd, tmp.c_str(), dir_fd, target.c_str()) != 0) st = Errno("rename " + target);
-    if (!st.ok()) unlinkat(dir_fd, tmp.c_str(), 0);
+    if (st.ok()) st = out.Sync();
+    if (st.ok()) st = out.Commit(target, /*replace=*/true);
     return st;
   }
 

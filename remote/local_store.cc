@@ -119,30 +119,22 @@ Result<std::string> LocalStore::DoWrite(const std::string& path, std::span<const
                                         const Precondition& precondition) {
   PHRFS_ASSIGN_OR_RETURN(Located loc, Locate(path));
   const int dir = loc.parent.get();
-  PHRFS_ASSIGN_OR_RETURN(std::string tmp, NewTempName());
-  PHRFS_ASSIGN_OR_RETURN(Fd fd, OpenAt(dir, tmp, O_WRONLY | O_CREAT | O_EXCL, 0600));
+  PHRFS_ASSIGN_OR_RETURN(StagedObject staged, StagedObject::Create(dir));
 
   // The slow part (writing and syncing the bytes) happens outside the lock.
-  Status st = WriteAt(fd.get(), data, 0);
-  if (st.ok()) st = Sync(fd.get(), false);
-  Result<struct stat> written = StatFd(fd.get());
+  Status st = WriteAt(staged.fd(), data, 0);
+  if (st.ok()) st = staged.Sync();
+  Result<struct stat> written = StatFd(staged.fd());
   if (st.ok() && !written.ok()) st = written.status();
 
-  bool tmp_gone = false;
   if (st.ok()) {
     std::lock_guard lock(mu_);
     switch (precondition.kind) {
       case Precondition::Kind::kNone:
-        st = RenameAt(dir, tmp, dir, loc.leaf, 0);
-        tmp_gone = st.ok();
+        st = staged.Commit(loc.leaf, /*replace=*/true);
         break;
       case Precondition::Kind::kMustNotExist:
-        st = RenameAt(dir, tmp, dir, loc.leaf, RENAME_NOREPLACE);
-        tmp_gone = st.ok();
-        if (st.code() == Code::kInvalidArgument) {
-          // No RENAME_NOREPLACE on this file system: link(2) refuses an existing target too.
-          st = LinkAt(dir, tmp, dir, loc.leaf);
-        }
+        st = staged.Commit(loc.leaf, /*replace=*/false);
         if (st.code() == Code::kAlreadyExists) {
           auto existing = StatAt(dir, loc.leaf);
           st = existing.ok() && S_ISDIR(existing->st_mode)
@@ -161,14 +153,12 @@ Result<std::string> LocalStore::DoWrite(const std::string& path, std::span<const
         } else if (ETagOf(*current) != precondition.etag) {
           st = Status::PreconditionFailed("write " + path + ": etag mismatch");
         } else {
-          st = RenameAt(dir, tmp, dir, loc.leaf, 0);
-          tmp_gone = st.ok();
+          st = staged.Commit(loc.leaf, /*replace=*/true);
         }
         break;
       }
     }
   }
-  if (!tmp_gone) (void)UnlinkAt(dir, tmp);
   if (!st.ok()) return st.code() == Code::kPreconditionFailed ? st : Relabel(st, "write " + path);
   PHRFS_RETURN_IF_ERROR(SyncDir(dir));
   return ETagOf(*written);

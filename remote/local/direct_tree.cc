@@ -242,23 +242,14 @@ void DirectTree::Prefetch(const std::vector<std::string>& paths, size_t bytes) {
 
 Status DirectTree::Put(const std::string& path, std::span<const uint8_t> data, PutMode mode) {
   PHRFS_ASSIGN_OR_RETURN(Located loc, Locate(path));
-  const int dir = loc.folder->get();
-  PHRFS_ASSIGN_OR_RETURN(std::string tmp, NewTempName());
-  PHRFS_ASSIGN_OR_RETURN(Fd fd,
-                         OpenDescriptor(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600));
-  Status st = remote::WriteAt(fd.get(), data, 0);
-  bool tmp_gone = false;
-  if (st.ok() && mode == PutMode::kReplace) {
-    st = RenameAt(dir, tmp, dir, loc.leaf, 0);
-    tmp_gone = st.ok();
-  } else if (st.ok()) {
-    st = RenameAt(dir, tmp, dir, loc.leaf, RENAME_NOREPLACE);
-    tmp_gone = st.ok();
-    // Without RENAME_NOREPLACE on this file system, link(2) refuses an existing target too;
-    // the temporary name is removed below either way.
-    if (st.code() == Code::kInvalidArgument) st = LinkAt(dir, tmp, dir, loc.leaf);
+  auto staged = StagedObject::Create(loc.folder->get());
+  if (!staged.ok() && (staged.status().code() == Code::kNoResources)) {
+    DropCachedDescriptors();  // out of descriptors: make room once, as OpenDescriptor does
+    staged = StagedObject::Create(loc.folder->get());
   }
-  if (!tmp_gone) (void)UnlinkAt(dir, tmp);
+  if (!staged.ok()) return Relabel(staged.status(), "put " + path);
+  Status st = remote::WriteAt(staged->fd(), data, 0);
+  if (st.ok()) st = staged->Commit(loc.leaf, mode == PutMode::kReplace);
   objects_.Erase(path);  // a cached descriptor would still name the replaced inode
   if (!st.ok()) return Relabel(st, "put " + path);
   return Status::Ok();

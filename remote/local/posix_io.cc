@@ -162,4 +162,44 @@ Result<struct statvfs> StatFs(int fd) {
   return st;
 }
 
+Result<StagedObject> StagedObject::Create(int dir_fd) {
+  PHRFS_ASSIGN_OR_RETURN(std::string temp, NewTempName());
+  PHRFS_ASSIGN_OR_RETURN(Fd fd, OpenAt(dir_fd, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  return StagedObject(dir_fd, std::move(fd), std::move(temp));
+}
+
+StagedObject::StagedObject(StagedObject&& other) noexcept
+    : dir_(other.dir_), fd_(std::move(other.fd_)), temp_(std::move(other.temp_)), pending_(other.pending_) {
+  other.pending_ = false;
+}
+
+StagedObject& StagedObject::operator=(StagedObject&& other) noexcept {
+  if (this != &other) {
+    if (pending_) (void)UnlinkAt(dir_, temp_);
+    dir_ = other.dir_;
+    fd_ = std::move(other.fd_);
+    temp_ = std::move(other.temp_);
+    pending_ = other.pending_;
+    other.pending_ = false;
+  }
+  return *this;
+}
+
+StagedObject::~StagedObject() {
+  if (pending_) (void)UnlinkAt(dir_, temp_);
+}
+
+Status StagedObject::Commit(const std::string& name, bool replace) {
+  if (!pending_) return Status::InvalidArgument("staged object already committed");
+  Status st = RenameAt(dir_, temp_, dir_, name, replace ? 0 : RENAME_NOREPLACE);
+  if (st.ok()) {
+    pending_ = false;
+    return st;
+  }
+  // No RENAME_NOREPLACE on this file system: link(2) refuses an existing target too (the
+  // temporary is removed by the destructor).
+  if (!replace && st.code() == Code::kInvalidArgument) st = LinkAt(dir_, temp_, dir_, name);
+  return st;
+}
+
 }  // namespace phrfs::remote

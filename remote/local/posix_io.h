@@ -68,4 +68,32 @@ Status Sync(int fd, bool data_only);
 
 Result<struct statvfs> StatFs(int fd);
 
+// A new object written under a temporary name (remote/temp_names.h) in a folder and then moved
+// into place atomically, so readers see the old bytes or the new, never a part: the one home of
+// write-temporary-(fsync)-rename for the local store, the direct tree and `phrfs upgrade`.
+// The temporary is removed unless committed. One thread at a time.
+class StagedObject {
+ public:
+  // Creates the temporary (mode 0600, never following a symlink) in the folder `dir_fd`, which
+  // must outlive this object.
+  static Result<StagedObject> Create(int dir_fd);
+  StagedObject(StagedObject&& other) noexcept;
+  StagedObject& operator=(StagedObject&& other) noexcept;
+  ~StagedObject();
+
+  int fd() const { return fd_.get(); }
+  Status Sync() { return remote::Sync(fd_.get(), false); }
+  // Moves the temporary to `name`: replacing what is there, or (replace = false) only where
+  // nothing is (AlreadyExists otherwise; link(2) + unlink(2) where renameat2 has no
+  // RENAME_NOREPLACE).
+  Status Commit(const std::string& name, bool replace);
+
+ private:
+  StagedObject(int dir_fd, Fd fd, std::string temp) : dir_(dir_fd), fd_(std::move(fd)), temp_(std::move(temp)) {}
+  int dir_;
+  Fd fd_;
+  std::string temp_;
+  bool pending_ = true;  // the temporary still exists
+};
+
 }  // namespace phrfs::remote
