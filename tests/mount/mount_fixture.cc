@@ -318,7 +318,9 @@ RunResult MountFixture::Mount(const std::string& store, const MountOptions& opti
   // The command that starts the daemon: wrapped as the test asks (prlimit, ...), and in the
   // non-root tier without the capabilities that let root ignore permission bits.
   std::vector<std::string> argv = options.wrapper;
-  if (const char* caps = getenv("PHRFS_TEST_DAEMON_CAPS"); caps != nullptr && std::string(caps) == "drop") {
+  // (A test that starts the daemon its own way, e.g. as an unprivileged user, keeps its way.)
+  if (const char* caps = getenv("PHRFS_TEST_DAEMON_CAPS");
+      caps != nullptr && std::string(caps) == "drop" && options.wrapper.empty()) {
     for (const char* a : {"capsh", "--drop=cap_dac_override,cap_dac_read_search,cap_fowner,cap_fsetid,cap_chown",
                           "--", "-c", "exec \"$@\"", "phrfs"}) {
       argv.push_back(a);

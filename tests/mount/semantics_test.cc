@@ -477,3 +477,50 @@ TEST(SemanticsCliTest, CrLfPassfileAndDashORoAndConfigMode) {
 
 }  // namespace
 }  // namespace phrfs::testing
+
+namespace phrfs::testing {
+namespace {
+
+// Format v2 keeps modes, owners and times inside the store's objects, so a store copied by a
+// tool that copies only bytes (cp -r: new owner, new times, umask-filtered modes) mounts with
+// the original permissions, owners and times.
+TEST(StoreCopyTest, AStoreCopiedWithCpRKeepsModesOwnersAndTimes) {
+  MountFixture fx;
+  ASSERT_EQ(fx.InitAndMount(), "");
+  WriteFile(fx.InMnt("lab.pdf"), "lab results");
+  ASSERT_EQ(mkdir(fx.InMnt("imaging").c_str(), 0750), 0);
+  ASSERT_EQ(mkfifo(fx.InMnt("imaging/pipe").c_str(), 0604), 0);
+  ASSERT_EQ(chown(fx.InMnt("lab.pdf").c_str(), 1234, 5678), 0);
+  ASSERT_EQ(chmod(fx.InMnt("lab.pdf").c_str(), 0640), 0);
+  struct timespec times[2] = {{1600000000, 111}, {1600000001, 222}};
+  ASSERT_EQ(utimensat(AT_FDCWD, fx.InMnt("lab.pdf").c_str(), times, 0), 0);
+  struct stat before_file, before_dir, before_pipe;
+  ASSERT_EQ(stat(fx.InMnt("lab.pdf").c_str(), &before_file), 0);
+  ASSERT_EQ(stat(fx.InMnt("imaging").c_str(), &before_dir), 0);
+  ASSERT_EQ(lstat(fx.InMnt("imaging/pipe").c_str(), &before_pipe), 0);
+  ASSERT_EQ(fx.Unmount().exit_code, 0);
+
+  const std::string copy = fx.root() + "/copied-store";
+  RunResult cp = RunCommand({"cp", "-r", fx.store(), copy});
+  ASSERT_EQ(cp.exit_code, 0) << cp.Describe();
+  ASSERT_EQ(fx.Mount(copy, {}).exit_code, 0) << fx.ReadLog();
+  struct stat after;
+  ASSERT_EQ(stat(fx.InMnt("lab.pdf").c_str(), &after), 0);
+  EXPECT_EQ(after.st_mode, before_file.st_mode);
+  EXPECT_EQ(after.st_uid, 1234u);
+  EXPECT_EQ(after.st_gid, 5678u);
+  EXPECT_EQ(after.st_mtim.tv_sec, 1600000001);
+  EXPECT_EQ(after.st_mtim.tv_nsec, 222);
+  EXPECT_EQ(after.st_atim.tv_sec, 1600000000);
+  EXPECT_EQ(after.st_ino, before_file.st_ino) << "inode numbers come from the store's node ids";
+  EXPECT_EQ(ReadAll(fx.InMnt("lab.pdf")), "lab results");
+  ASSERT_EQ(stat(fx.InMnt("imaging").c_str(), &after), 0);
+  EXPECT_EQ(after.st_mode, before_dir.st_mode);
+  EXPECT_EQ(after.st_mtim.tv_sec, before_dir.st_mtim.tv_sec);
+  EXPECT_EQ(after.st_mtim.tv_nsec, before_dir.st_mtim.tv_nsec);
+  ASSERT_EQ(lstat(fx.InMnt("imaging/pipe").c_str(), &after), 0);
+  EXPECT_EQ(after.st_mode, before_pipe.st_mode);
+}
+
+}  // namespace
+}  // namespace phrfs::testing
