@@ -6,16 +6,13 @@
 
 #include "crypto/random.h"
 #include "fs/log.h"
+#include "fs/vault/clock.h"
 #include "fs/vault/vault.h"
 
 namespace phrfs::fs {
 namespace {
 
-crypto::Timestamp Now() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return crypto::Timestamp{ts.tv_sec, static_cast<uint32_t>(ts.tv_nsec)};
-}
+constexpr int64_t kTimesWriteIntervalMs = 1000;
 
 crypto::Timestamp TimeOf(const struct timespec& ts, const crypto::Timestamp& now) {
   if (ts.tv_nsec == UTIME_NOW) return now;
@@ -166,12 +163,11 @@ Result<size_t> Vault::Write(uint64_t ino, uint64_t offset, std::span<const uint8
   const crypto::Timestamp now = Now();
   node->header.meta.mtime = now;
   node->header.meta.ctime = now;
-  // The bytes are stored; times that could not be written are only times.
-  Status times = WriteHeader(*node);
-  if (!times.ok()) {
-    Log(LogLevel::kWarning, "node %llu: times not stored: %s", static_cast<unsigned long long>(node->ino),
-        times.ToString().c_str());
-  }
+  // The bytes are stored. Their times go to the header at most once a second (a 4 KiB random
+  // write would otherwise cost a second write, a key derivation and a seal), and at fsync,
+  // forget and unmount: a crash can cost the last second of mtime, never a byte.
+  node->times_dirty = true;
+  if (MonotonicMs() - node->times_written_ms >= kTimesWriteIntervalMs) FlushTimes(*node);
   return data.size();
 }
 
@@ -191,7 +187,8 @@ Status Vault::Allocate(uint64_t ino, uint64_t offset, uint64_t length) {
 Status Vault::Fsync(uint64_t ino) {
   auto node = Get(ino);
   if (!node) return Status::NotFound("node unknown");
-  std::shared_lock lock(node->mu);
+  std::unique_lock lock(node->mu);
+  FlushTimes(*node);
   return tree_->Sync(node->path);
 }
 

@@ -7,15 +7,10 @@
 
 #include "crypto/random.h"
 #include "fs/log.h"
+#include "fs/vault/clock.h"
 
 namespace phrfs::fs {
 namespace {
-
-crypto::Timestamp Now() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return crypto::Timestamp{ts.tv_sec, static_cast<uint32_t>(ts.tv_nsec)};
-}
 
 struct timespec ToTimespec(const crypto::Timestamp& t) {
   return timespec{static_cast<time_t>(t.sec), static_cast<long>(t.nsec)};
@@ -26,7 +21,13 @@ struct timespec ToTimespec(const crypto::Timestamp& t) {
 Vault::Vault(std::unique_ptr<remote::CipherTree> tree, crypto::StoreKeys keys, const VaultOptions& options)
     : tree_(std::move(tree)), keys_(std::move(keys)), names_(keys_.names.Clone()), options_(options) {}
 
-Vault::~Vault() = default;
+Vault::~Vault() {
+  // Unmount: times that writes changed within their last second go to the store now.
+  for (const auto& node : table_.All()) {
+    std::unique_lock lock(node->mu);
+    FlushTimes(*node);
+  }
+}
 
 Result<std::unique_ptr<Vault>> Vault::Open(std::unique_ptr<remote::CipherTree> tree,
                                            crypto::StoreKeys keys, const VaultOptions& options) {
@@ -148,7 +149,17 @@ Status Vault::WriteHeader(Node& node) {
     PHRFS_ASSIGN_OR_RETURN(node.meta_key, crypto::DeriveMetaKey(keys_.content, node.header.node_id));
   }
   PHRFS_ASSIGN_OR_RETURN(auto bytes, crypto::SealNodeHeader(node.header, node.meta_key));
-  return tree_->WriteAt(node.path, 0, bytes);
+  PHRFS_RETURN_IF_ERROR(tree_->WriteAt(node.path, 0, bytes));
+  node.times_dirty = false;
+  node.times_written_ms = MonotonicMs();
+  return Status::Ok();
+}
+
+void Vault::FlushTimes(Node& node) {
+  if (!node.times_dirty || options_.read_only) return;
+  Status st = WriteHeader(node);
+  if (!st.ok()) Log(LogLevel::kWarning, "node %llu: times not stored: %s",
+                    static_cast<unsigned long long>(node.ino), st.ToString().c_str());
 }
 
 void Vault::TouchDir(Node& dir, int subdirs_delta) {
@@ -332,6 +343,10 @@ void Vault::Forget(uint64_t ino, uint64_t nlookup) {
   {
     std::shared_lock tree(tree_mu_);
     gone = table_.Unref(ino, nlookup);
+  }
+  if (gone && gone->links > 0) {
+    std::unique_lock lock(gone->mu);
+    FlushTimes(*gone);
   }
   if (gone && !gone->hidden.empty() && !options_.read_only) {
     std::unique_lock tree(tree_mu_);

@@ -141,6 +141,8 @@ class Vault {
   // Seals `node`'s header (with its current metadata) and writes it over the object's first
   // bytes. The caller holds node.mu exclusively.
   Status WriteHeader(Node& node);
+  // Writes the header if writes left its times unstored (node.mu held exclusively).
+  void FlushTimes(Node& node);
   Result<std::array<uint8_t, crypto::kNodeHeaderSize>> SealHeader(const crypto::NodeHeader& header);
   // Sets mtime and ctime of a directory to now and adjusts its subdirectory count.
   void TouchDir(Node& dir, int subdirs_delta);

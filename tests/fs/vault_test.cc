@@ -516,3 +516,22 @@ TYPED_TEST(VaultTest, AFileReplacedByASymlinkIsUnlinkedForItsReader) {
 
 }  // namespace
 }  // namespace phrfs::fs
+
+namespace phrfs::fs {
+namespace {
+
+// Writes store their mtime at most once a second; whatever is left is stored at unmount.
+TYPED_TEST(VaultTest, WriteTimesReachTheStoreByUnmount) {
+  const uint64_t f = this->MakeFile("times", "a");
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(this->v().Write(f, 1 + i, Bytes("b"), false).ok());
+  const struct timespec written = this->v().GetAttr(f)->st_mtim;
+  this->Reopen();  // unmount
+  auto again = this->v().Lookup(kRootNode, "times");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->attr.st_mtim.tv_sec, written.tv_sec);
+  EXPECT_EQ(again->attr.st_mtim.tv_nsec, written.tv_nsec);
+  EXPECT_EQ(this->ReadAll(again->node), "abbbbb");
+}
+
+}  // namespace
+}  // namespace phrfs::fs
