@@ -12,8 +12,6 @@
 namespace phrfs::fs {
 namespace {
 
-constexpr int64_t kTimesWriteIntervalMs = 1000;
-
 crypto::Timestamp TimeOf(const struct timespec& ts, const crypto::Timestamp& now) {
   if (ts.tv_nsec == UTIME_NOW) return now;
   return crypto::Timestamp{ts.tv_sec, static_cast<uint32_t>(ts.tv_nsec)};
@@ -166,8 +164,7 @@ Result<size_t> Vault::Write(uint64_t ino, uint64_t offset, std::span<const uint8
   // The bytes are stored. Their times go to the header at most once a second (a 4 KiB random
   // write would otherwise cost a second write, a key derivation and a seal), and at fsync,
   // forget and unmount: a crash can cost the last second of mtime, never a byte.
-  node->times_dirty = true;
-  if (MonotonicMs() - node->times_written_ms >= kTimesWriteIntervalMs) FlushTimes(*node);
+  MarkTimes(*node);
   return data.size();
 }
 

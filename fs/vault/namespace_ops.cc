@@ -60,6 +60,38 @@ Result<Entry> Vault::Create(uint64_t parent_ino, std::string_view name, mode_t m
   return MakeNode(parent_ino, name, S_IFREG | (mode & 07777), caller);
 }
 
+Result<std::shared_ptr<Node>> Vault::NewChild(Node& parent, const StoredName& stored, crypto::NodeKind kind,
+                                             uint32_t mode, const Caller& caller) {
+  PHRFS_ASSIGN_OR_RETURN(crypto::NodeId id, NewNodeId());
+  PHRFS_ASSIGN_OR_RETURN(crypto::FileId content_id, crypto::NewFileId());
+  auto node = std::make_shared<Node>(crypto::InodeNumberOf(id), kind, id);
+  {
+    std::shared_lock plock(parent.mu);
+    node->header = crypto::NodeHeader{kind, id, keys_.content.epoch, content_id, NewMeta(parent, mode, caller)};
+  }
+  if (kind == crypto::NodeKind::kSymlink) node->header.meta.mode = S_IFLNK | 0777;  // never set-group-ID
+  node->parent = parent.dir_id();
+  node->parent_folder = parent.folder;
+  node->stem = stored.stem;
+  node->path = Join(parent.folder, stored.stem + std::string(SuffixOf(StoredKindOf(kind))));
+  if (kind == crypto::NodeKind::kDirectory) {
+    PHRFS_ASSIGN_OR_RETURN(node->folder, FolderOf(keys_.dir_hash, node->dir_id()));
+  }
+  PHRFS_ASSIGN_OR_RETURN(node->meta_key, crypto::DeriveMetaKey(keys_.content, id));
+  return node;
+}
+
+Status Vault::StoreNewEntry(Node& parent, const StoredName& stored, Node& node, std::span<const uint8_t> object) {
+  PHRFS_RETURN_IF_ERROR(WriteSidecar(parent, stored));
+  Status st = tree_->Put(node.path, object, remote::PutMode::kMustNotExist);
+  if (!st.ok()) {
+    RemoveSidecar(parent, stored);  // a failed create leaves nothing behind
+    return st;
+  }
+  node.cipher_size = object.size();
+  return Status::Ok();
+}
+
 Result<Entry> Vault::MakeNode(uint64_t parent_ino, std::string_view name, mode_t mode, const Caller& caller) {
   PHRFS_RETURN_IF_ERROR(CheckWritable());
   crypto::NodeKind kind;
@@ -78,36 +110,17 @@ Result<Entry> Vault::MakeNode(uint64_t parent_ino, std::string_view name, mode_t
   PHRFS_ASSIGN_OR_RETURN(auto existing, Locate(*parent, stored));
   if (existing) return Status::AlreadyExists("entry exists");
 
-  PHRFS_ASSIGN_OR_RETURN(crypto::NodeId id, NewNodeId());
-  PHRFS_ASSIGN_OR_RETURN(crypto::FileId content_id, crypto::NewFileId());
-  auto node = std::make_shared<Node>(crypto::InodeNumberOf(id), kind, id);
-  {
-    std::shared_lock plock(parent->mu);
-    node->header = crypto::NodeHeader{kind, id, keys_.content.epoch, content_id, NewMeta(*parent, mode, caller)};
-  }
-  const StoredKind skind = StoredKindOf(kind);
-  node->parent = parent->dir_id();
-  node->parent_folder = parent->folder;
-  node->stem = stored.stem;
-  node->path = Join(parent->folder, stored.stem + std::string(SuffixOf(skind)));
-  PHRFS_ASSIGN_OR_RETURN(node->meta_key, crypto::DeriveMetaKey(keys_.content, id));
+  PHRFS_ASSIGN_OR_RETURN(auto node, NewChild(*parent, stored, kind, mode, caller));
   PHRFS_ASSIGN_OR_RETURN(auto header, crypto::SealNodeHeader(node->header, node->meta_key));
-  std::vector<uint8_t> object;
+  std::vector<uint8_t> object(header.begin(), header.end());
   if (kind == crypto::NodeKind::kFile) {
-    PHRFS_ASSIGN_OR_RETURN(object, ContentFile::NewObject(keys_.content, header, content_id));
-  } else {
-    object.assign(header.begin(), header.end());
+    PHRFS_ASSIGN_OR_RETURN(object, ContentFile::NewObject(keys_.content, header, node->header.content_id));
   }
-  PHRFS_RETURN_IF_ERROR(WriteSidecar(*parent, stored));
-  Status st = tree_->Put(node->path, object, remote::PutMode::kMustNotExist);
-  if (!st.ok()) {
-    RemoveSidecar(*parent, stored);
-    return st;
-  }
-  node->cipher_size = object.size();
+  PHRFS_RETURN_IF_ERROR(StoreNewEntry(*parent, stored, *node, object));
   if (kind == crypto::NodeKind::kFile) {
     // The new object's state serves the node from now on: no reload.
-    PHRFS_ASSIGN_OR_RETURN(ContentFile content, ContentFile::Open(keys_.content, content_id, object.size()));
+    PHRFS_ASSIGN_OR_RETURN(ContentFile content,
+                           ContentFile::Open(keys_.content, node->header.content_id, object.size()));
     node->content.emplace(std::move(content));
   }
   TouchDir(*parent, 0);
@@ -123,33 +136,16 @@ Result<Entry> Vault::MakeDir(uint64_t parent_ino, std::string_view name, mode_t 
   PHRFS_ASSIGN_OR_RETURN(auto existing, Locate(*parent, stored));
   if (existing) return Status::AlreadyExists("entry exists");
 
-  PHRFS_ASSIGN_OR_RETURN(crypto::NodeId id, NewNodeId());
-  PHRFS_ASSIGN_OR_RETURN(crypto::FileId content_id, crypto::NewFileId());
-  auto node = std::make_shared<Node>(crypto::InodeNumberOf(id), crypto::NodeKind::kDirectory, id);
-  {
-    std::shared_lock plock(parent->mu);
-    node->header = crypto::NodeHeader{crypto::NodeKind::kDirectory, id, keys_.content.epoch, content_id,
-                                      NewMeta(*parent, S_IFDIR | (mode & 07777), caller)};
-  }
-  node->parent = parent->dir_id();
-  node->parent_folder = parent->folder;
-  node->stem = stored.stem;
-  node->path = Join(parent->folder, stored.stem + kDirSuffix);
-  PHRFS_ASSIGN_OR_RETURN(node->folder, FolderOf(keys_.dir_hash, node->dir_id()));
-  node->cipher_size = crypto::kNodeHeaderSize;
-
+  PHRFS_ASSIGN_OR_RETURN(auto node, NewChild(*parent, stored, crypto::NodeKind::kDirectory,
+                                             S_IFDIR | (mode & 07777), caller));
   // Folder first, entry second: a crash in between leaves an unreferenced empty folder, never an
   // entry that points nowhere.
   const std::string fan_out = node->folder.substr(0, node->folder.rfind('/'));
   Status st = tree_->MakeFolder(fan_out);
   if (!st.ok() && st.code() != Code::kAlreadyExists) return st;
   PHRFS_RETURN_IF_ERROR(tree_->MakeFolder(node->folder));
-  PHRFS_ASSIGN_OR_RETURN(auto header, SealHeader(node->header));
-  st = WriteSidecar(*parent, stored);
-  if (st.ok()) {
-    st = tree_->Put(node->path, header, remote::PutMode::kMustNotExist);
-    if (!st.ok()) RemoveSidecar(*parent, stored);
-  }
+  auto header = crypto::SealNodeHeader(node->header, node->meta_key);
+  st = header.ok() ? StoreNewEntry(*parent, stored, *node, *header) : header.status();
   if (!st.ok()) {
     (void)tree_->RemoveFolder(node->folder);
     return st;
@@ -169,29 +165,12 @@ Result<Entry> Vault::MakeSymlink(uint64_t parent_ino, std::string_view name, std
   PHRFS_ASSIGN_OR_RETURN(auto existing, Locate(*parent, stored));
   if (existing) return Status::AlreadyExists("entry exists");
 
-  PHRFS_ASSIGN_OR_RETURN(crypto::NodeId id, NewNodeId());
-  PHRFS_ASSIGN_OR_RETURN(crypto::FileId content_id, crypto::NewFileId());
-  auto node = std::make_shared<Node>(crypto::InodeNumberOf(id), crypto::NodeKind::kSymlink, id);
-  {
-    std::shared_lock plock(parent->mu);
-    node->header = crypto::NodeHeader{crypto::NodeKind::kSymlink, id, keys_.content.epoch, content_id,
-                                      NewMeta(*parent, S_IFLNK | 0777, caller)};
-  }
-  node->header.meta.mode = S_IFLNK | 0777;  // never set-group-ID
-  node->parent = parent->dir_id();
-  node->parent_folder = parent->folder;
-  node->stem = stored.stem;
-  node->path = Join(parent->folder, stored.stem + kLinkSuffix);
-  PHRFS_ASSIGN_OR_RETURN(auto header, SealHeader(node->header));
+  PHRFS_ASSIGN_OR_RETURN(auto node, NewChild(*parent, stored, crypto::NodeKind::kSymlink, S_IFLNK | 0777, caller));
+  PHRFS_ASSIGN_OR_RETURN(auto header, crypto::SealNodeHeader(node->header, node->meta_key));
   const auto* p = reinterpret_cast<const uint8_t*>(target.data());
-  PHRFS_ASSIGN_OR_RETURN(auto object, ContentFile::SealWhole(keys_.content, header, content_id, {p, target.size()}));
-  PHRFS_RETURN_IF_ERROR(WriteSidecar(*parent, stored));
-  Status st = tree_->Put(node->path, object, remote::PutMode::kMustNotExist);
-  if (!st.ok()) {
-    RemoveSidecar(*parent, stored);
-    return st;
-  }
-  node->cipher_size = object.size();
+  PHRFS_ASSIGN_OR_RETURN(auto object, ContentFile::SealWhole(keys_.content, header, node->header.content_id,
+                                                             {p, target.size()}));
+  PHRFS_RETURN_IF_ERROR(StoreNewEntry(*parent, stored, *node, object));
   TouchDir(*parent, 0);
   return PublishNew(*parent, std::move(node), stored.stem);
 }
@@ -224,7 +203,7 @@ Result<Entry> Vault::Link(uint64_t ino, uint64_t new_parent_ino, std::string_vie
     std::unique_lock lock(node->mu);
     node->links++;
   }
-  TouchCtime(*node);
+  TouchCtime(*node, /*known=*/true);
   TouchDir(*parent, 0);
   table_.AddLocation(parent->dir_id(), stored.stem, node->ino);
   table_.Ref(*node);
@@ -245,7 +224,7 @@ Status Vault::Unlink(uint64_t parent_ino, std::string_view name) {
   PHRFS_RETURN_IF_ERROR(Discard(*where));
   table_.DropLocation(parent->dir_id(), stored.stem);
   RemoveSidecar(*parent, stored);
-  if (where->known) TouchCtime(*where->known);
+  if (where->known) TouchCtime(*where->known, /*known=*/true);
   TouchDir(*parent, 0);
   return Status::Ok();
 }
@@ -330,7 +309,7 @@ Status Vault::Rename(uint64_t parent_ino, std::string_view name, uint64_t new_pa
 
   // Updates a moved node's location (if the kernel knows it) and its ctime.
   auto moved = [&](const std::shared_ptr<Node>& node, const Node& dir, const std::string& stem,
-                   const std::string& path) {
+                   const std::string& path, bool known) {
     {
       std::unique_lock lock(node->mu);
       node->parent = dir.dir_id();
@@ -338,7 +317,7 @@ Status Vault::Rename(uint64_t parent_ino, std::string_view name, uint64_t new_pa
       node->stem = stem;
       node->path = path;
     }
-    TouchCtime(*node);
+    TouchCtime(*node, known);
   };
 
   if (flags & RENAME_EXCHANGE) {
@@ -359,8 +338,8 @@ Status Vault::Rename(uint64_t parent_ino, std::string_view name, uint64_t new_pa
     }
     table_.DropLocation(from_dir->dir_id(), from.stem);
     table_.DropLocation(to_dir->dir_id(), to.stem);
-    moved(src_node, *to_dir, to.stem, src_new);
-    moved(dst_node, *from_dir, from.stem, dst_new);
+    moved(src_node, *to_dir, to.stem, src_new, src->known != nullptr);
+    moved(dst_node, *from_dir, from.stem, dst_new, dst->known != nullptr);
     if (src->known) table_.AddLocation(to_dir->dir_id(), to.stem, src_node->ino);
     if (dst->known) table_.AddLocation(from_dir->dir_id(), from.stem, dst_node->ino);
     const int delta = (src_is_dir ? 1 : 0) - (dst_is_dir ? 1 : 0);
@@ -421,7 +400,7 @@ Status Vault::Rename(uint64_t parent_ino, std::string_view name, uint64_t new_pa
   if (from_dir != to_dir || from.stem != to.stem) RemoveSidecar(*from_dir, from);
   table_.DropLocation(from_dir->dir_id(), from.stem);
   table_.DropLocation(to_dir->dir_id(), to.stem);
-  moved(src_node, *to_dir, to.stem, src_new);
+  moved(src_node, *to_dir, to.stem, src_new, src->known != nullptr);
   if (src->known) table_.AddLocation(to_dir->dir_id(), to.stem, src_node->ino);
   if (dst_node) {
     if (replaced_dir) {
@@ -437,7 +416,7 @@ Status Vault::Rename(uint64_t parent_ino, std::string_view name, uint64_t new_pa
       if (st.ok()) (void)tree_->RemoveFolder(dst_node->folder.substr(0, dst_node->folder.rfind('/')));
       else Log(LogLevel::kWarning, "replaced directory left its store folder: %s", st.ToString().c_str());
     } else if (dst->known) {
-      TouchCtime(*dst_node);
+      TouchCtime(*dst_node, /*known=*/true);
     }
   }
   if (from_dir == to_dir) {

@@ -157,6 +157,11 @@ Status Vault::WriteHeader(Node& node) {
 
 void Vault::FlushTimes(Node& node) {
   if (!node.times_dirty || options_.read_only) return;
+  // Nobody can see a removed directory or a file without names: nothing to keep.
+  if (node.removed || (node.kind != crypto::NodeKind::kDirectory && node.links == 0)) {
+    node.times_dirty = false;
+    return;
+  }
   Status st = WriteHeader(node);
   if (!st.ok()) Log(LogLevel::kWarning, "node %llu: times not stored: %s",
                     static_cast<unsigned long long>(node.ino), st.ToString().c_str());
@@ -172,19 +177,27 @@ void Vault::TouchDir(Node& dir, int subdirs_delta) {
   } else {
     dir.header.meta.subdirs += subdirs_delta;
   }
-  // The change of names is done; a directory whose times could not be written still works.
-  Status st = WriteHeader(dir);
-  if (!st.ok()) Log(LogLevel::kWarning, "directory node %llu: times not stored: %s",
-                    static_cast<unsigned long long>(dir.ino), st.ToString().c_str());
+  // The change of names is done; its times reach the store within a second (MarkTimes).
+  MarkTimes(dir);
 }
 
-void Vault::TouchCtime(Node& node) {
+void Vault::TouchCtime(Node& node, bool known) {
   std::unique_lock lock(node.mu);
   node.header.meta.ctime = Now();
   if (node.links == 0) return;  // no name shows it any more
+  if (known) {
+    MarkTimes(node);
+    return;
+  }
+  // A node the kernel does not know leaves with this call: its header is written now.
   Status st = WriteHeader(node);
   if (!st.ok()) Log(LogLevel::kWarning, "node %llu: ctime not stored: %s",
                     static_cast<unsigned long long>(node.ino), st.ToString().c_str());
+}
+
+void Vault::MarkTimes(Node& node) {
+  node.times_dirty = true;
+  if (MonotonicMs() - node.times_written_ms >= kTimesWriteIntervalMs) FlushTimes(node);
 }
 
 struct stat Vault::Attr(const Node& node) const {

@@ -146,8 +146,14 @@ class Vault {
   Result<std::array<uint8_t, crypto::kNodeHeaderSize>> SealHeader(const crypto::NodeHeader& header);
   // Sets mtime and ctime of a directory to now and adjusts its subdirectory count.
   void TouchDir(Node& dir, int subdirs_delta);
-  // Sets ctime to now (rename, link, unlink of one of several names).
-  void TouchCtime(Node& node);
+  // Sets ctime to now (rename, link, unlink of one of several names). `known`: the node is in
+  // the table (its times may wait for MarkTimes); otherwise the header is written at once.
+  void TouchCtime(Node& node, bool known);
+  // Times changed in memory reach the store at most once a second per node, and at fsync,
+  // forget and unmount (FlushTimes): a burst of creates in one directory, or of writes to one
+  // file, costs one header write a second, not one each. node.mu held exclusively.
+  void MarkTimes(Node& node);
+  static constexpr int64_t kTimesWriteIntervalMs = 1000;
   struct stat Attr(const Node& node) const;
   Result<Entry> EntryFor(const std::shared_ptr<Node>& node);
 
@@ -159,6 +165,12 @@ class Vault {
   Status CheckWritable() const;
   Result<Entry> PublishNew(Node& parent, std::shared_ptr<Node> node, const std::string& stem);
   crypto::NodeMeta NewMeta(const Node& parent, uint32_t mode, const Caller& caller) const;
+  // A new node of `kind` named `stored` in `parent`, not stored yet: fresh ids, metadata for the
+  // caller, its location and its meta key.
+  Result<std::shared_ptr<Node>> NewChild(Node& parent, const StoredName& stored, crypto::NodeKind kind,
+                                         uint32_t mode, const Caller& caller);
+  // Stores a new node's object (and its long-name sidecar); nothing stays behind on failure.
+  Status StoreNewEntry(Node& parent, const StoredName& stored, Node& node, std::span<const uint8_t> object);
   // Takes a name's object out of the tree: deleted, or moved to unlinked/ when the kernel may
   // still use its node. The caller holds tree_mu_ exclusively.
   Status Discard(const Located& where);

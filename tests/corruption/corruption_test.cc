@@ -22,6 +22,7 @@
 
 #include "crypto/format.h"
 #include "fs/cli/exit_codes.h"
+#include "tests/corruption/store_bytes.h"
 #include "tests/mount/mount_fixture.h"
 
 namespace phrfs::testing {
@@ -45,31 +46,6 @@ std::string Pattern(size_t n, uint32_t tag) {
     s[i] = static_cast<char>('a' + (x >> 16) % 26);
   }
   return s;
-}
-
-std::string ReadRange(const std::string& path, uint64_t off, size_t len) {
-  std::string s(len, '\0');
-  int fd = open(path.c_str(), O_RDONLY);
-  if (fd < 0) return "";
-  ssize_t n = pread(fd, s.data(), len, static_cast<off_t>(off));
-  close(fd);
-  s.resize(n < 0 ? 0 : static_cast<size_t>(n));
-  return s;
-}
-
-void WriteRange(const std::string& path, uint64_t off, const std::string& data) {
-  int fd = open(path.c_str(), O_WRONLY);
-  ASSERT_GE(fd, 0) << path;
-  ASSERT_EQ(pwrite(fd, data.data(), data.size(), static_cast<off_t>(off)),
-            static_cast<ssize_t>(data.size()));
-  close(fd);
-}
-
-void FlipByte(const std::string& path, uint64_t off) {
-  std::string b = ReadRange(path, off, 1);
-  ASSERT_EQ(b.size(), 1u) << "offset " << off << " past the end of " << path;
-  b[0] = static_cast<char>(b[0] ^ 0x20);
-  WriteRange(path, off, b);
 }
 
 struct ReadOutcome {

@@ -17,29 +17,13 @@
 
 #include "crypto/content_cipher.h"
 #include "crypto/format.h"
+#include "tests/corruption/store_bytes.h"
 #include "tests/mount/mount_fixture.h"
 
 namespace phrfs::testing {
 namespace {
 
 uint64_t CipherSize(uint64_t plain) { return crypto::CipherSize(plain, crypto::kNodeHeaderSize); }
-
-std::string ReadRange(const std::string& path, uint64_t off, size_t len) {
-  std::string s(len, '\0');
-  int fd = open(path.c_str(), O_RDONLY);
-  if (fd < 0) return "";
-  ssize_t n = pread(fd, s.data(), len, static_cast<off_t>(off));
-  close(fd);
-  s.resize(n < 0 ? 0 : static_cast<size_t>(n));
-  return s;
-}
-
-void WriteRange(const std::string& path, uint64_t off, const std::string& data) {
-  int fd = open(path.c_str(), O_WRONLY);
-  ASSERT_GE(fd, 0) << path;
-  ASSERT_EQ(pwrite(fd, data.data(), data.size(), static_cast<off_t>(off)), static_cast<ssize_t>(data.size()));
-  close(fd);
-}
 
 class TamperTest : public ::testing::Test {
  protected:
