@@ -17,7 +17,9 @@ namespace {
 constexpr size_t kArenaSize = 64 * 1024;
 constexpr size_t kGrain = 32;
 
-size_t RoundUp(size_t n) { return (n + kGrain - 1) / kGrain * kGrain; }
+size_t RoundUp(size_t n) {
+  return (n + kGrain - 1) / kGrain * kGrain;
+}
 
 class Arena {
  public:
@@ -106,9 +108,17 @@ Arena& TheArena() {
 
 }  // namespace
 
-void* SecureAllocate(size_t n) { return TheArena().Allocate(n); }
-void SecureFree(void* p, size_t n) { TheArena().Free(p, n); }
-SecureArenaStats GetSecureArenaStats() { return TheArena().Stats(); }
-bool LockSecureArena() { return TheArena().Lock(); }
+void* SecureAllocate(size_t n) {
+  return TheArena().Allocate(n);
+}
+void SecureFree(void* p, size_t n) {
+  TheArena().Free(p, n);
+}
+SecureArenaStats GetSecureArenaStats() {
+  return TheArena().Stats();
+}
+bool LockSecureArena() {
+  return TheArena().Lock();
+}
 
 }  // namespace phrfs

@@ -11,8 +11,8 @@
 namespace phrfs {
 
 struct SecureArenaStats {
-  bool locked = false;        // mlock succeeded
-  bool dontdump = false;      // MADV_DONTDUMP succeeded
+  bool locked = false;    // mlock succeeded
+  bool dontdump = false;  // MADV_DONTDUMP succeeded
   size_t capacity = 0;
   size_t in_use = 0;
   uint64_t heap_fallbacks = 0;  // allocations that did not fit
@@ -34,7 +34,9 @@ struct SecureAllocator {
   T* allocate(size_t n) { return static_cast<T*>(SecureAllocate(n * sizeof(T))); }
   void deallocate(T* p, size_t n) { SecureFree(p, n * sizeof(T)); }
   template <class U>
-  bool operator==(const SecureAllocator<U>&) const { return true; }
+  bool operator==(const SecureAllocator<U>&) const {
+    return true;
+  }
 };
 
 }  // namespace phrfs

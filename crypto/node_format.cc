@@ -35,7 +35,9 @@ Timestamp GetTime(const uint8_t* p) {
   return Timestamp{static_cast<int64_t>(GetU64(p)), GetU32(p + 8)};
 }
 
-bool ValidKind(uint8_t k) { return k >= 1 && k <= 5; }
+bool ValidKind(uint8_t k) {
+  return k >= 1 && k <= 5;
+}
 
 // Every seal of a header gets a key of its own, HKDF(meta key, salt = its random nonce): the
 // header of a busy file is resealed on every write, and one GCM key with random nonces would
@@ -89,7 +91,8 @@ Result<std::array<uint8_t, kNodeHeaderSize>> SealNodeHeader(const NodeHeader& he
 }
 
 Result<std::array<uint8_t, kNodeHeaderSize>> SealNodeHeaderWithNonce(
-    const NodeHeader& header, const SecureBytes& meta_key, std::span<const uint8_t, kNonceSize> nonce) {
+    const NodeHeader& header, const SecureBytes& meta_key,
+    std::span<const uint8_t, kNonceSize> nonce) {
   if (meta_key.size() != 32) return Status::InvalidArgument("meta key must be 32 bytes");
   if ((header.meta.mode & S_IFMT) != ModeTypeOf(header.kind)) {
     return Status::InvalidArgument("mode type bits disagree with the node kind");
@@ -125,8 +128,10 @@ Result<NodeHeaderFields> ParseNodeHeaderFields(std::span<const uint8_t> bytes) {
   if (bytes[4] != kNodeVersion) {
     return Status::NotSupported("node header: unsupported version " + std::to_string(bytes[4]));
   }
-  if (!ValidKind(bytes[5])) return Status::Corrupt("node header: unknown kind " + std::to_string(bytes[5]));
-  if (bytes[6] != 0 || bytes[7] != 0) return Status::Corrupt("node header: non-zero reserved bytes");
+  if (!ValidKind(bytes[5]))
+    return Status::Corrupt("node header: unknown kind " + std::to_string(bytes[5]));
+  if (bytes[6] != 0 || bytes[7] != 0)
+    return Status::Corrupt("node header: non-zero reserved bytes");
   NodeHeaderFields f;
   f.kind = static_cast<NodeKind>(bytes[5]);
   std::memcpy(f.node_id.bytes.data(), bytes.data() + 8, kIdSize);
@@ -141,13 +146,15 @@ Result<NodeMeta> OpenNodeMeta(std::span<const uint8_t> header_bytes, const NodeH
   if (meta_key.size() != 32) return Status::InvalidArgument("meta key must be 32 bytes");
   const uint8_t* sealed = header_bytes.data() + kNodeMetaOffset;
   PHRFS_ASSIGN_OR_RETURN(SecureBytes seal_key, SealKey(meta_key, {sealed, kNonceSize}));
-  PHRFS_ASSIGN_OR_RETURN(auto ctx, internal::GcmContext::Create(seal_key.span(), /*encrypt=*/false));
+  PHRFS_ASSIGN_OR_RETURN(auto ctx,
+                         internal::GcmContext::Create(seal_key.span(), /*encrypt=*/false));
   std::array<uint8_t, kNodeMetaSize> plain{};
   Status st = ctx.Open({sealed, kNonceSize}, header_bytes.first(kNodeHeaderPlainSize),
-                       {sealed + kNonceSize, kNodeMetaSize}, {sealed + kNonceSize + kNodeMetaSize, kTagSize},
-                       plain);
+                       {sealed + kNonceSize, kNodeMetaSize},
+                       {sealed + kNonceSize + kNodeMetaSize, kTagSize}, plain);
   if (!st.ok()) {
-    if (st.code() == Code::kCorrupt) return Status::Corrupt("node header: metadata authentication failed");
+    if (st.code() == Code::kCorrupt)
+      return Status::Corrupt("node header: metadata authentication failed");
     return st;
   }
   NodeMeta m;

@@ -41,7 +41,7 @@ struct Timestamp {
 
 // FORMAT "NODE OBJECTS": the 64-byte metadata plaintext.
 struct NodeMeta {
-  uint32_t mode = 0;     // st_mode, type bits included (they must agree with the kind)
+  uint32_t mode = 0;  // st_mode, type bits included (they must agree with the kind)
   uint32_t uid = 0;
   uint32_t gid = 0;
   uint32_t subdirs = 0;  // directories: number of child directories (st_nlink - 2)
@@ -60,8 +60,12 @@ struct NodeHeader {
 // The st_mode type bits a kind must carry.
 uint32_t ModeTypeOf(NodeKind kind);
 // A directory's node id is its directory id.
-inline NodeId NodeIdOf(const DirId& dir) { return NodeId{dir.bytes}; }
-inline DirId DirIdOf(const NodeId& node) { return DirId{node.bytes}; }
+inline NodeId NodeIdOf(const DirId& dir) {
+  return NodeId{dir.bytes};
+}
+inline DirId DirIdOf(const NodeId& node) {
+  return DirId{node.bytes};
+}
 // st_ino for a node id: its first 8 bytes (big-endian); the root (all zero) is 1, and no other
 // node is given 0 or 1.
 uint64_t InodeNumberOf(const NodeId& id);
@@ -75,7 +79,8 @@ Result<std::array<uint8_t, kNodeHeaderSize>> SealNodeHeader(const NodeHeader& he
                                                             const SecureBytes& meta_key);
 // The same with a caller-chosen nonce: for test vectors only (FORMAT "TEST VECTORS").
 Result<std::array<uint8_t, kNodeHeaderSize>> SealNodeHeaderWithNonce(
-    const NodeHeader& header, const SecureBytes& meta_key, std::span<const uint8_t, kNonceSize> nonce);
+    const NodeHeader& header, const SecureBytes& meta_key,
+    std::span<const uint8_t, kNonceSize> nonce);
 
 // The cleartext fields of a header, before its metadata is opened. Corrupt on a wrong magic,
 // an unknown kind, non-zero reserved bytes or a short input; NotSupported on another version.

@@ -31,20 +31,23 @@ std::span<const uint8_t> Bytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
-Result<UnlockedStore> ReadStore(std::unique_ptr<remote::CipherTree> tree, const std::string& label) {
+Result<UnlockedStore> ReadStore(std::unique_ptr<remote::CipherTree> tree,
+                                const std::string& label) {
   auto stat = tree->Stat(crypto::kStoreConfigName);
   if (!stat.ok()) {
     if (stat.status().code() == Code::kNotFound) {
-      return Status::NotFound("store " + label + " is not initialised (no " + crypto::kStoreConfigName +
-                              "; run phrfs init)");
+      return Status::NotFound("store " + label + " is not initialised (no " +
+                              crypto::kStoreConfigName + "; run phrfs init)");
     }
     return WithStore(stat.status(), label);
   }
   if (stat->is_folder || stat->size > kMaxStoreConfigSize) {
-    return Status::Corrupt("store " + label + ": " + crypto::kStoreConfigName + " is not a store config");
+    return Status::Corrupt("store " + label + ": " + crypto::kStoreConfigName +
+                           " is not a store config");
   }
   std::string text(stat->size, '\0');
-  auto got = tree->Read(crypto::kStoreConfigName, 0, {reinterpret_cast<uint8_t*>(text.data()), text.size()});
+  auto got = tree->Read(crypto::kStoreConfigName, 0,
+                        {reinterpret_cast<uint8_t*>(text.data()), text.size()});
   if (!got.ok()) return WithStore(got.status(), label);
   text.resize(*got);
   auto config = crypto::ParseStoreConfig(text);
@@ -60,8 +63,8 @@ Result<UnlockedStore> ReadStore(std::unique_ptr<remote::CipherTree> tree, const 
 
 }  // namespace
 
-Result<std::unique_ptr<remote::CipherTree>> OpenLocalStoreTree(const std::string& dir, TreeAccess access,
-                                                               bool create) {
+Result<std::unique_ptr<remote::CipherTree>> OpenLocalStoreTree(const std::string& dir,
+                                                               TreeAccess access, bool create) {
   if (dir.empty()) return Status::InvalidArgument("store path is empty");
   if (create && mkdir(dir.c_str(), kStoreDirMode) != 0 && errno != EEXIST) {
     return WithStore(Status::FromErrno(errno, "create directory"), dir);
@@ -110,8 +113,8 @@ Status WriteStoreConfig(remote::CipherTree& tree, const crypto::StoreConfig& con
   return tree.Sync("");
 }
 
-Result<std::string> InitStore(remote::CipherTree& tree, const std::string& label, std::string_view passphrase,
-                              const crypto::ScryptParams& params) {
+Result<std::string> InitStore(remote::CipherTree& tree, const std::string& label,
+                              std::string_view passphrase, const crypto::ScryptParams& params) {
   auto entries = tree.List("");
   if (!entries.ok()) return WithStore(entries.status(), label);
   for (const auto& entry : *entries) {
@@ -120,7 +123,8 @@ Result<std::string> InitStore(remote::CipherTree& tree, const std::string& label
     }
   }
   if (!entries->empty()) {
-    return Status::AlreadyExists("store " + label + " is not empty; init needs an empty or new directory");
+    return Status::AlreadyExists("store " + label +
+                                 " is not empty; init needs an empty or new directory");
   }
 
   PHRFS_ASSIGN_OR_RETURN(crypto::NewStore created, crypto::CreateStore(passphrase, params));
@@ -133,8 +137,9 @@ Result<std::string> InitStore(remote::CipherTree& tree, const std::string& label
   // leaves nothing that looks initialised.
   std::vector<std::string> made;
   Status st;
-  for (const std::string& folder : {std::string(kFoldersRoot), root_folder.substr(0, root_folder.rfind('/')),
-                                    root_folder, std::string(kUnlinkedFolder)}) {
+  for (const std::string& folder :
+       {std::string(kFoldersRoot), root_folder.substr(0, root_folder.rfind('/')), root_folder,
+        std::string(kUnlinkedFolder)}) {
     st = tree.MakeFolder(folder);
     if (!st.ok()) break;
     made.push_back(folder);
@@ -157,12 +162,13 @@ Result<std::string> InitStore(remote::CipherTree& tree, const std::string& label
   return crypto::FormatRecoveryKey(created.recovery_key);
 }
 
-Result<UnlockedStore> UnlockStore(std::unique_ptr<remote::CipherTree> tree, const std::string& label,
-                                  std::string_view passphrase) {
+Result<UnlockedStore> UnlockStore(std::unique_ptr<remote::CipherTree> tree,
+                                  const std::string& label, std::string_view passphrase) {
   PHRFS_ASSIGN_OR_RETURN(UnlockedStore store, ReadStore(std::move(tree), label));
   auto master = crypto::UnlockWithPassphrase(store.config, passphrase);
   if (!master.ok()) {
-    if (master.status().code() == Code::kWrongKey) return Status::WrongKey("wrong passphrase for store " + label);
+    if (master.status().code() == Code::kWrongKey)
+      return Status::WrongKey("wrong passphrase for store " + label);
     return WithStore(master.status(), label);
   }
   store.master_key = std::move(master).value();
@@ -179,7 +185,8 @@ Result<UnlockedStore> UnlockStoreWithRecoveryKey(std::unique_ptr<remote::CipherT
   }
   auto master = crypto::UnlockWithRecoveryKey(store.config, *recovery_key);
   if (!master.ok()) {
-    if (master.status().code() == Code::kWrongKey) return Status::WrongKey("wrong recovery key for store " + label);
+    if (master.status().code() == Code::kWrongKey)
+      return Status::WrongKey("wrong recovery key for store " + label);
     return WithStore(master.status(), label);
   }
   store.master_key = std::move(master).value();
@@ -190,7 +197,8 @@ Status ChangeStorePassphrase(UnlockedStore& store, std::string_view new_passphra
                              const crypto::ScryptParams& params) {
   // Work on a copy so that `store` still describes the stored config if anything fails.
   crypto::StoreConfig updated = store.config;
-  PHRFS_RETURN_IF_ERROR(crypto::ChangePassphrase(updated, store.master_key, new_passphrase, params));
+  PHRFS_RETURN_IF_ERROR(
+      crypto::ChangePassphrase(updated, store.master_key, new_passphrase, params));
   PHRFS_RETURN_IF_ERROR(WriteStoreConfig(*store.tree, updated));
   store.config = std::move(updated);
   return Status::Ok();

@@ -23,8 +23,8 @@ enum class TreeAccess { kDirect, kObjects };
 
 // Opens `dir` as a tree. NotFound / NotADirectory when it is missing or not a directory; with
 // `create`, a missing directory is made (0700).
-Result<std::unique_ptr<remote::CipherTree>> OpenLocalStoreTree(const std::string& dir, TreeAccess access,
-                                                               bool create);
+Result<std::unique_ptr<remote::CipherTree>> OpenLocalStoreTree(const std::string& dir,
+                                                               TreeAccess access, bool create);
 
 struct UnlockedStore {
   std::unique_ptr<remote::CipherTree> tree;
@@ -35,14 +35,14 @@ struct UnlockedStore {
 
 // Initialises an empty tree as a v2 store. AlreadyExists when it holds a phrfs.conf or anything
 // else. Returns the recovery key, formatted for printing once.
-Result<std::string> InitStore(remote::CipherTree& tree, const std::string& label, std::string_view passphrase,
-                              const crypto::ScryptParams& params);
+Result<std::string> InitStore(remote::CipherTree& tree, const std::string& label,
+                              std::string_view passphrase, const crypto::ScryptParams& params);
 
 // NotFound when the config is missing; Corrupt / NotSupported when it is damaged or from an
 // unknown version; WrongKey for a wrong passphrase. A v1 config unlocks too (for upgrade): the
 // caller checks config.version.
-Result<UnlockedStore> UnlockStore(std::unique_ptr<remote::CipherTree> tree, const std::string& label,
-                                  std::string_view passphrase);
+Result<UnlockedStore> UnlockStore(std::unique_ptr<remote::CipherTree> tree,
+                                  const std::string& label, std::string_view passphrase);
 Result<UnlockedStore> UnlockStoreWithRecoveryKey(std::unique_ptr<remote::CipherTree> tree,
                                                  const std::string& label,
                                                  std::string_view recovery_key_text);

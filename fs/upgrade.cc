@@ -34,7 +34,9 @@ constexpr size_t kMaxEntryObject = 64 * 1024;  // v1 .d and .l objects are tiny
 class UniqueFd {
  public:
   explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  ~UniqueFd() { if (fd_ >= 0) close(fd_); }
+  ~UniqueFd() {
+    if (fd_ >= 0) close(fd_);
+  }
   UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
   UniqueFd(const UniqueFd&) = delete;
   UniqueFd& operator=(const UniqueFd&) = delete;
@@ -44,7 +46,9 @@ class UniqueFd {
   int fd_;
 };
 
-Status Errno(const std::string& what) { return Status::FromErrno(errno, what); }
+Status Errno(const std::string& what) {
+  return Status::FromErrno(errno, what);
+}
 
 Result<UniqueFd> OpenDir(int root, const std::string& rel) {
   int fd = openat(root, rel.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -63,7 +67,8 @@ Result<std::vector<std::string>> ListNames(int dir_fd) {
   rewinddir(dir);
   std::vector<std::string> names;
   while (struct dirent* e = readdir(dir)) {
-    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) names.emplace_back(e->d_name);
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
+      names.emplace_back(e->d_name);
   }
   closedir(dir);
   return names;
@@ -118,7 +123,8 @@ bool IsV2(std::span<const uint8_t> bytes) {
 }
 
 // A v1 sealed object (directory entry or symlink) opened in memory.
-Result<std::vector<uint8_t>> OpenV1Object(const crypto::FolderKey& folder, std::span<const uint8_t> object) {
+Result<std::vector<uint8_t>> OpenV1Object(const crypto::FolderKey& folder,
+                                          std::span<const uint8_t> object) {
   PHRFS_ASSIGN_OR_RETURN(uint64_t size, crypto::PlainSize(object.size(), crypto::kV1HeaderSize));
   PHRFS_ASSIGN_OR_RETURN(crypto::FileHeader header, crypto::ParseHeader(object));
   PHRFS_ASSIGN_OR_RETURN(crypto::FileKey key, crypto::DeriveFileKey(folder, header.file_id));
@@ -127,10 +133,10 @@ Result<std::vector<uint8_t>> OpenV1Object(const crypto::FolderKey& folder, std::
   const uint64_t count = crypto::BlockCount(size);
   for (uint64_t i = 0; i < count; ++i) {
     const size_t len = crypto::BlockPlainLength(size, i);
-    PHRFS_RETURN_IF_ERROR(cipher.Open(header.file_id, i, i + 1 == count,
-                                      object.subspan(crypto::BlockOffset(i, crypto::kV1HeaderSize),
-                                                     len + crypto::kBlockOverhead),
-                                      std::span<uint8_t>(plain).subspan(i * crypto::kBlockSize, len)));
+    PHRFS_RETURN_IF_ERROR(cipher.Open(
+        header.file_id, i, i + 1 == count,
+        object.subspan(crypto::BlockOffset(i, crypto::kV1HeaderSize), len + crypto::kBlockOverhead),
+        std::span<uint8_t>(plain).subspan(i * crypto::kBlockSize, len)));
   }
   return plain;
 }
@@ -142,7 +148,8 @@ struct Folder {
 
 class Upgrader {
  public:
-  Upgrader(int root, crypto::StoreKeys keys, const std::function<void(const UpgradeProgress&)>& progress)
+  Upgrader(int root, crypto::StoreKeys keys,
+           const std::function<void(const UpgradeProgress&)>& progress)
       : root_(root), keys_(std::move(keys)), progress_(progress) {}
 
   Status Run() {
@@ -151,7 +158,8 @@ class Upgrader {
     PHRFS_RETURN_IF_ERROR(ConvertRoot());
     Step();
     for (const Folder& folder : folders_) PHRFS_RETURN_IF_ERROR(ConvertFolder(folder));
-    if (mkdirat(root_, kUnlinkedFolder, 0700) != 0 && errno != EEXIST) return Errno("mkdir unlinked");
+    if (mkdirat(root_, kUnlinkedFolder, 0700) != 0 && errno != EEXIST)
+      return Errno("mkdir unlinked");
     return Status::Ok();
   }
   uint64_t left_damaged() const { return damaged_; }
@@ -179,7 +187,8 @@ class Upgrader {
         if (kind != StoredKind::kDirectory) continue;
         auto child = DirIdOfEntry(dir.get(), name);
         if (!child.ok()) {
-          Log(LogLevel::kWarning, "upgrade: directory entry %s/%s is damaged (%s); its folder is skipped",
+          Log(LogLevel::kWarning,
+              "upgrade: directory entry %s/%s is damaged (%s); its folder is skipped",
               folder.path.c_str(), name.c_str(), child.status().message().c_str());
           continue;
         }
@@ -215,7 +224,8 @@ class Upgrader {
     return n;
   }
 
-  Result<std::array<uint8_t, crypto::kNodeHeaderSize>> Header(crypto::NodeKind kind, const crypto::NodeId& id,
+  Result<std::array<uint8_t, crypto::kNodeHeaderSize>> Header(crypto::NodeKind kind,
+                                                              const crypto::NodeId& id,
                                                               const crypto::FileId& content_id,
                                                               const crypto::NodeMeta& meta) {
     crypto::NodeHeader header{kind, id, keys_.content.epoch, content_id, meta};
@@ -225,7 +235,8 @@ class Upgrader {
 
   // Writes `head` then the bytes of `source` from `from` on to a temporary beside `target`,
   // syncs it and renames it over `target`.
-  Status Replace(int dir_fd, const std::string& target, std::span<const uint8_t> head, int source, off_t from) {
+  Status Replace(int dir_fd, const std::string& target, std::span<const uint8_t> head, int source,
+                 off_t from) {
     PHRFS_ASSIGN_OR_RETURN(remote::StagedObject out, remote::StagedObject::Create(dir_fd));
     Status st = WriteAll(out.fd(), head.data(), head.size(), 0);
     off_t at = static_cast<off_t>(head.size());
@@ -254,11 +265,13 @@ class Upgrader {
     struct stat st;
     if (fstatat(root_, kRootObject, &st, AT_SYMLINK_NOFOLLOW) == 0) return Status::Ok();  // resumed
     PHRFS_ASSIGN_OR_RETURN(std::string root_folder, FolderOf(keys_.dir_hash, crypto::kRootDirId));
-    if (fstatat(root_, root_folder.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return Errno("stat root folder");
+    if (fstatat(root_, root_folder.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+      return Errno("stat root folder");
     crypto::NodeMeta meta = MetaOf(st, S_IFDIR | (st.st_mode & 07777));
     PHRFS_ASSIGN_OR_RETURN(meta.subdirs, CountSubdirs(root_folder));
     PHRFS_ASSIGN_OR_RETURN(crypto::FileId content_id, crypto::NewFileId());
-    PHRFS_ASSIGN_OR_RETURN(auto head, Header(crypto::NodeKind::kDirectory, crypto::NodeId{}, content_id, meta));
+    PHRFS_ASSIGN_OR_RETURN(
+        auto head, Header(crypto::NodeKind::kDirectory, crypto::NodeId{}, content_id, meta));
     return Replace(root_, kRootObject, head, -1, 0);
   }
 
@@ -275,9 +288,11 @@ class Upgrader {
       if (!ParseStoredName(name, &stem, &kind)) continue;
       Status st = ConvertEntry(dir.get(), name, stem, kind);
       if (!st.ok()) {
-        if (st.code() != Code::kCorrupt) return Status::Error(st.code(), folder.path + "/" + name + ": " + st.message());
+        if (st.code() != Code::kCorrupt)
+          return Status::Error(st.code(), folder.path + "/" + name + ": " + st.message());
         ++damaged_;
-        Log(LogLevel::kWarning, "upgrade: %s/%s is damaged and stays as it is (it will read as EIO): %s",
+        Log(LogLevel::kWarning,
+            "upgrade: %s/%s is damaged and stays as it is (it will read as EIO): %s",
             folder.path.c_str(), name.c_str(), st.message().c_str());
       }
       Step();
@@ -289,7 +304,8 @@ class Upgrader {
     return Status::Ok();
   }
 
-  Status ConvertEntry(int dir_fd, const std::string& name, const std::string& stem, StoredKind kind) {
+  Status ConvertEntry(int dir_fd, const std::string& name, const std::string& stem,
+                      StoredKind kind) {
     UniqueFd fd(openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
     if (fd.get() < 0) return Errno("open " + name);
     struct stat st;
@@ -298,7 +314,8 @@ class Upgrader {
     uint8_t head[crypto::kV1HeaderSize];
     ssize_t got = pread(fd.get(), head, sizeof head, 0);
     if (got < 0) return Errno("read " + name);
-    if (IsV2({head, static_cast<size_t>(got)})) return FixLongStem(dir_fd, name, stem, kind);  // resumed
+    if (IsV2({head, static_cast<size_t>(got)}))
+      return FixLongStem(dir_fd, name, stem, kind);  // resumed
 
     switch (kind) {
       case StoredKind::kFile: {
@@ -308,7 +325,8 @@ class Upgrader {
           PHRFS_RETURN_IF_ERROR(LinkOver(dir_fd, linked->second, name));
           return FixLongStem(dir_fd, name, stem, kind);
         }
-        PHRFS_ASSIGN_OR_RETURN(crypto::FileHeader v1, crypto::ParseHeader({head, static_cast<size_t>(got)}));
+        PHRFS_ASSIGN_OR_RETURN(crypto::FileHeader v1,
+                               crypto::ParseHeader({head, static_cast<size_t>(got)}));
         PHRFS_ASSIGN_OR_RETURN(crypto::NodeId id, NewNodeId());
         PHRFS_ASSIGN_OR_RETURN(auto header, Header(crypto::NodeKind::kFile, id, v1.file_id,
                                                    MetaOf(st, S_IFREG | (st.st_mode & 07777))));
@@ -317,7 +335,8 @@ class Upgrader {
         break;
       }
       case StoredKind::kSymlink: {
-        PHRFS_ASSIGN_OR_RETURN(crypto::FileHeader v1, crypto::ParseHeader({head, static_cast<size_t>(got)}));
+        PHRFS_ASSIGN_OR_RETURN(crypto::FileHeader v1,
+                               crypto::ParseHeader({head, static_cast<size_t>(got)}));
         PHRFS_ASSIGN_OR_RETURN(crypto::NodeId id, NewNodeId());
         PHRFS_ASSIGN_OR_RETURN(auto header, Header(crypto::NodeKind::kSymlink, id, v1.file_id,
                                                    MetaOf(st, S_IFLNK | 0777)));
@@ -328,31 +347,33 @@ class Upgrader {
         PHRFS_ASSIGN_OR_RETURN(crypto::DirId child, DirIdOfEntry(dir_fd, name));
         PHRFS_ASSIGN_OR_RETURN(std::string folder, FolderOf(keys_.dir_hash, child));
         struct stat fst;
-        if (fstatat(root_, folder.c_str(), &fst, AT_SYMLINK_NOFOLLOW) != 0) return Errno("stat " + folder);
+        if (fstatat(root_, folder.c_str(), &fst, AT_SYMLINK_NOFOLLOW) != 0)
+          return Errno("stat " + folder);
         crypto::NodeMeta meta = MetaOf(fst, S_IFDIR | (fst.st_mode & 07777));
         PHRFS_ASSIGN_OR_RETURN(meta.subdirs, CountSubdirs(folder));
         PHRFS_ASSIGN_OR_RETURN(crypto::FileId content_id, crypto::NewFileId());
-        PHRFS_ASSIGN_OR_RETURN(auto header, Header(crypto::NodeKind::kDirectory, crypto::NodeIdOf(child),
-                                                   content_id, meta));
+        PHRFS_ASSIGN_OR_RETURN(auto header, Header(crypto::NodeKind::kDirectory,
+                                                   crypto::NodeIdOf(child), content_id, meta));
         PHRFS_RETURN_IF_ERROR(Replace(dir_fd, name, header, -1, 0));
         break;
       }
-      case StoredKind::kSpecial:
-        return Status::Corrupt("v1 stores have no special files");
+      case StoredKind::kSpecial: return Status::Corrupt("v1 stores have no special files");
     }
     return FixLongStem(dir_fd, name, stem, kind);
   }
 
   // v2 stores a name under its hash when the ciphertext plus a two-character suffix passes 255
   // bytes; v1 only when the ciphertext alone did. Such names move to their long stem.
-  Status FixLongStem(int dir_fd, const std::string& name, const std::string& stem, StoredKind kind) {
+  Status FixLongStem(int dir_fd, const std::string& name, const std::string& stem,
+                     StoredKind kind) {
     if (stem.rfind(crypto::kLongNamePrefix, 0) == 0) return Status::Ok();
     if (stem.size() + kMaxSuffixLength <= crypto::kMaxStoredNameLength) return Status::Ok();
     const std::string long_stem = crypto::LongNameStem(stem);
     const std::string sidecar = long_stem + kSidecarSuffix;
     UniqueFd out(openat(dir_fd, sidecar.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (out.get() < 0) return Errno("create " + sidecar);
-    PHRFS_RETURN_IF_ERROR(WriteAll(out.get(), reinterpret_cast<const uint8_t*>(stem.data()), stem.size(), 0));
+    PHRFS_RETURN_IF_ERROR(
+        WriteAll(out.get(), reinterpret_cast<const uint8_t*>(stem.data()), stem.size(), 0));
     if (fsync(out.get()) != 0) return Errno("fsync " + sidecar);
     const std::string target = long_stem + std::string(SuffixOf(kind));
     if (renameat(dir_fd, name.c_str(), dir_fd, target.c_str()) != 0) return Errno("rename " + name);
@@ -402,14 +423,16 @@ class Upgrader {
 
 Status UpgradeStore(const std::string& store_dir, std::string_view passphrase,
                     const std::function<void(const UpgradeProgress&)>& progress) {
-  PHRFS_ASSIGN_OR_RETURN(auto tree, OpenLocalStoreTree(store_dir, TreeAccess::kDirect, /*create=*/false));
+  PHRFS_ASSIGN_OR_RETURN(auto tree,
+                         OpenLocalStoreTree(store_dir, TreeAccess::kDirect, /*create=*/false));
   PHRFS_ASSIGN_OR_RETURN(UnlockedStore store, UnlockStore(std::move(tree), store_dir, passphrase));
   if (store.config.version == crypto::kStoreVersion) {
     return Status::AlreadyExists("store " + store_dir + " is already format v2");
   }
   // One upgrade (or mount) at a time.
   PHRFS_ASSIGN_OR_RETURN(auto lease, store.tree->AcquireLease());
-  PHRFS_ASSIGN_OR_RETURN(crypto::StoreKeys keys, crypto::StoreKeys::Derive(store.master_key, store.config.store_id));
+  PHRFS_ASSIGN_OR_RETURN(crypto::StoreKeys keys,
+                         crypto::StoreKeys::Derive(store.master_key, store.config.store_id));
   int root = open(store_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (root < 0) return Status::FromErrno(errno, "open store " + store_dir);
   Status st;
@@ -427,7 +450,8 @@ Status UpgradeStore(const std::string& store_dir, std::string_view passphrase,
   // associated data keeps the v1 version line); the passphrase wrapping is re-made for v2.
   crypto::StoreConfig updated = store.config;
   updated.version = crypto::kStoreVersion;
-  PHRFS_RETURN_IF_ERROR(crypto::ChangePassphrase(updated, store.master_key, passphrase, updated.kdf));
+  PHRFS_RETURN_IF_ERROR(
+      crypto::ChangePassphrase(updated, store.master_key, passphrase, updated.kdf));
   return WriteStoreConfig(*store.tree, updated);
 }
 

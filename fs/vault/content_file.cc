@@ -18,7 +18,9 @@ constexpr size_t kHeader = crypto::kNodeHeaderSize;
 // Blocks sealed per WriteAt when a write spans many blocks (bounds memory for huge holes).
 constexpr uint64_t kBlocksPerChunk = 256;
 
-uint64_t BlockOffset(uint64_t index) { return crypto::BlockOffset(index, kHeader); }
+uint64_t BlockOffset(uint64_t index) {
+  return crypto::BlockOffset(index, kHeader);
+}
 
 Status BlockError(uint64_t index, const Status& st) {
   return Status::Error(st.code(), "block " + std::to_string(index) + ": " + st.message());
@@ -42,8 +44,8 @@ ContentFile::ContentFile(const crypto::FolderKey& folder, crypto::FileId content
                          crypto::FileKey key, uint64_t size)
     : folder_(&folder), content_id_(content_id), key_(std::move(key)), size_(size) {}
 
-Result<ContentFile> ContentFile::Open(const crypto::FolderKey& folder, const crypto::FileId& content_id,
-                                      uint64_t cipher_size) {
+Result<ContentFile> ContentFile::Open(const crypto::FolderKey& folder,
+                                      const crypto::FileId& content_id, uint64_t cipher_size) {
   if (cipher_size <= kHeader) return Status::Corrupt("content: the object holds no block");
   PHRFS_ASSIGN_OR_RETURN(uint64_t size, crypto::PlainSize(cipher_size, kHeader));
   PHRFS_ASSIGN_OR_RETURN(crypto::FileKey key, crypto::DeriveFileKey(folder, content_id));
@@ -67,8 +69,9 @@ Result<std::vector<uint8_t>> ContentFile::SealWhole(const crypto::FolderKey& fol
   const uint64_t count = crypto::BlockCount(plain.size());
   for (uint64_t i = 0; i < count; ++i) {
     const size_t len = crypto::BlockPlainLength(plain.size(), i);
-    PHRFS_RETURN_IF_ERROR(cipher.Seal(content_id, i, i + 1 == count, plain.subspan(i * kBlockSize, len),
-                                      std::span<uint8_t>(object).subspan(BlockOffset(i), len + kBlockOverhead)));
+    PHRFS_RETURN_IF_ERROR(
+        cipher.Seal(content_id, i, i + 1 == count, plain.subspan(i * kBlockSize, len),
+                    std::span<uint8_t>(object).subspan(BlockOffset(i), len + kBlockOverhead)));
   }
   return object;
 }
@@ -103,7 +106,8 @@ Result<size_t> ContentFile::Read(remote::CipherTree& tree, const std::string& pa
     const size_t take = std::min(plain_len - skip, n - done);
     // Decrypt straight into the caller's buffer when the whole block is wanted.
     const bool whole = skip == 0 && take == plain_len;
-    std::span<uint8_t> dest = whole ? out.subspan(done, plain_len) : std::span<uint8_t>(scratch, plain_len);
+    std::span<uint8_t> dest =
+        whole ? out.subspan(done, plain_len) : std::span<uint8_t>(scratch, plain_len);
     Status st = cipher.Open(content_id_, i, i + 1 == count,
                             {sealed.data() + pos, plain_len + kBlockOverhead}, dest);
     if (!st.ok()) {
@@ -134,7 +138,8 @@ Status ContentFile::Restore(remote::CipherTree& tree, const std::string& path, u
 
 Status ContentFile::Splice(remote::CipherTree& tree, const std::string& path, uint64_t offset,
                            std::span<const uint8_t> data, uint64_t new_size) {
-  if (new_size > kMaxFileSize) return Status::Error(Code::kFileTooBig, "file would exceed the largest size");
+  if (new_size > kMaxFileSize)
+    return Status::Error(Code::kFileTooBig, "file would exceed the largest size");
   const uint64_t old_size = size_;
   const uint64_t old_count = crypto::BlockCount(old_size);
   const uint64_t new_count = crypto::BlockCount(new_size);
@@ -222,7 +227,8 @@ Status ContentFile::Write(remote::CipherTree& tree, const std::string& path, uin
 Status ContentFile::Truncate(remote::CipherTree& tree, const std::string& path, uint64_t new_size) {
   if (new_size == size_) return Status::Ok();
   if (new_size == 0) return Status::InvalidArgument("truncate to zero goes through Reset");
-  if (new_size > kMaxFileSize) return Status::Error(Code::kFileTooBig, "file would exceed the largest size");
+  if (new_size > kMaxFileSize)
+    return Status::Error(Code::kFileTooBig, "file would exceed the largest size");
   if (new_size > size_) return Splice(tree, path, new_size, {}, new_size);
 
   const uint64_t last = crypto::BlockCount(new_size) - 1;
@@ -230,12 +236,14 @@ Status ContentFile::Truncate(remote::CipherTree& tree, const std::string& path, 
   const size_t old_len = crypto::BlockPlainLength(size_, last);
   const uint64_t old_cipher = cipher_size();
   uint8_t saved[kCipherBlockSize];
-  PHRFS_ASSIGN_OR_RETURN(size_t got, tree.Read(path, BlockOffset(last), {saved, old_len + kBlockOverhead}));
+  PHRFS_ASSIGN_OR_RETURN(size_t got,
+                         tree.Read(path, BlockOffset(last), {saved, old_len + kBlockOverhead}));
   if (got != old_len + kBlockOverhead) return BlockError(last, Status::Corrupt("truncated"));
   PHRFS_ASSIGN_OR_RETURN(crypto::BlockCipher cipher, crypto::BlockCipher::Create(key_));
   uint8_t plain[kBlockSize];
   const bool was_last = last + 1 == crypto::BlockCount(size_);
-  Status st = cipher.Open(content_id_, last, was_last, {saved, old_len + kBlockOverhead}, {plain, old_len});
+  Status st =
+      cipher.Open(content_id_, last, was_last, {saved, old_len + kBlockOverhead}, {plain, old_len});
   if (!st.ok()) return BlockError(last, st);
   uint8_t sealed[kCipherBlockSize];
   st = cipher.Seal(content_id_, last, true, {plain, len}, {sealed, len + kBlockOverhead});
@@ -254,7 +262,8 @@ Status ContentFile::Truncate(remote::CipherTree& tree, const std::string& path, 
 Status ContentFile::Reset(remote::CipherTree& tree, const std::string& path,
                           std::span<const uint8_t, kHeader> new_header,
                           const crypto::FileId& new_content_id) {
-  PHRFS_ASSIGN_OR_RETURN(std::vector<uint8_t> object, NewObject(*folder_, new_header, new_content_id));
+  PHRFS_ASSIGN_OR_RETURN(std::vector<uint8_t> object,
+                         NewObject(*folder_, new_header, new_content_id));
   PHRFS_ASSIGN_OR_RETURN(crypto::FileKey key, crypto::DeriveFileKey(*folder_, new_content_id));
   const uint64_t old_cipher = cipher_size();
   // The new object is never longer than the old one (even an empty file has a sealed block), so

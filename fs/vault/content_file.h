@@ -30,14 +30,13 @@ class ContentFile {
   static Result<ContentFile> Open(const crypto::FolderKey& folder, const crypto::FileId& content_id,
                                   uint64_t cipher_size);
   // The bytes of a new object: `header` followed by the sealed empty block of `content_id`.
-  static Result<std::vector<uint8_t>> NewObject(const crypto::FolderKey& folder,
-                                                std::span<const uint8_t, crypto::kNodeHeaderSize> header,
-                                                const crypto::FileId& content_id);
+  static Result<std::vector<uint8_t>> NewObject(
+      const crypto::FolderKey& folder, std::span<const uint8_t, crypto::kNodeHeaderSize> header,
+      const crypto::FileId& content_id);
   // The same for small whole contents (symlink targets).
-  static Result<std::vector<uint8_t>> SealWhole(const crypto::FolderKey& folder,
-                                                std::span<const uint8_t, crypto::kNodeHeaderSize> header,
-                                                const crypto::FileId& content_id,
-                                                std::span<const uint8_t> plain);
+  static Result<std::vector<uint8_t>> SealWhole(
+      const crypto::FolderKey& folder, std::span<const uint8_t, crypto::kNodeHeaderSize> header,
+      const crypto::FileId& content_id, std::span<const uint8_t> plain);
 
   uint64_t size() const { return size_; }
   uint64_t cipher_size() const { return crypto::CipherSize(size_, crypto::kNodeHeaderSize); }

@@ -82,9 +82,12 @@ Result<struct stat> Vault::SetAttr(uint64_t ino, const SetAttrRequest& r) {
   const crypto::Timestamp now = Now();
   crypto::NodeMeta meta = node->header.meta;
   if (r.size) {
-    if (node->kind == crypto::NodeKind::kDirectory) return Status::Error(Code::kIsADirectory, "truncate of a directory");
-    if (node->kind != crypto::NodeKind::kFile) return Status::InvalidArgument("truncate of a special file");
-    if (*r.size > kMaxFileSize) return Status::Error(Code::kFileTooBig, "size past the largest file");
+    if (node->kind == crypto::NodeKind::kDirectory)
+      return Status::Error(Code::kIsADirectory, "truncate of a directory");
+    if (node->kind != crypto::NodeKind::kFile)
+      return Status::InvalidArgument("truncate of a special file");
+    if (*r.size > kMaxFileSize)
+      return Status::Error(Code::kFileTooBig, "size past the largest file");
     PHRFS_RETURN_IF_ERROR(Resize(*node, *r.size));
     meta.mtime = now;  // POSIX: truncate marks mtime and ctime even when the size is unchanged
   }
@@ -100,8 +103,8 @@ Result<struct stat> Vault::SetAttr(uint64_t ino, const SetAttrRequest& r) {
   if (!st.ok()) {
     if (r.size && !r.mode && !r.uid && !r.gid && !r.atime && !r.mtime) {
       // The truncation is done and stays; its times are only times.
-      Log(LogLevel::kWarning, "node %llu: times not stored: %s", static_cast<unsigned long long>(node->ino),
-          st.ToString().c_str());
+      Log(LogLevel::kWarning, "node %llu: times not stored: %s",
+          static_cast<unsigned long long>(node->ino), st.ToString().c_str());
       return Attr(*node);
     }
     node->header.meta = old;
@@ -120,14 +123,17 @@ Result<std::string> Vault::ReadLink(uint64_t ino) {
     LogCorrupt(*node, content.status());
     return content.status();
   }
-  if (content->size() == 0 || content->size() >= 4096) return Status::Corrupt("symlink target of impossible length");
+  if (content->size() == 0 || content->size() >= 4096)
+    return Status::Corrupt("symlink target of impossible length");
   std::string target(content->size(), '\0');
-  auto n = content->Read(*tree_, node->path, 0, {reinterpret_cast<uint8_t*>(target.data()), target.size()});
+  auto n = content->Read(*tree_, node->path, 0,
+                         {reinterpret_cast<uint8_t*>(target.data()), target.size()});
   if (!n.ok()) {
     LogCorrupt(*node, n.status());
     return n.status();
   }
-  if (*n != target.size() || target.find('\0') != std::string::npos) return Status::Corrupt("symlink target damaged");
+  if (*n != target.size() || target.find('\0') != std::string::npos)
+    return Status::Corrupt("symlink target damaged");
   return target;
 }
 
@@ -146,7 +152,8 @@ Result<size_t> Vault::Read(uint64_t ino, uint64_t offset, std::span<uint8_t> out
   return n;
 }
 
-Result<size_t> Vault::Write(uint64_t ino, uint64_t offset, std::span<const uint8_t> data, bool append) {
+Result<size_t> Vault::Write(uint64_t ino, uint64_t offset, std::span<const uint8_t> data,
+                            bool append) {
   PHRFS_RETURN_IF_ERROR(CheckWritable());
   PHRFS_ASSIGN_OR_RETURN(auto node, GetFile(ino));
   std::unique_lock lock(node->mu);
@@ -171,7 +178,8 @@ Result<size_t> Vault::Write(uint64_t ino, uint64_t offset, std::span<const uint8
 Status Vault::Allocate(uint64_t ino, uint64_t offset, uint64_t length) {
   PHRFS_RETURN_IF_ERROR(CheckWritable());
   PHRFS_ASSIGN_OR_RETURN(auto node, GetFile(ino));
-  if (offset > kMaxFileSize || length > kMaxFileSize - offset) return Status::Error(Code::kFileTooBig, "past the largest file");
+  if (offset > kMaxFileSize || length > kMaxFileSize - offset)
+    return Status::Error(Code::kFileTooBig, "past the largest file");
   std::unique_lock lock(node->mu);
   PHRFS_RETURN_IF_ERROR(LoadContent(*node));
   if (offset + length <= node->content->size()) return Status::Ok();
@@ -219,7 +227,8 @@ Status Vault::ListDir(DirHandle& handle) {
       std::vector<uint8_t> side(crypto::kMaxPlainNameLength * 2 + 64);
       auto got = tree_->Read(Join(dir->folder, stem + kSidecarSuffix), 0, side);
       if (!got.ok()) {
-        Log(LogLevel::kWarning, "directory node %llu: long name %s has no readable sidecar; skipped",
+        Log(LogLevel::kWarning,
+            "directory node %llu: long name %s has no readable sidecar; skipped",
             static_cast<unsigned long long>(dir->ino), stem.c_str());
         continue;
       }
@@ -232,7 +241,8 @@ Status Vault::ListDir(DirHandle& handle) {
     }
     auto name = names_.Decode(dir->dir_id(), encoded);
     if (!name.ok()) {
-      Log(LogLevel::kWarning, "directory node %llu: store entry %s has a name that does not decrypt; skipped",
+      Log(LogLevel::kWarning,
+          "directory node %llu: store entry %s has a name that does not decrypt; skipped",
           static_cast<unsigned long long>(dir->ino), e.name.c_str());
       continue;
     }

@@ -9,7 +9,9 @@
 namespace phrfs::fs {
 namespace {
 
-bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool StartsWith(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
 
 }  // namespace
 
@@ -34,7 +36,9 @@ StoredKind StoredKindOf(crypto::NodeKind kind) {
   return StoredKind::kFile;
 }
 
-bool KindMatches(StoredKind stored, crypto::NodeKind kind) { return StoredKindOf(kind) == stored; }
+bool KindMatches(StoredKind stored, crypto::NodeKind kind) {
+  return StoredKindOf(kind) == stored;
+}
 
 bool ParseStoredName(std::string_view stored, std::string* stem, StoredKind* kind) {
   if (remote::IsTempName(stored)) return false;
@@ -42,11 +46,16 @@ bool ParseStoredName(std::string_view stored, std::string* stem, StoredKind* kin
   const size_t from = is_long ? 2 : 0;
   const size_t dot = stored.find('.', from);
   const std::string_view suffix = dot == std::string_view::npos ? "" : stored.substr(dot);
-  if (suffix.empty()) *kind = StoredKind::kFile;
-  else if (suffix == kDirSuffix) *kind = StoredKind::kDirectory;
-  else if (suffix == kLinkSuffix) *kind = StoredKind::kSymlink;
-  else if (suffix == kSpecialSuffix) *kind = StoredKind::kSpecial;
-  else return false;
+  if (suffix.empty())
+    *kind = StoredKind::kFile;
+  else if (suffix == kDirSuffix)
+    *kind = StoredKind::kDirectory;
+  else if (suffix == kLinkSuffix)
+    *kind = StoredKind::kSymlink;
+  else if (suffix == kSpecialSuffix)
+    *kind = StoredKind::kSpecial;
+  else
+    return false;
   *stem = std::string(stored.substr(0, dot));
   // A stem is base64url (no dots) or ".L" + base64url: anything else is not ours.
   if (stem->size() <= from) return false;
@@ -56,7 +65,8 @@ bool ParseStoredName(std::string_view stored, std::string* stem, StoredKind* kin
 
 std::optional<std::string> SidecarStem(std::string_view stored) {
   const std::string_view suffix = kSidecarSuffix;
-  if (!StartsWith(stored, crypto::kLongNamePrefix) || stored.size() <= suffix.size() + 2) return std::nullopt;
+  if (!StartsWith(stored, crypto::kLongNamePrefix) || stored.size() <= suffix.size() + 2)
+    return std::nullopt;
   if (stored.substr(stored.size() - suffix.size()) != suffix) return std::nullopt;
   return std::string(stored.substr(0, stored.size() - suffix.size()));
 }

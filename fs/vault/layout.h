@@ -20,8 +20,8 @@
 namespace phrfs::fs {
 
 // FORMAT "LAYOUT"
-inline constexpr char kFoldersRoot[] = "d";         // d/xx/yyyy...: one folder per directory id
-inline constexpr char kRootObject[] = "root.d";     // the root directory's node object
+inline constexpr char kFoldersRoot[] = "d";            // d/xx/yyyy...: one folder per directory id
+inline constexpr char kRootObject[] = "root.d";        // the root directory's node object
 inline constexpr char kUnlinkedFolder[] = "unlinked";  // objects unlinked while still in use
 inline constexpr char kDirSuffix[] = ".d";
 inline constexpr char kLinkSuffix[] = ".l";

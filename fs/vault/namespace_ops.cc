@@ -27,7 +27,8 @@ Result<Entry> Vault::Lookup(uint64_t parent_ino, std::string_view name) {
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
   PHRFS_ASSIGN_OR_RETURN(StoredName stored, names_.Encode(parent->dir_id(), name));
   std::shared_lock tree(tree_mu_);
-  if (auto known = table_.FindAt(parent->dir_id(), stored.stem, /*count_lookup=*/true)) return EntryFor(known);
+  if (auto known = table_.FindAt(parent->dir_id(), stored.stem, /*count_lookup=*/true))
+    return EntryFor(known);
   PHRFS_ASSIGN_OR_RETURN(auto where, Locate(*parent, stored));
   if (!where) return Status::NotFound("no such entry");
   PHRFS_ASSIGN_OR_RETURN(auto node, LoadNode(*parent, where->stem, where->kind));
@@ -37,39 +38,46 @@ Result<Entry> Vault::Lookup(uint64_t parent_ino, std::string_view name) {
 Result<Entry> Vault::LookupListed(uint64_t parent_ino, const ListedEntry& entry) {
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
   std::shared_lock tree(tree_mu_);
-  if (auto known = table_.FindAt(parent->dir_id(), entry.stem, /*count_lookup=*/true)) return EntryFor(known);
+  if (auto known = table_.FindAt(parent->dir_id(), entry.stem, /*count_lookup=*/true))
+    return EntryFor(known);
   PHRFS_ASSIGN_OR_RETURN(auto node, LoadNode(*parent, entry.stem, entry.kind));
   return PublishNew(*parent, std::move(node), entry.stem);
 }
 
 Result<uint64_t> Vault::ListedInode(uint64_t parent_ino, const ListedEntry& entry) {
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
-  if (auto known = table_.FindAt(parent->dir_id(), entry.stem, /*count_lookup=*/false)) return known->ino;
+  if (auto known = table_.FindAt(parent->dir_id(), entry.stem, /*count_lookup=*/false))
+    return known->ino;
   // Only the cleartext part of the header: the node id is the identity.
   const std::string path = Join(parent->folder, entry.stem + std::string(SuffixOf(entry.kind)));
   uint8_t raw[crypto::kNodeHeaderSize];
   PHRFS_ASSIGN_OR_RETURN(size_t got, tree_->Read(path, 0, raw));
   auto fields = crypto::ParseNodeHeaderFields({raw, got});
-  if (!fields.ok()) return Status::Corrupt("store object " + path + ": " + fields.status().message());
+  if (!fields.ok())
+    return Status::Corrupt("store object " + path + ": " + fields.status().message());
   return crypto::InodeNumberOf(fields->node_id);
 }
 
 // ---------------------------------------------------------------- creating
 
-Result<Entry> Vault::Create(uint64_t parent_ino, std::string_view name, mode_t mode, const Caller& caller) {
+Result<Entry> Vault::Create(uint64_t parent_ino, std::string_view name, mode_t mode,
+                            const Caller& caller) {
   return MakeNode(parent_ino, name, S_IFREG | (mode & 07777), caller);
 }
 
-Result<std::shared_ptr<Node>> Vault::NewChild(Node& parent, const StoredName& stored, crypto::NodeKind kind,
-                                             uint32_t mode, const Caller& caller) {
+Result<std::shared_ptr<Node>> Vault::NewChild(Node& parent, const StoredName& stored,
+                                              crypto::NodeKind kind, uint32_t mode,
+                                              const Caller& caller) {
   PHRFS_ASSIGN_OR_RETURN(crypto::NodeId id, NewNodeId());
   PHRFS_ASSIGN_OR_RETURN(crypto::FileId content_id, crypto::NewFileId());
   auto node = std::make_shared<Node>(crypto::InodeNumberOf(id), kind, id);
   {
     std::shared_lock plock(parent.mu);
-    node->header = crypto::NodeHeader{kind, id, keys_.content.epoch, content_id, NewMeta(parent, mode, caller)};
+    node->header = crypto::NodeHeader{kind, id, keys_.content.epoch, content_id,
+                                      NewMeta(parent, mode, caller)};
   }
-  if (kind == crypto::NodeKind::kSymlink) node->header.meta.mode = S_IFLNK | 0777;  // never set-group-ID
+  if (kind == crypto::NodeKind::kSymlink)
+    node->header.meta.mode = S_IFLNK | 0777;  // never set-group-ID
   node->parent = parent.dir_id();
   node->parent_folder = parent.folder;
   node->stem = stored.stem;
@@ -81,7 +89,8 @@ Result<std::shared_ptr<Node>> Vault::NewChild(Node& parent, const StoredName& st
   return node;
 }
 
-Status Vault::StoreNewEntry(Node& parent, const StoredName& stored, Node& node, std::span<const uint8_t> object) {
+Status Vault::StoreNewEntry(Node& parent, const StoredName& stored, Node& node,
+                            std::span<const uint8_t> object) {
   PHRFS_RETURN_IF_ERROR(WriteSidecar(parent, stored));
   Status st = tree_->Put(node.path, object, remote::PutMode::kMustNotExist);
   if (!st.ok()) {
@@ -92,16 +101,19 @@ Status Vault::StoreNewEntry(Node& parent, const StoredName& stored, Node& node, 
   return Status::Ok();
 }
 
-Result<Entry> Vault::MakeNode(uint64_t parent_ino, std::string_view name, mode_t mode, const Caller& caller) {
+Result<Entry> Vault::MakeNode(uint64_t parent_ino, std::string_view name, mode_t mode,
+                              const Caller& caller) {
   PHRFS_RETURN_IF_ERROR(CheckWritable());
   crypto::NodeKind kind;
   switch (mode & S_IFMT) {
     case 0:
-    case S_IFREG: kind = crypto::NodeKind::kFile; mode = S_IFREG | (mode & 07777); break;
+    case S_IFREG:
+      kind = crypto::NodeKind::kFile;
+      mode = S_IFREG | (mode & 07777);
+      break;
     case S_IFIFO: kind = crypto::NodeKind::kFifo; break;
     case S_IFSOCK: kind = crypto::NodeKind::kSocket; break;
-    default:
-      return Status::Error(Code::kNotPermitted, "device nodes are not supported");
+    default: return Status::Error(Code::kNotPermitted, "device nodes are not supported");
   }
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
   PHRFS_ASSIGN_OR_RETURN(StoredName stored, names_.Encode(parent->dir_id(), name));
@@ -114,20 +126,23 @@ Result<Entry> Vault::MakeNode(uint64_t parent_ino, std::string_view name, mode_t
   PHRFS_ASSIGN_OR_RETURN(auto header, crypto::SealNodeHeader(node->header, node->meta_key));
   std::vector<uint8_t> object(header.begin(), header.end());
   if (kind == crypto::NodeKind::kFile) {
-    PHRFS_ASSIGN_OR_RETURN(object, ContentFile::NewObject(keys_.content, header, node->header.content_id));
+    PHRFS_ASSIGN_OR_RETURN(object,
+                           ContentFile::NewObject(keys_.content, header, node->header.content_id));
   }
   PHRFS_RETURN_IF_ERROR(StoreNewEntry(*parent, stored, *node, object));
   if (kind == crypto::NodeKind::kFile) {
     // The new object's state serves the node from now on: no reload.
-    PHRFS_ASSIGN_OR_RETURN(ContentFile content,
-                           ContentFile::Open(keys_.content, node->header.content_id, object.size()));
+    PHRFS_ASSIGN_OR_RETURN(
+        ContentFile content,
+        ContentFile::Open(keys_.content, node->header.content_id, object.size()));
     node->content.emplace(std::move(content));
   }
   TouchDir(*parent, 0);
   return PublishNew(*parent, std::move(node), stored.stem);
 }
 
-Result<Entry> Vault::MakeDir(uint64_t parent_ino, std::string_view name, mode_t mode, const Caller& caller) {
+Result<Entry> Vault::MakeDir(uint64_t parent_ino, std::string_view name, mode_t mode,
+                             const Caller& caller) {
   PHRFS_RETURN_IF_ERROR(CheckWritable());
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
   PHRFS_ASSIGN_OR_RETURN(StoredName stored, names_.Encode(parent->dir_id(), name));
@@ -154,10 +169,11 @@ Result<Entry> Vault::MakeDir(uint64_t parent_ino, std::string_view name, mode_t 
   return PublishNew(*parent, std::move(node), stored.stem);
 }
 
-Result<Entry> Vault::MakeSymlink(uint64_t parent_ino, std::string_view name, std::string_view target,
-                                 const Caller& caller) {
+Result<Entry> Vault::MakeSymlink(uint64_t parent_ino, std::string_view name,
+                                 std::string_view target, const Caller& caller) {
   PHRFS_RETURN_IF_ERROR(CheckWritable());
-  if (target.empty() || target.size() >= 4096) return Status::Error(Code::kNameTooLong, "bad symlink target length");
+  if (target.empty() || target.size() >= 4096)
+    return Status::Error(Code::kNameTooLong, "bad symlink target length");
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
   PHRFS_ASSIGN_OR_RETURN(StoredName stored, names_.Encode(parent->dir_id(), name));
   std::unique_lock tree(tree_mu_);
@@ -165,11 +181,13 @@ Result<Entry> Vault::MakeSymlink(uint64_t parent_ino, std::string_view name, std
   PHRFS_ASSIGN_OR_RETURN(auto existing, Locate(*parent, stored));
   if (existing) return Status::AlreadyExists("entry exists");
 
-  PHRFS_ASSIGN_OR_RETURN(auto node, NewChild(*parent, stored, crypto::NodeKind::kSymlink, S_IFLNK | 0777, caller));
+  PHRFS_ASSIGN_OR_RETURN(
+      auto node, NewChild(*parent, stored, crypto::NodeKind::kSymlink, S_IFLNK | 0777, caller));
   PHRFS_ASSIGN_OR_RETURN(auto header, crypto::SealNodeHeader(node->header, node->meta_key));
   const auto* p = reinterpret_cast<const uint8_t*>(target.data());
-  PHRFS_ASSIGN_OR_RETURN(auto object, ContentFile::SealWhole(keys_.content, header, node->header.content_id,
-                                                             {p, target.size()}));
+  PHRFS_ASSIGN_OR_RETURN(
+      auto object,
+      ContentFile::SealWhole(keys_.content, header, node->header.content_id, {p, target.size()}));
   PHRFS_RETURN_IF_ERROR(StoreNewEntry(*parent, stored, *node, object));
   TouchDir(*parent, 0);
   return PublishNew(*parent, std::move(node), stored.stem);
@@ -179,15 +197,18 @@ Result<Entry> Vault::Link(uint64_t ino, uint64_t new_parent_ino, std::string_vie
   PHRFS_RETURN_IF_ERROR(CheckWritable());
   auto node = Get(ino);
   if (!node) return Status::NotFound("node unknown");
-  if (node->kind == crypto::NodeKind::kDirectory) return Status::Error(Code::kNotPermitted, "hard link to a directory");
-  if (!tree_->SupportsLinks()) return Status::Error(Code::kNotPermitted, "this store has no hard links");
+  if (node->kind == crypto::NodeKind::kDirectory)
+    return Status::Error(Code::kNotPermitted, "hard link to a directory");
+  if (!tree_->SupportsLinks())
+    return Status::Error(Code::kNotPermitted, "this store has no hard links");
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(new_parent_ino));
   PHRFS_ASSIGN_OR_RETURN(StoredName stored, names_.Encode(parent->dir_id(), new_name));
   std::unique_lock tree(tree_mu_);
   NamesChange change{this};
   PHRFS_ASSIGN_OR_RETURN(auto existing, Locate(*parent, stored));
   if (existing) return Status::AlreadyExists("entry exists");
-  const std::string path = Join(parent->folder, stored.stem + std::string(SuffixOf(StoredKindOf(node->kind))));
+  const std::string path =
+      Join(parent->folder, stored.stem + std::string(SuffixOf(StoredKindOf(node->kind))));
   PHRFS_RETURN_IF_ERROR(WriteSidecar(*parent, stored));
   std::string from;
   {
@@ -220,7 +241,8 @@ Status Vault::Unlink(uint64_t parent_ino, std::string_view name) {
   NamesChange change{this};
   PHRFS_ASSIGN_OR_RETURN(auto where, Locate(*parent, stored));
   if (!where) return Status::NotFound("no such entry");
-  if (where->kind == StoredKind::kDirectory) return Status::Error(Code::kIsADirectory, "unlink of a directory");
+  if (where->kind == StoredKind::kDirectory)
+    return Status::Error(Code::kIsADirectory, "unlink of a directory");
   PHRFS_RETURN_IF_ERROR(Discard(*where));
   table_.DropLocation(parent->dir_id(), stored.stem);
   RemoveSidecar(*parent, stored);
@@ -237,7 +259,8 @@ Status Vault::RemoveDir(uint64_t parent_ino, std::string_view name) {
   NamesChange change{this};
   PHRFS_ASSIGN_OR_RETURN(auto where, Locate(*parent, stored));
   if (!where) return Status::NotFound("no such entry");
-  if (where->kind != StoredKind::kDirectory) return Status::Error(Code::kNotADirectory, "rmdir of a non-directory");
+  if (where->kind != StoredKind::kDirectory)
+    return Status::Error(Code::kNotADirectory, "rmdir of a non-directory");
   std::shared_ptr<Node> child = where->known;
   if (!child) {
     PHRFS_ASSIGN_OR_RETURN(child, LoadNode(*parent, where->stem, where->kind));
@@ -247,7 +270,8 @@ Status Vault::RemoveDir(uint64_t parent_ino, std::string_view name) {
   for (const auto& e : entries) {
     std::string stem;
     StoredKind kind;
-    if (ParseStoredName(e.name, &stem, &kind)) return Status::Error(Code::kNotEmpty, "directory not empty");
+    if (ParseStoredName(e.name, &stem, &kind))
+      return Status::Error(Code::kNotEmpty, "directory not empty");
   }
   // Entry first, folder second: a crash in between leaves an orphan folder only.
   PHRFS_RETURN_IF_ERROR(tree_->Delete(where->path));
@@ -257,7 +281,8 @@ Status Vault::RemoveDir(uint64_t parent_ino, std::string_view name) {
     std::unique_lock lock(child->mu);
     child->removed = true;
   }
-  for (const auto& e : entries) (void)tree_->Delete(Join(child->folder, e.name));  // sidecars, temporaries
+  for (const auto& e : entries)
+    (void)tree_->Delete(Join(child->folder, e.name));  // sidecars, temporaries
   Status st = tree_->RemoveFolder(child->folder);
   if (st.ok()) {
     // The two-character fan-out folder goes when it empties; another directory may still use it.
@@ -296,8 +321,8 @@ Status Vault::Rename(uint64_t parent_ino, std::string_view name, uint64_t new_pa
   if (dst) {
     dst_node = dst->known;
     if (!dst_node) {
-    PHRFS_ASSIGN_OR_RETURN(dst_node, LoadNode(*to_dir, dst->stem, dst->kind));
-  }
+      PHRFS_ASSIGN_OR_RETURN(dst_node, LoadNode(*to_dir, dst->stem, dst->kind));
+    }
     // rename(2) between two links of one file does nothing and reports success.
     if (dst_node->id == src_node->id && !(flags & RENAME_EXCHANGE)) {
       if (flags & RENAME_NOREPLACE) return Status::AlreadyExists("target exists");
@@ -323,7 +348,8 @@ Status Vault::Rename(uint64_t parent_ino, std::string_view name, uint64_t new_pa
   if (flags & RENAME_EXCHANGE) {
     if (!dst) return Status::NotFound("exchange target missing");
     const bool dst_is_dir = dst->kind == StoredKind::kDirectory;
-    const std::string dst_new = Join(from_dir->folder, from.stem + std::string(SuffixOf(dst->kind)));
+    const std::string dst_new =
+        Join(from_dir->folder, from.stem + std::string(SuffixOf(dst->kind)));
     // A long name's sidecar describes its stem, which stays in its folder: nothing to rewrite.
     if (src->kind == dst->kind) {
       PHRFS_RETURN_IF_ERROR(tree_->Exchange(src->path, dst->path));
@@ -362,14 +388,16 @@ Status Vault::Rename(uint64_t parent_ino, std::string_view name, uint64_t new_pa
       for (const auto& e : entries) {
         std::string stem;
         StoredKind kind;
-        if (ParseStoredName(e.name, &stem, &kind)) return Status::Error(Code::kNotEmpty, "target directory not empty");
+        if (ParseStoredName(e.name, &stem, &kind))
+          return Status::Error(Code::kNotEmpty, "target directory not empty");
       }
       replaced_dir = true;
     }
   }
   PHRFS_RETURN_IF_ERROR(WriteSidecar(*to_dir, to));
   const bool dst_in_use = dst && dst->known && dst_node->kind != crypto::NodeKind::kDirectory &&
-                          dst_node->nlookup > 0 && dst->path == src_new && dst_node->path == dst->path;
+                          dst_node->nlookup > 0 && dst->path == src_new &&
+                          dst_node->path == dst->path;
   if (dst_in_use && tree_->SupportsLinks()) {
     // The replaced file may still be open: a second name out of sight keeps its object until
     // FORGET, and the replacement itself stays one atomic move.
@@ -413,8 +441,11 @@ Status Vault::Rename(uint64_t parent_ino, std::string_view name, uint64_t new_pa
         for (const auto& e : *left) (void)tree_->Delete(Join(dst_node->folder, e.name));
       }
       Status st = tree_->RemoveFolder(dst_node->folder);
-      if (st.ok()) (void)tree_->RemoveFolder(dst_node->folder.substr(0, dst_node->folder.rfind('/')));
-      else Log(LogLevel::kWarning, "replaced directory left its store folder: %s", st.ToString().c_str());
+      if (st.ok())
+        (void)tree_->RemoveFolder(dst_node->folder.substr(0, dst_node->folder.rfind('/')));
+      else
+        Log(LogLevel::kWarning, "replaced directory left its store folder: %s",
+            st.ToString().c_str());
     } else if (dst->known) {
       TouchCtime(*dst_node, /*known=*/true);
     }

@@ -39,20 +39,20 @@ struct Node {
   std::string parent_folder;
   std::string stem;
   std::string path;
-  bool unlinked = false;   // `path` is in unlinked/: no name in the tree shows this object
+  bool unlinked = false;            // `path` is in unlinked/: no name in the tree shows this object
   std::vector<std::string> hidden;  // names in unlinked/ that keep the object for open files
-  bool removed = false;    // a directory that was removed (its listing is empty)
+  bool removed = false;             // a directory that was removed (its listing is empty)
   // Directories: the folder of their entries (const after creation).
   std::string folder;
   // The header as stored: the authenticated metadata, content id and epoch.
   crypto::NodeHeader header;
-  SecureBytes meta_key;      // derived on the first header write (files are written often)
+  SecureBytes meta_key;  // derived on the first header write (files are written often)
   // Times changed by writes but not yet stored: a file's header is rewritten at most once a
   // second for its mtime, and at fsync, forget and unmount (Vault::Write).
   bool times_dirty = false;
   int64_t times_written_ms = 0;  // CLOCK_MONOTONIC_COARSE of the last header write
-  uint32_t links = 1;        // names that show the object (hard links); 0 once unlinked
-  uint64_t cipher_size = 0;  // files and symlinks: the object's size as last known
+  uint32_t links = 1;            // names that show the object (hard links); 0 once unlinked
+  uint64_t cipher_size = 0;      // files and symlinks: the object's size as last known
   // Files: loaded on first read or write and kept while the kernel knows the node.
   std::optional<ContentFile> content;
 

@@ -44,7 +44,8 @@ std::shared_ptr<Node> NodeTable::Unref(uint64_t ino, uint64_t n) {
   nodes_.erase(it);
   // Its locations go too (a node is rarely at more than one: hard links).
   if (gone->several_locations) {
-    for (auto at = at_.begin(); at != at_.end();) at = at->second == ino ? at_.erase(at) : std::next(at);
+    for (auto at = at_.begin(); at != at_.end();)
+      at = at->second == ino ? at_.erase(at) : std::next(at);
   }
   auto own = at_.find(LocationKey(gone->parent, gone->stem));
   if (own != at_.end() && own->second == ino) at_.erase(own);

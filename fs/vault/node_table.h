@@ -20,7 +20,8 @@ class NodeTable {
  public:
   std::shared_ptr<Node> Get(uint64_t ino) const;
   // The node at a location, with one more kernel lookup counted; null if none is known there.
-  std::shared_ptr<Node> FindAt(const crypto::DirId& parent, const std::string& stem, bool count_lookup);
+  std::shared_ptr<Node> FindAt(const crypto::DirId& parent, const std::string& stem,
+                               bool count_lookup);
   // Registers `fresh` (or returns the node already known by that id, e.g. another hard link of
   // one object) at the location, counting one kernel lookup.
   std::shared_ptr<Node> Publish(std::shared_ptr<Node> fresh, const crypto::DirId& parent,

@@ -18,8 +18,12 @@ struct timespec ToTimespec(const crypto::Timestamp& t) {
 
 }  // namespace
 
-Vault::Vault(std::unique_ptr<remote::CipherTree> tree, crypto::StoreKeys keys, const VaultOptions& options)
-    : tree_(std::move(tree)), keys_(std::move(keys)), names_(keys_.names.Clone()), options_(options) {}
+Vault::Vault(std::unique_ptr<remote::CipherTree> tree, crypto::StoreKeys keys,
+             const VaultOptions& options)
+    : tree_(std::move(tree)),
+      keys_(std::move(keys)),
+      names_(keys_.names.Clone()),
+      options_(options) {}
 
 Vault::~Vault() {
   // Unmount: times that writes changed within their last second go to the store now.
@@ -44,13 +48,15 @@ Status Vault::Init() {
   auto stat = tree_->Stat(kRootObject);
   if (!stat.ok()) {
     if (stat.status().code() == Code::kNotFound) {
-      return Status::Corrupt(std::string("the store has no ") + kRootObject + " (is it a v2 store?)");
+      return Status::Corrupt(std::string("the store has no ") + kRootObject +
+                             " (is it a v2 store?)");
     }
     return stat.status();
   }
   Node pseudo_parent(0, crypto::NodeKind::kDirectory, crypto::NodeId{});
   auto root = LoadNode(pseudo_parent, "", StoredKind::kDirectory);
-  if (!root.ok()) return Status::Error(root.status().code(), "root directory: " + root.status().message());
+  if (!root.ok())
+    return Status::Error(root.status().code(), "root directory: " + root.status().message());
   if ((*root)->id != crypto::NodeId{}) return Status::Corrupt("root directory: wrong node id");
   (*root)->nlookup = 1;
   table_.Publish(*root, crypto::DirId{}, "\x01root");  // a location no entry can have
@@ -61,7 +67,9 @@ Status Vault::Init() {
     if (left.ok()) {
       for (const auto& e : *left) {
         Status st = tree_->Delete(Join(kUnlinkedFolder, e.name));
-        if (!st.ok()) Log(LogLevel::kWarning, "could not remove %s/%s: %s", kUnlinkedFolder, e.name.c_str(), st.ToString().c_str());
+        if (!st.ok())
+          Log(LogLevel::kWarning, "could not remove %s/%s: %s", kUnlinkedFolder, e.name.c_str(),
+              st.ToString().c_str());
       }
     } else if (left.status().code() == Code::kNotFound) {
       Status st = tree_->MakeFolder(kUnlinkedFolder);
@@ -78,21 +86,25 @@ Status Vault::Init() {
 Result<std::shared_ptr<Node>> Vault::GetDir(uint64_t ino) const {
   auto node = Get(ino);
   if (!node) return Status::NotFound("node " + std::to_string(ino) + " unknown");
-  if (node->kind != crypto::NodeKind::kDirectory) return Status::Error(Code::kNotADirectory, "not a directory");
+  if (node->kind != crypto::NodeKind::kDirectory)
+    return Status::Error(Code::kNotADirectory, "not a directory");
   return node;
 }
 
 Result<std::shared_ptr<Node>> Vault::GetFile(uint64_t ino) const {
   auto node = Get(ino);
   if (!node) return Status::NotFound("node " + std::to_string(ino) + " unknown");
-  if (node->kind == crypto::NodeKind::kDirectory) return Status::Error(Code::kIsADirectory, "not a file");
+  if (node->kind == crypto::NodeKind::kDirectory)
+    return Status::Error(Code::kIsADirectory, "not a file");
   if (node->kind != crypto::NodeKind::kFile) return Status::InvalidArgument("not a regular file");
   return node;
 }
 
-Result<std::shared_ptr<Node>> Vault::LoadNode(const Node& parent, const std::string& stem, StoredKind kind) {
+Result<std::shared_ptr<Node>> Vault::LoadNode(const Node& parent, const std::string& stem,
+                                              StoredKind kind) {
   const bool is_root = parent.ino == 0;
-  const std::string path = is_root ? std::string(kRootObject) : Join(parent.folder, stem + std::string(SuffixOf(kind)));
+  const std::string path =
+      is_root ? std::string(kRootObject) : Join(parent.folder, stem + std::string(SuffixOf(kind)));
   PHRFS_ASSIGN_OR_RETURN(remote::TreeStat st, tree_->Stat(path));
   if (st.is_folder) return Status::Corrupt("store object " + path + " is a folder");
   uint8_t raw[crypto::kNodeHeaderSize];
@@ -112,25 +124,32 @@ Result<std::shared_ptr<Node>> Vault::LoadNode(const Node& parent, const std::str
     return Status::Corrupt("store object " + path + ": the root's node id under another name");
   }
   if (fields->key_epoch != keys_.content.epoch) {
-    return Status::Corrupt("store object " + path + ": unknown key epoch " + std::to_string(fields->key_epoch));
+    return Status::Corrupt("store object " + path + ": unknown key epoch " +
+                           std::to_string(fields->key_epoch));
   }
-  PHRFS_ASSIGN_OR_RETURN(SecureBytes meta_key, crypto::DeriveMetaKey(keys_.content, fields->node_id));
+  PHRFS_ASSIGN_OR_RETURN(SecureBytes meta_key,
+                         crypto::DeriveMetaKey(keys_.content, fields->node_id));
   auto meta = crypto::OpenNodeMeta({raw, got}, *fields, meta_key);
   if (!meta.ok()) {
-    Log(LogLevel::kError, "store object %s: %s; returning EIO", path.c_str(), meta.status().message().c_str());
+    Log(LogLevel::kError, "store object %s: %s; returning EIO", path.c_str(),
+        meta.status().message().c_str());
     return Status::Corrupt("store object " + path + ": " + meta.status().message());
   }
-  const bool header_only = fields->kind != crypto::NodeKind::kFile && fields->kind != crypto::NodeKind::kSymlink;
+  const bool header_only =
+      fields->kind != crypto::NodeKind::kFile && fields->kind != crypto::NodeKind::kSymlink;
   if (header_only && st.size != crypto::kNodeHeaderSize) {
-    return Status::Corrupt("store object " + path + ": a header-only object of " + std::to_string(st.size) + " bytes");
+    return Status::Corrupt("store object " + path + ": a header-only object of " +
+                           std::to_string(st.size) + " bytes");
   }
 
-  auto node = std::make_shared<Node>(crypto::InodeNumberOf(fields->node_id), fields->kind, fields->node_id);
+  auto node =
+      std::make_shared<Node>(crypto::InodeNumberOf(fields->node_id), fields->kind, fields->node_id);
   node->parent = parent.dir_id();
   node->parent_folder = parent.folder;
   node->stem = stem;
   node->path = path;
-  node->header = crypto::NodeHeader{fields->kind, fields->node_id, fields->key_epoch, fields->content_id, *meta};
+  node->header = crypto::NodeHeader{fields->kind, fields->node_id, fields->key_epoch,
+                                    fields->content_id, *meta};
   node->links = st.links;
   node->cipher_size = st.size;
   if (node->kind == crypto::NodeKind::kDirectory) {
@@ -139,14 +158,17 @@ Result<std::shared_ptr<Node>> Vault::LoadNode(const Node& parent, const std::str
   return node;
 }
 
-Result<std::array<uint8_t, crypto::kNodeHeaderSize>> Vault::SealHeader(const crypto::NodeHeader& header) {
-  PHRFS_ASSIGN_OR_RETURN(SecureBytes meta_key, crypto::DeriveMetaKey(keys_.content, header.node_id));
+Result<std::array<uint8_t, crypto::kNodeHeaderSize>> Vault::SealHeader(
+    const crypto::NodeHeader& header) {
+  PHRFS_ASSIGN_OR_RETURN(SecureBytes meta_key,
+                         crypto::DeriveMetaKey(keys_.content, header.node_id));
   return crypto::SealNodeHeader(header, meta_key);
 }
 
 Status Vault::WriteHeader(Node& node) {
   if (node.meta_key.empty()) {
-    PHRFS_ASSIGN_OR_RETURN(node.meta_key, crypto::DeriveMetaKey(keys_.content, node.header.node_id));
+    PHRFS_ASSIGN_OR_RETURN(node.meta_key,
+                           crypto::DeriveMetaKey(keys_.content, node.header.node_id));
   }
   PHRFS_ASSIGN_OR_RETURN(auto bytes, crypto::SealNodeHeader(node.header, node.meta_key));
   PHRFS_RETURN_IF_ERROR(tree_->WriteAt(node.path, 0, bytes));
@@ -163,8 +185,9 @@ void Vault::FlushTimes(Node& node) {
     return;
   }
   Status st = WriteHeader(node);
-  if (!st.ok()) Log(LogLevel::kWarning, "node %llu: times not stored: %s",
-                    static_cast<unsigned long long>(node.ino), st.ToString().c_str());
+  if (!st.ok())
+    Log(LogLevel::kWarning, "node %llu: times not stored: %s",
+        static_cast<unsigned long long>(node.ino), st.ToString().c_str());
 }
 
 void Vault::TouchDir(Node& dir, int subdirs_delta) {
@@ -191,8 +214,9 @@ void Vault::TouchCtime(Node& node, bool known) {
   }
   // A node the kernel does not know leaves with this call: its header is written now.
   Status st = WriteHeader(node);
-  if (!st.ok()) Log(LogLevel::kWarning, "node %llu: ctime not stored: %s",
-                    static_cast<unsigned long long>(node.ino), st.ToString().c_str());
+  if (!st.ok())
+    Log(LogLevel::kWarning, "node %llu: ctime not stored: %s",
+        static_cast<unsigned long long>(node.ino), st.ToString().c_str());
 }
 
 void Vault::MarkTimes(Node& node) {
@@ -212,9 +236,7 @@ struct stat Vault::Attr(const Node& node) const {
   st.st_ctim = ToTimespec(m.ctime);
   st.st_blksize = crypto::kBlockSize;
   switch (node.kind) {
-    case crypto::NodeKind::kDirectory:
-      st.st_nlink = 2 + m.subdirs;
-      break;
+    case crypto::NodeKind::kDirectory: st.st_nlink = 2 + m.subdirs; break;
     case crypto::NodeKind::kFile:
     case crypto::NodeKind::kSymlink: {
       st.st_nlink = node.links;
@@ -228,9 +250,7 @@ struct stat Vault::Attr(const Node& node) const {
       }
       break;
     }
-    default:
-      st.st_nlink = node.links;
-      break;
+    default: st.st_nlink = node.links; break;
   }
   st.st_blocks = (st.st_size + 511) / 512;
   return st;
@@ -281,10 +301,12 @@ void Vault::RememberAbsent(const crypto::DirId& dir, const std::string& stem) {
 Result<std::optional<Vault::Located>> Vault::Locate(const Node& dir, const StoredName& name) {
   if (auto known = table_.FindAt(dir.dir_id(), name.stem, /*count_lookup=*/false)) {
     const StoredKind kind = StoredKindOf(known->kind);
-    return std::optional<Located>(Located{kind, name.stem, Join(dir.folder, name.stem + std::string(SuffixOf(kind))), known});
+    return std::optional<Located>(
+        Located{kind, name.stem, Join(dir.folder, name.stem + std::string(SuffixOf(kind))), known});
   }
   if (KnownAbsent(dir.dir_id(), name.stem)) return std::optional<Located>();
-  for (StoredKind kind : {StoredKind::kFile, StoredKind::kDirectory, StoredKind::kSymlink, StoredKind::kSpecial}) {
+  for (StoredKind kind :
+       {StoredKind::kFile, StoredKind::kDirectory, StoredKind::kSymlink, StoredKind::kSpecial}) {
     std::string path = Join(dir.folder, name.stem + std::string(SuffixOf(kind)));
     auto st = tree_->Stat(path);
     if (st.ok()) return std::optional<Located>(Located{kind, name.stem, std::move(path), nullptr});
@@ -305,7 +327,8 @@ void Vault::RemoveSidecar(const Node& dir, const StoredName& name) {
   if (!name.is_long()) return;
   Status st = tree_->Delete(Join(dir.folder, name.stem + kSidecarSuffix));
   if (!st.ok() && st.code() != Code::kNotFound) {
-    Log(LogLevel::kWarning, "could not remove long-name sidecar %s: %s", name.stem.c_str(), st.ToString().c_str());
+    Log(LogLevel::kWarning, "could not remove long-name sidecar %s: %s", name.stem.c_str(),
+        st.ToString().c_str());
   }
 }
 
@@ -316,8 +339,10 @@ Result<Entry> Vault::PublishNew(Node& parent, std::shared_ptr<Node> node, const 
     if (auto known = table_.Get(node->ino)) {
       std::shared_lock lock(known->mu);
       if (!(known->parent == parent.dir_id() && known->stem == stem) && !known->removed) {
-        Log(LogLevel::kError, "store object %s: directory node %llu already appears under another name; "
-            "returning EIO", node->path.c_str(), static_cast<unsigned long long>(node->ino));
+        Log(LogLevel::kError,
+            "store object %s: directory node %llu already appears under another name; "
+            "returning EIO",
+            node->path.c_str(), static_cast<unsigned long long>(node->ino));
         return Status::Corrupt("a directory object appears under two names");
       }
     }
@@ -366,7 +391,8 @@ void Vault::Forget(uint64_t ino, uint64_t nlookup) {
     for (const std::string& hidden : gone->hidden) {
       Status st = tree_->Delete(hidden);
       if (!st.ok() && st.code() != Code::kNotFound) {
-        Log(LogLevel::kWarning, "could not remove unlinked object %s: %s", hidden.c_str(), st.ToString().c_str());
+        Log(LogLevel::kWarning, "could not remove unlinked object %s: %s", hidden.c_str(),
+            st.ToString().c_str());
       }
     }
   }

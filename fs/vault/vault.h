@@ -1,10 +1,10 @@
 // The encrypted tree (README.md "Design decisions"): maps plaintext names, byte ranges and
-// attributes onto the node objects of a v2 store, reached only through a CipherTree (FORMAT "LAYOUT", "NODE
-// OBJECTS"). One operation per filesystem request, in terms of node ids (= inode numbers),
-// names and byte ranges; the FUSE layer decodes a request, calls one of these and replies with
-// the result. Nothing here knows about fuse_req_t or errno.
-// Thread-safe: called concurrently from FUSE worker threads. Lock order: tree_mu_ (shared for
-// lookups and forgets, exclusive for changes to names) before Node::mu before NodeTable's lock.
+// attributes onto the node objects of a v2 store, reached only through a CipherTree (FORMAT
+// "LAYOUT", "NODE OBJECTS"). One operation per filesystem request, in terms of node ids (= inode
+// numbers), names and byte ranges; the FUSE layer decodes a request, calls one of these and replies
+// with the result. Nothing here knows about fuse_req_t or errno. Thread-safe: called concurrently
+// from FUSE worker threads. Lock order: tree_mu_ (shared for lookups and forgets, exclusive for
+// changes to names) before Node::mu before NodeTable's lock.
 #pragma once
 
 #include <sys/stat.h>
@@ -122,7 +122,8 @@ class Vault {
   size_t known_nodes() const { return table_.size(); }
 
  private:
-  Vault(std::unique_ptr<remote::CipherTree> tree, crypto::StoreKeys keys, const VaultOptions& options);
+  Vault(std::unique_ptr<remote::CipherTree> tree, crypto::StoreKeys keys,
+        const VaultOptions& options);
   Status Init();
 
   // Where a name is in a directory.
@@ -137,7 +138,8 @@ class Vault {
   Result<std::shared_ptr<Node>> GetDir(uint64_t node) const;
   Result<std::shared_ptr<Node>> GetFile(uint64_t node) const;
   // Reads the object at `path` and makes a node of it (not yet published).
-  Result<std::shared_ptr<Node>> LoadNode(const Node& parent, const std::string& stem, StoredKind kind);
+  Result<std::shared_ptr<Node>> LoadNode(const Node& parent, const std::string& stem,
+                                         StoredKind kind);
   // Seals `node`'s header (with its current metadata) and writes it over the object's first
   // bytes. The caller holds node.mu exclusively.
   Status WriteHeader(Node& node);
@@ -167,10 +169,12 @@ class Vault {
   crypto::NodeMeta NewMeta(const Node& parent, uint32_t mode, const Caller& caller) const;
   // A new node of `kind` named `stored` in `parent`, not stored yet: fresh ids, metadata for the
   // caller, its location and its meta key.
-  Result<std::shared_ptr<Node>> NewChild(Node& parent, const StoredName& stored, crypto::NodeKind kind,
-                                         uint32_t mode, const Caller& caller);
+  Result<std::shared_ptr<Node>> NewChild(Node& parent, const StoredName& stored,
+                                         crypto::NodeKind kind, uint32_t mode,
+                                         const Caller& caller);
   // Stores a new node's object (and its long-name sidecar); nothing stays behind on failure.
-  Status StoreNewEntry(Node& parent, const StoredName& stored, Node& node, std::span<const uint8_t> object);
+  Status StoreNewEntry(Node& parent, const StoredName& stored, Node& node,
+                       std::span<const uint8_t> object);
   // Takes a name's object out of the tree: deleted, or moved to unlinked/ when the kernel may
   // still use its node. The caller holds tree_mu_ exclusively.
   Status Discard(const Located& where);
