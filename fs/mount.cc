@@ -1,5 +1,7 @@
 #include "fs/mount.h"
 
+#include <unistd.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,7 +29,9 @@ using LoopConfig = std::unique_ptr<fuse_loop_config, FreeWith<fuse_loop_cfg_dest
 // writable through the mount. It costs a GETATTR of a directory after each change of its
 // entries, served from memory.
 std::vector<std::string> FuseArgs(const MountOptions& options) {
-  std::string opts = "fsname=phrfs,subtype=phrfs,default_permissions";
+  // fsname "phrfs:PID" names the serving process in the mount table: `phrfs umount` waits for it
+  // to end, so that the store is quiet (last times written) when umount returns.
+  std::string opts = "fsname=phrfs:" + std::to_string(getpid()) + ",subtype=phrfs,default_permissions";
   if (options.read_only) opts += ",ro";
   for (const auto& o : options.fuse_options) opts += "," + o;
   std::vector<std::string> args = {"phrfs", "-o", opts};

@@ -45,14 +45,14 @@ std::string UnescapeMountField(const std::string& field) {
   return out;
 }
 
-Result<bool> IsMounted(const std::string& absolute_mountpoint) {
+Result<std::optional<std::string>> MountSource(const std::string& absolute_mountpoint) {
   FILE* f = std::fopen("/proc/self/mountinfo", "re");
   if (f == nullptr) return Status::FromErrno(errno, "open /proc/self/mountinfo");
   char* line = nullptr;
   size_t capacity = 0;
-  bool found = false;
-  while (!found && getline(&line, &capacity, f) >= 0) {
-    // Fields: id parent major:minor root mount-point ...
+  std::optional<std::string> source;
+  while (!source && getline(&line, &capacity, f) >= 0) {
+    // Fields: id parent major:minor root mount-point options [optional...] - fstype source ...
     std::string text = line;
     size_t start = 0;
     for (int field = 0; field < 4 && start != std::string::npos; ++field) {
@@ -61,11 +61,28 @@ Result<bool> IsMounted(const std::string& absolute_mountpoint) {
     }
     if (start == std::string::npos) continue;
     size_t end = text.find(' ', start);
-    if (UnescapeMountField(text.substr(start, end - start)) == absolute_mountpoint) found = true;
+    if (UnescapeMountField(text.substr(start, end - start)) != absolute_mountpoint) continue;
+    std::string found;
+    const size_t dash = text.find(" - ", end);
+    if (dash != std::string::npos) {
+      const size_t type_end = text.find(' ', dash + 3);
+      if (type_end != std::string::npos) {
+        const size_t source_end = text.find(' ', type_end + 1);
+        found = UnescapeMountField(text.substr(type_end + 1, source_end == std::string::npos
+                                                                 ? std::string::npos
+                                                                 : source_end - type_end - 1));
+      }
+    }
+    source = found;
   }
   free(line);
   std::fclose(f);
-  return found;
+  return source;
+}
+
+Result<bool> IsMounted(const std::string& absolute_mountpoint) {
+  PHRFS_ASSIGN_OR_RETURN(auto source, MountSource(absolute_mountpoint));
+  return source.has_value();
 }
 
 }  // namespace phrfs::fs

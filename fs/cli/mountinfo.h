@@ -2,6 +2,7 @@
 // `phrfs mount` and `phrfs umount`. Any thread (no shared state).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "base/status.h"
@@ -17,5 +18,10 @@ std::string UnescapeMountField(const std::string& field);
 
 // Whether `absolute_mountpoint` is a mount point in /proc/self/mountinfo.
 Result<bool> IsMounted(const std::string& absolute_mountpoint);
+
+// The mount's source field ("fsname"), unescaped; nullopt when nothing is mounted there.
+// A phrfs daemon names itself "phrfs:PID" there (fs/mount.cc), so that `phrfs umount` can wait
+// for it to finish writing after the kernel has let go.
+Result<std::optional<std::string>> MountSource(const std::string& absolute_mountpoint);
 
 }  // namespace phrfs::fs
