@@ -315,7 +315,7 @@ class Upgrader {
     ssize_t got = pread(fd.get(), head, sizeof head, 0);
     if (got < 0) return Errno("read " + name);
     if (IsV2({head, static_cast<size_t>(got)}))
-      return FixLongStem(dir_fd, name, stem, kind);  // resumed
+      return FixLongStem(dir_fd, name, stem, kind).status();  // resumed
 
     switch (kind) {
       case StoredKind::kFile: {
@@ -323,7 +323,7 @@ class Upgrader {
         auto linked = converted_.find({st.st_dev, st.st_ino});
         if (linked != converted_.end()) {
           PHRFS_RETURN_IF_ERROR(LinkOver(dir_fd, linked->second, name));
-          return FixLongStem(dir_fd, name, stem, kind);
+          return FixLongStem(dir_fd, name, stem, kind).status();
         }
         PHRFS_ASSIGN_OR_RETURN(crypto::FileHeader v1,
                                crypto::ParseHeader({head, static_cast<size_t>(got)}));
@@ -331,8 +331,10 @@ class Upgrader {
         PHRFS_ASSIGN_OR_RETURN(auto header, Header(crypto::NodeKind::kFile, id, v1.file_id,
                                                    MetaOf(st, S_IFREG | (st.st_mode & 07777))));
         PHRFS_RETURN_IF_ERROR(Replace(dir_fd, name, header, fd.get(), crypto::kV1HeaderSize));
-        if (st.st_nlink > 1) converted_[{st.st_dev, st.st_ino}] = std::make_pair(dup(dir_fd), name);
-        break;
+        // The other names link to this object under the name it ends up with.
+        PHRFS_ASSIGN_OR_RETURN(std::string final_name, FixLongStem(dir_fd, name, stem, kind));
+        if (st.st_nlink > 1) converted_[{st.st_dev, st.st_ino}] = std::make_pair(dup(dir_fd), final_name);
+        return Status::Ok();
       }
       case StoredKind::kSymlink: {
         PHRFS_ASSIGN_OR_RETURN(crypto::FileHeader v1,
@@ -359,15 +361,16 @@ class Upgrader {
       }
       case StoredKind::kSpecial: return Status::Corrupt("v1 stores have no special files");
     }
-    return FixLongStem(dir_fd, name, stem, kind);
+    return FixLongStem(dir_fd, name, stem, kind).status();
   }
 
   // v2 stores a name under its hash when the ciphertext plus a two-character suffix passes 255
-  // bytes; v1 only when the ciphertext alone did. Such names move to their long stem.
-  Status FixLongStem(int dir_fd, const std::string& name, const std::string& stem,
-                     StoredKind kind) {
-    if (stem.rfind(crypto::kLongNamePrefix, 0) == 0) return Status::Ok();
-    if (stem.size() + kMaxSuffixLength <= crypto::kMaxStoredNameLength) return Status::Ok();
+  // bytes; v1 only when the ciphertext alone did. Such names move to their long stem. Returns
+  // the object's name afterwards.
+  Result<std::string> FixLongStem(int dir_fd, const std::string& name, const std::string& stem,
+                                  StoredKind kind) {
+    if (stem.rfind(crypto::kLongNamePrefix, 0) == 0) return name;
+    if (stem.size() + kMaxSuffixLength <= crypto::kMaxStoredNameLength) return name;
     const std::string long_stem = crypto::LongNameStem(stem);
     const std::string sidecar = long_stem + kSidecarSuffix;
     UniqueFd out(openat(dir_fd, sidecar.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
@@ -377,7 +380,7 @@ class Upgrader {
     if (fsync(out.get()) != 0) return Errno("fsync " + sidecar);
     const std::string target = long_stem + std::string(SuffixOf(kind));
     if (renameat(dir_fd, name.c_str(), dir_fd, target.c_str()) != 0) return Errno("rename " + name);
-    return Status::Ok();
+    return target;
   }
 
   Status LinkOver(int dir_fd, const std::pair<int, std::string>& first, const std::string& name) {

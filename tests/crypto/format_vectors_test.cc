@@ -18,19 +18,13 @@ namespace {
 using testing::AsBytes;
 using testing::FromHex;
 using testing::Hex;
+using testing::Sequence;
 
 // ---- fixed inputs ----
 // master key  00 01 02 ... 1f          store id  a0 a1 ... af
 // file id     b0 b1 ... bf             dir id    c0 c1 ... cf
 // GCM nonce   d0 d1 ... db             recovery key  e0 e1 ... ff
 // scrypt salt 40 41 ... 5f, passphrase "phrfs-test-passphrase", N=1024 r=8 p=1
-
-template <size_t N>
-std::array<uint8_t, N> Sequence(uint8_t first) {
-  std::array<uint8_t, N> out{};
-  for (size_t i = 0; i < N; ++i) out[i] = static_cast<uint8_t>(first + i);
-  return out;
-}
 
 SecureBytes MasterKey() { return SecureBytes(std::span<const uint8_t>(Sequence<32>(0x00))); }
 StoreId TheStoreId() { return StoreId{Sequence<16>(0xa0)}; }

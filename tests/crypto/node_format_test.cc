@@ -26,13 +26,7 @@ namespace {
 using testing::ArrayFromHex;
 using testing::FromHex;
 using testing::Hex;
-
-template <size_t N>
-std::array<uint8_t, N> Sequence(uint8_t first) {
-  std::array<uint8_t, N> out{};
-  for (size_t i = 0; i < N; ++i) out[i] = static_cast<uint8_t>(first + i);
-  return out;
-}
+using testing::Sequence;
 
 // ---- fixed inputs (man/phrfs-format.5, TEST VECTORS, format v2) ----
 // content key: the v1 vectors' "content" sub-key (master key 00..1f, store id a0..af).

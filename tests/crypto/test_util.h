@@ -36,6 +36,14 @@ inline std::string AsString(std::span<const uint8_t> bytes) {
   return std::string(bytes.begin(), bytes.end());
 }
 
+// N bytes counting up from `first` (the test vectors' ids, nonces and keys).
+template <size_t N>
+std::array<uint8_t, N> Sequence(uint8_t first) {
+  std::array<uint8_t, N> out{};
+  for (size_t i = 0; i < N; ++i) out[i] = static_cast<uint8_t>(first + i);
+  return out;
+}
+
 template <size_t N>
 std::array<uint8_t, N> ArrayFromHex(std::string_view text) {
   std::array<uint8_t, N> out{};

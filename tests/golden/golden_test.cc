@@ -214,5 +214,27 @@ TEST_F(GoldenStoreTest, AnInterruptedUpgradeIsFinishedByTheNextOne) {
   ExpectSameManifest(want, Manifest(false));
 }
 
+// A damaged v1 object does not stop the upgrade: it stays as it was (and reads as EIO, as it
+// did in v1), and everything else is converted.
+TEST_F(GoldenStoreTest, AnUpgradeLeavesADamagedObjectAsItIsAndConvertsTheRest) {
+  const std::string copy = Copy("store-v1");
+  // "one-byte" is the only v1 object of 32 + 28 + 1 bytes: cut it to nothing.
+  std::string victim;
+  for (const auto& f : ListFilesRecursive(copy + "/d")) {
+    struct stat st;
+    if (stat(f.c_str(), &st) == 0 && st.st_size == 61) victim = f;
+  }
+  ASSERT_FALSE(victim.empty());
+  ASSERT_EQ(truncate(victim.c_str(), 0), 0);
+  RunResult up = Upgrade(copy);
+  ASSERT_EQ(up.exit_code, 0) << up.Describe();
+  ASSERT_EQ(fx_.Mount(copy, {}).exit_code, 0) << fx_.ReadLog();
+  int err = 0;
+  ReadAll(fx_.InMnt("one-byte"), &err);
+  EXPECT_EQ(err, EIO) << strerror(err);
+  EXPECT_EQ(ReadAll(fx_.InMnt("records/labs.txt")), "glucose 5.4 mmol/l\n");
+  EXPECT_EQ(ReadAll(fx_.InMnt("nested/deeper/deep.txt")), "deep content\n");
+}
+
 }  // namespace
 }  // namespace phrfs::testing

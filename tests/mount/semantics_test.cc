@@ -524,3 +524,33 @@ TEST(StoreCopyTest, AStoreCopiedWithCpRKeepsModesOwnersAndTimes) {
 
 }  // namespace
 }  // namespace phrfs::testing
+
+namespace phrfs::testing {
+namespace {
+
+// phrfs(1): `phrfs umount` returns once the daemon has ended (it writes the last second of
+// times after the kernel lets go), so nothing writes to the store after umount returns.
+TEST(UmountTest, ReturnsOnlyAfterTheDaemonHasEnded) {
+  MountFixture fx;
+  ASSERT_EQ(fx.InitAndMount(), "");
+  for (int i = 0; i < 20; ++i) WriteFile(fx.InMnt("f" + std::to_string(i)), std::string(i + 1, 'x'));
+  std::ifstream mounts("/proc/self/mountinfo");
+  std::string line, source;
+  while (std::getline(mounts, line)) {
+    if (line.find(" " + fx.mnt() + " ") != std::string::npos) source = line.substr(line.find(" - ") + 3);
+  }
+  const size_t colon = source.find("phrfs:");
+  ASSERT_NE(colon, std::string::npos) << "mount source: " << source;
+  const pid_t daemon = static_cast<pid_t>(std::stol(source.substr(colon + 6)));
+  ASSERT_GT(daemon, 0);
+  RunResult r = fx.Unmount();
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  std::ifstream stat("/proc/" + std::to_string(daemon) + "/stat");
+  std::string state;
+  std::getline(stat, state);
+  EXPECT_TRUE(state.empty() || state.find(") Z") != std::string::npos)
+      << "the daemon still runs after umount returned: " << state;
+}
+
+}  // namespace
+}  // namespace phrfs::testing
