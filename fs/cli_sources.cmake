@@ -12,5 +12,8 @@ set(PHRFS_CLI_SOURCES
   cli/mountinfo.cc
   cli/passphrase.cc
   cli/passwd_command.cc
+  cli/status_command.cc
+  cli/status_file.cc
+  cli/status_reporter.cc
   cli/umount_command.cc
   cli/upgrade_command.cc)

@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -34,6 +36,15 @@ struct TreeSpace {
   uint64_t blocks_available = 0;
   uint64_t files = 0;
   uint64_t files_free = 0;
+};
+
+// How far a write-back tree's store is behind (remote stores behind the cache).
+struct TreeSyncState {
+  uint64_t pending_uploads = 0;  // changes not yet on the store (uploads and namespace changes)
+  uint64_t bytes_queued = 0;     // bytes those uploads still have to move
+  uint64_t conflicts = 0;        // changes kept as conflict copies since the tree was opened
+  bool offline = false;          // the store did not answer the last attempt
+  std::string last_error;        // empty when the last attempt worked
 };
 
 enum class PutMode { kReplace, kMustNotExist };
@@ -98,6 +109,15 @@ class CipherTree {
   virtual void Prefetch(const std::vector<std::string>& paths, size_t bytes) {
     (void)paths;
     (void)bytes;
+  }
+  // Write-back trees: how far the store is behind; nullopt for trees that write through.
+  virtual std::optional<TreeSyncState> SyncState() { return std::nullopt; }
+  // Write-back trees: waits until every pending change has reached the store. Returns
+  // Unavailable, the work kept for the next open, once `give_up` (asked about once a second)
+  // says so. Ok at once for trees that write through.
+  virtual Status FlushAll(const std::function<bool()>& give_up) {
+    (void)give_up;
+    return Status::Ok();
   }
   // Exclusive use of the store by one mount. Busy when another live mount holds it.
   virtual Result<std::unique_ptr<TreeLease>> AcquireLease() = 0;

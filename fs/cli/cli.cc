@@ -67,6 +67,12 @@ int RunCli(int argc, char** argv) {
   umount_cmd->add_option("MOUNTPOINT", umount.mountpoint, "Where the store is mounted")
       ->required();
 
+  StatusArgs status;
+  CLI::App* status_cmd =
+      app.add_subcommand("status", "Show a mount's store, pending uploads and conflicts");
+  status_cmd->add_option("MOUNTPOINT", status.mountpoint, "Where the store is mounted")
+      ->required();
+
   PasswdArgs passwd;
   int passwd_logn = kDefaultScryptLogN;
   CLI::App* passwd_cmd = app.add_subcommand("passwd", "Change a store's passphrase");
@@ -110,6 +116,7 @@ int RunCli(int argc, char** argv) {
   if (init_cmd->parsed()) return RunInit(init);
   if (mount_cmd->parsed()) return RunMount(mount);
   if (umount_cmd->parsed()) return RunUmount(umount);
+  if (status_cmd->parsed()) return RunStatus(status);
   if (passwd_cmd->parsed()) return RunPasswd(passwd);
   if (upgrade_cmd->parsed()) return RunUpgrade(upgrade);
   std::fprintf(stderr, "%s", app.help().c_str());

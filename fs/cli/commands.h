@@ -35,6 +35,10 @@ struct UmountArgs {
   std::string mountpoint;
 };
 
+struct StatusArgs {
+  std::string mountpoint;
+};
+
 struct PasswdArgs {
   std::string store;
   std::string passfile;
@@ -52,6 +56,7 @@ int RunInit(const InitArgs& args);
 int RunMount(const MountArgs& args);
 int RunUmount(const UmountArgs& args);
 int RunPasswd(const PasswdArgs& args);
+int RunStatus(const StatusArgs& args);
 int RunUpgrade(const UpgradeArgs& args);
 
 }  // namespace phrfs::fs

@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "fs/cli/command_util.h"
+#include "fs/cli/status_reporter.h"
 #include "fs/log.h"
 #include "fs/vault/vault.h"
 
@@ -49,17 +50,24 @@ void PrepareToServe() {
   }
 }
 
-// Vault + ServeMount; `ready` reports the outcome of mounting exactly once.
+// Vault + ServeMount; `ready` reports the outcome of mounting exactly once. The status file
+// reports from the moment the mount is ready until the tree has flushed at unmount.
 Status Serve(PreparedMount& prepared, const std::function<void(const Status&, Step)>& ready) {
   PrepareToServe();
-  auto vault = Vault::Open(std::move(prepared.store.tree), std::move(prepared.keys),
-                           VaultOptions{prepared.options.read_only});
+  StatusReporter reporter(prepared.store.label, *prepared.store.tree);
+  VaultOptions vault_options;
+  vault_options.read_only = prepared.options.read_only;
+  vault_options.on_close = [&reporter](remote::CipherTree& tree) { reporter.FlushAtClose(tree); };
+  auto vault = Vault::Open(std::move(prepared.store.tree), std::move(prepared.keys), vault_options);
   if (!vault.ok()) {
     ready(vault.status(), Step::kStore);
     return vault.status();
   }
   Status st = ServeMount(std::move(vault).value(), prepared.mountpoint, prepared.options,
-                         [&](const Status& status) { ready(status, Step::kMount); });
+                         [&](const Status& status) {
+                           if (status.ok()) reporter.Start();
+                           ready(status, Step::kMount);
+                         });
   return st;
 }
 

@@ -6,6 +6,8 @@
 #include <limits.h>
 #include <stdlib.h>
 
+#include <string_view>
+
 #include <cstdio>
 
 namespace phrfs::fs {
@@ -83,6 +85,14 @@ Result<std::optional<std::string>> MountSource(const std::string& absolute_mount
 Result<bool> IsMounted(const std::string& absolute_mountpoint) {
   PHRFS_ASSIGN_OR_RETURN(auto source, MountSource(absolute_mountpoint));
   return source.has_value();
+}
+
+pid_t DaemonPidOf(const std::string& source) {
+  static constexpr std::string_view kPrefix = "phrfs:";
+  if (source.rfind(kPrefix, 0) != 0) return 0;
+  char* end = nullptr;
+  const long pid = std::strtol(source.c_str() + kPrefix.size(), &end, 10);
+  return (end != nullptr && *end == '\0' && pid > 0) ? static_cast<pid_t>(pid) : 0;
 }
 
 }  // namespace phrfs::fs

@@ -2,6 +2,8 @@
 // `phrfs mount` and `phrfs umount`. Any thread (no shared state).
 #pragma once
 
+#include <sys/types.h>
+
 #include <optional>
 #include <string>
 
@@ -23,5 +25,8 @@ Result<bool> IsMounted(const std::string& absolute_mountpoint);
 // A phrfs daemon names itself "phrfs:PID" there (fs/mount.cc), so that `phrfs umount` can wait
 // for it to finish writing after the kernel has let go.
 Result<std::optional<std::string>> MountSource(const std::string& absolute_mountpoint);
+
+// The serving daemon's pid from a "phrfs:PID" mount source, or 0.
+pid_t DaemonPidOf(const std::string& source);
 
 }  // namespace phrfs::fs

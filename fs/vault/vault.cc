@@ -31,6 +31,7 @@ Vault::~Vault() {
     std::unique_lock lock(node->mu);
     FlushTimes(*node);
   }
+  if (options_.on_close) options_.on_close(*tree_);
 }
 
 Result<std::unique_ptr<Vault>> Vault::Open(std::unique_ptr<remote::CipherTree> tree,

@@ -11,6 +11,7 @@
 #include <sys/statvfs.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -35,6 +36,9 @@ inline constexpr uint64_t kRootNode = 1;  // FUSE_ROOT_ID; InodeNumberOf(all-zer
 
 struct VaultOptions {
   bool read_only = false;
+  // Called once at unmount, after the vault's last writes and before it lets go of the store's
+  // lease and tree: where a write-back tree waits for its uploads.
+  std::function<void(remote::CipherTree&)> on_close;
 };
 
 struct Entry {

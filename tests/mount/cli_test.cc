@@ -307,6 +307,23 @@ TEST_F(CliTest, MountIsReadyWhenTheCommandReturnsAndUmountWaitsForTheDaemon) {
   EXPECT_NE(again.exit_code, 0);
 }
 
+TEST_F(CliTest, StatusReportsTheMountAndNothingPendingForALocalStore) {
+  RunResult m = fx_.Mount();
+  ASSERT_EQ(m.exit_code, kExitOk) << m.Describe();
+  RunResult s = RunPhrfs({"status", fx_.mnt()}, std::chrono::seconds(30));
+  EXPECT_EQ(s.exit_code, kExitOk) << s.Describe();
+  EXPECT_NE(s.out.find("store: " + fx_.store()), std::string::npos) << s.out;
+  EXPECT_NE(s.out.find("state: serving"), std::string::npos) << s.out;
+  EXPECT_NE(s.out.find("pending uploads: 0"), std::string::npos) << s.out;
+  RunResult u = fx_.Unmount();
+  EXPECT_EQ(u.exit_code, 0) << u.Describe();
+  // Not mounted any more: a clear failure, no hang.
+  RunResult gone = RunPhrfs({"status", fx_.mnt()}, std::chrono::seconds(30));
+  EXPECT_FALSE(gone.timed_out);
+  EXPECT_NE(gone.exit_code, 0);
+  EXPECT_NE(gone.err.find("is not mounted"), std::string::npos) << gone.err;
+}
+
 TEST_F(CliTest, PasswdReplacesThePassphraseAndKeepsTheContent) {
   PutContent();
   const std::string newpass = fx_.root() + "/newpass";

@@ -1,0 +1,102 @@
+// Status files of mount daemons (fs/cli/status_file.h).
+#include "fs/cli/status_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace phrfs::fs {
+namespace {
+
+// A folder that exists, is a real directory (not a symlink) owned by us and closed to others.
+bool IsPrivateFolder(const std::string& path) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+         (st.st_mode & 077) == 0;
+}
+
+}  // namespace
+
+Result<std::string> StatusFolder() {
+  const std::string uid = std::to_string(geteuid());
+  const std::string run_user = "/run/user/" + uid;
+  struct stat st;
+  std::string folder;
+  if (lstat(run_user.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid()) {
+    folder = run_user + "/phrfs";
+  } else {
+    folder = "/tmp/phrfs-" + uid;
+  }
+  if (mkdir(folder.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Status::FromErrno(errno, "status folder " + folder);
+  }
+  if (!IsPrivateFolder(folder)) {
+    return Status::Error(Code::kPermissionDenied,
+                         "status folder " + folder + " is not a private folder of this user");
+  }
+  return folder;
+}
+
+Result<std::string> StatusFilePath(pid_t pid) {
+  auto folder = StatusFolder();
+  if (!folder.ok()) return folder.status();
+  return *folder + "/" + std::to_string(pid) + ".status";
+}
+
+Status WriteStatusFile(const std::string& path, const StatusLines& lines) {
+  std::string text;
+  for (const auto& [key, value] : lines) text += key + ": " + value + "\n";
+  const std::string temp = path + ".new";
+  int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return Status::FromErrno(errno, "status file " + temp);
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = errno;
+      close(fd);
+      unlink(temp.c_str());
+      return Status::FromErrno(err, "status file " + temp);
+    }
+    done += static_cast<size_t>(n);
+  }
+  close(fd);
+  if (rename(temp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    unlink(temp.c_str());
+    return Status::FromErrno(err, "status file " + path);
+  }
+  return Status::Ok();
+}
+
+Result<StatusLines> ReadStatusFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    if (errno == ENOENT) return Status::NotFound("no status file " + path);
+    return Status::FromErrno(errno, "status file " + path);
+  }
+  StatusLines lines;
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t colon = line.find(": ");
+    if (colon == std::string::npos) continue;
+    lines.emplace_back(line.substr(0, colon), line.substr(colon + 2));
+  }
+  return lines;
+}
+
+std::string StatusValue(const StatusLines& lines, const std::string& key,
+                        const std::string& fallback) {
+  for (const auto& [k, v] : lines) {
+    if (k == key) return v;
+  }
+  return fallback;
+}
+
+}  // namespace phrfs::fs
