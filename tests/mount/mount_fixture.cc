@@ -269,7 +269,16 @@ MountFixture::MountFixture(std::string passphrase) {
   char* real = realpath(buf.data(), nullptr);
   root_ = real != nullptr ? real : buf.data();
   free(real);
-  store_ = root_ + "/store";
+  // The remote tiers (scripts/test-all.sh) put each fixture's store on a server: a fresh folder
+  // or prefix named after this fixture's temp dir, with the cache in the temp dir.
+  if (const char* base = getenv("PHRFS_TEST_STORE_BASE"); base != nullptr && *base != '\0') {
+    std::string b = base;
+    if (b.back() == '/') b.pop_back();
+    store_ = b + "/" + root_.substr(root_.rfind('/') + 1);
+    cache_dir_ = root_ + "/cache";
+  } else {
+    store_ = root_ + "/store";
+  }
   mnt_ = root_ + "/mnt";
   passfile_ = root_ + "/passfile";
   log_file_ = root_ + "/phrfs.log";
@@ -318,6 +327,12 @@ RunResult MountFixture::Mount(const std::string& store, const MountOptions& opti
   if (const char* tree = getenv("PHRFS_TEST_TREE"); tree != nullptr && *tree != '\0' && !own_tree) {
     args.push_back("--tree");
     args.push_back(tree);
+  }
+  const bool own_cache = std::find(options.extra_args.begin(), options.extra_args.end(),
+                                   "--cache-dir") != options.extra_args.end();
+  if (!cache_dir_.empty() && !own_cache) {
+    args.push_back("--cache-dir");
+    args.push_back(cache_dir_);
   }
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
   // The command that starts the daemon: wrapped as the test asks (prlimit, ...), and in the

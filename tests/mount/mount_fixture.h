@@ -66,7 +66,10 @@ class MountFixture {
   MountFixture& operator=(const MountFixture&) = delete;
 
   const std::string& root() const { return root_; }
+  // A directory, or with PHRFS_TEST_STORE_BASE set (remote tiers) a store URL on a server.
   const std::string& store() const { return store_; }
+  // The cache folder the remote tiers mount with; empty for local stores.
+  const std::string& cache_dir() const { return cache_dir_; }
   const std::string& mnt() const { return mnt_; }
   const std::string& passfile() const { return passfile_; }
   const std::string& log_file() const { return log_file_; }
@@ -92,7 +95,7 @@ class MountFixture {
  private:
   void FindDaemon();
 
-  std::string root_, store_, mnt_, passfile_, log_file_;
+  std::string root_, store_, mnt_, passfile_, log_file_, cache_dir_;
   std::string mounted_store_;
   MountOptions last_options_;
   bool mounted_ = false;
