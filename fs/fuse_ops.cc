@@ -84,7 +84,8 @@ void OpInit(void* userdata, fuse_conn_info* conn) {
   // Zero-message opens: a file's content state lives with its node, not with open file
   // descriptions, so OPEN and RELEASE are two round trips per file that carry nothing. The
   // kernel then keeps the page cache across opens, as keep_cache does.
-  if (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) {
+  // Not when other mounts may change the store: an open is where a file is checked again.
+  if ((conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) && !ctx->vault->shared_store()) {
     conn->want |= FUSE_CAP_NO_OPEN_SUPPORT;
     ctx->zero_open = true;
   }
@@ -188,8 +189,9 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Status st = V(req).Open(ino, fi->flags);
   if (!st.ok()) return ReplyError(req, st);
   fi->fh = 0;
-  // This mount is the store's only writer, so cached pages stay valid across opens.
-  fi->keep_cache = 1;
+  // When this mount is the store's only writer, cached pages stay valid across opens; when
+  // others may write (remote stores), an open drops them.
+  fi->keep_cache = V(req).shared_store() ? 0 : 1;
   fuse_reply_open(req, fi);
 }
 
@@ -211,8 +213,9 @@ void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t
   fuse_reply_write(req, *n);
 }
 
-void OpRelease(fuse_req_t req, fuse_ino_t, fuse_file_info*) {
-  fuse_reply_err(req, 0);  // nothing is held per open file description
+void OpRelease(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
+  V(req).Release(ino);  // only a count: nothing is held per open file description
+  fuse_reply_err(req, 0);
 }
 
 void OpFsync(fuse_req_t req, fuse_ino_t ino, int, fuse_file_info*) {

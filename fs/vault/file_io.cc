@@ -29,6 +29,11 @@ void LogCorrupt(const Node& node, const Status& st) {
 Result<struct stat> Vault::GetAttr(uint64_t ino) {
   auto node = Get(ino);
   if (!node) return Status::NotFound("node unknown");
+  if (shared_store()) {
+    std::unique_lock lock(node->mu);
+    PHRFS_RETURN_IF_ERROR(Revalidate(*node));
+    return Attr(*node);
+  }
   std::shared_lock lock(node->mu);
   return Attr(*node);
 }
@@ -140,7 +145,19 @@ Result<std::string> Vault::ReadLink(uint64_t ino) {
 Status Vault::Open(uint64_t ino, int flags) {
   PHRFS_ASSIGN_OR_RETURN(auto node, GetFile(ino));
   if ((flags & O_ACCMODE) != O_RDONLY) PHRFS_RETURN_IF_ERROR(CheckWritable());
-  return EnsureContent(*node);
+  if (!shared_store()) return EnsureContent(*node);
+  std::unique_lock lock(node->mu);
+  PHRFS_RETURN_IF_ERROR(Revalidate(*node));
+  PHRFS_RETURN_IF_ERROR(LoadContent(*node));
+  node->open_count++;
+  return Status::Ok();
+}
+
+void Vault::Release(uint64_t ino) {
+  auto node = Get(ino);
+  if (!node) return;
+  std::unique_lock lock(node->mu);
+  if (node->open_count > 0) node->open_count--;
 }
 
 Result<size_t> Vault::Read(uint64_t ino, uint64_t offset, std::span<uint8_t> out) {

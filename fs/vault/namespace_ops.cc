@@ -26,22 +26,46 @@ Result<crypto::NodeId> NewNodeId() {
 Result<Entry> Vault::Lookup(uint64_t parent_ino, std::string_view name) {
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
   PHRFS_ASSIGN_OR_RETURN(StoredName stored, names_.Encode(parent->dir_id(), name));
-  std::shared_lock tree(tree_mu_);
-  if (auto known = table_.FindAt(parent->dir_id(), stored.stem, /*count_lookup=*/true))
-    return EntryFor(known);
-  PHRFS_ASSIGN_OR_RETURN(auto where, Locate(*parent, stored));
-  if (!where) return Status::NotFound("no such entry");
-  PHRFS_ASSIGN_OR_RETURN(auto node, LoadNode(*parent, where->stem, where->kind));
-  return PublishNew(*parent, std::move(node), where->stem);
+  std::shared_ptr<Node> known;
+  {
+    std::shared_lock tree(tree_mu_);
+    known = table_.FindAt(parent->dir_id(), stored.stem, /*count_lookup=*/true);
+    if (!known) {
+      PHRFS_ASSIGN_OR_RETURN(auto where, Locate(*parent, stored));
+      if (!where) return Status::NotFound("no such entry");
+      PHRFS_ASSIGN_OR_RETURN(auto node, LoadNode(*parent, where->stem, where->kind));
+      return PublishNew(*parent, std::move(node), where->stem);
+    }
+  }
+  // Known: with other writers, its header may be due for a look at the store (Revalidate).
+  return RecheckKnown(std::move(known));
+}
+
+Result<Entry> Vault::RecheckKnown(std::shared_ptr<Node> known) {
+  Status st;
+  if (shared_store()) {
+    std::unique_lock lock(known->mu);
+    st = Revalidate(*known);
+  }
+  if (!st.ok()) {
+    Forget(known->ino, 1);  // the lookup just counted is not answered
+    return st;
+  }
+  return EntryFor(known);
 }
 
 Result<Entry> Vault::LookupListed(uint64_t parent_ino, const ListedEntry& entry) {
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
-  std::shared_lock tree(tree_mu_);
-  if (auto known = table_.FindAt(parent->dir_id(), entry.stem, /*count_lookup=*/true))
-    return EntryFor(known);
-  PHRFS_ASSIGN_OR_RETURN(auto node, LoadNode(*parent, entry.stem, entry.kind));
-  return PublishNew(*parent, std::move(node), entry.stem);
+  std::shared_ptr<Node> known;
+  {
+    std::shared_lock tree(tree_mu_);
+    known = table_.FindAt(parent->dir_id(), entry.stem, /*count_lookup=*/true);
+    if (!known) {
+      PHRFS_ASSIGN_OR_RETURN(auto node, LoadNode(*parent, entry.stem, entry.kind));
+      return PublishNew(*parent, std::move(node), entry.stem);
+    }
+  }
+  return RecheckKnown(std::move(known));
 }
 
 Result<uint64_t> Vault::ListedInode(uint64_t parent_ino, const ListedEntry& entry) {

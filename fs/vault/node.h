@@ -53,6 +53,10 @@ struct Node {
   int64_t times_written_ms = 0;  // CLOCK_MONOTONIC_COARSE of the last header write
   uint32_t links = 1;            // names that show the object (hard links); 0 once unlinked
   uint64_t cipher_size = 0;      // files and symlinks: the object's size as last known
+  // With other writers (VaultOptions::revalidate_ms): when the header and size were last read
+  // from the store (MonotonicMs), and how many opens of the file are not yet released.
+  int64_t checked_ms = 0;
+  uint32_t open_count = 0;
   // Files: loaded on first read or write and kept while the kernel knows the node.
   std::optional<ContentFile> content;
 

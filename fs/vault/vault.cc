@@ -153,10 +153,53 @@ Result<std::shared_ptr<Node>> Vault::LoadNode(const Node& parent, const std::str
                                     fields->content_id, *meta};
   node->links = st.links;
   node->cipher_size = st.size;
+  node->checked_ms = MonotonicMs();
   if (node->kind == crypto::NodeKind::kDirectory) {
     PHRFS_ASSIGN_OR_RETURN(node->folder, FolderOf(keys_.dir_hash, node->dir_id()));
   }
   return node;
+}
+
+bool Vault::Stale(const Node& node) const {
+  // A node with times of ours not yet stored is left alone: its header goes out first, and a
+  // write-back tree turns a clash with another mount's version into a conflict copy.
+  return options_.revalidate_ms > 0 && node.open_count == 0 && node.ino != kRootNode &&
+         !node.unlinked && !node.times_dirty &&
+         MonotonicMs() - node.checked_ms >= options_.revalidate_ms;
+}
+
+Status Vault::Revalidate(Node& node) {
+  if (!Stale(node)) return Status::Ok();
+  PHRFS_ASSIGN_OR_RETURN(remote::TreeStat st, tree_->Stat(node.path));
+  if (st.is_folder) return Status::Corrupt("store object " + node.path + " is a folder");
+  uint8_t raw[crypto::kNodeHeaderSize];
+  PHRFS_ASSIGN_OR_RETURN(size_t got, tree_->Read(node.path, 0, raw));
+  auto fields = crypto::ParseNodeHeaderFields({raw, got});
+  if (!fields.ok()) return Status::Corrupt("store object " + node.path + ": " + fields.status().message());
+  if (fields->node_id != node.id || fields->kind != node.kind) {
+    // Another mount replaced the name with a different node: this node is gone from here.
+    return Status::NotFound("replaced by another mount");
+  }
+  if (fields->key_epoch != keys_.content.epoch) {
+    return Status::Corrupt("store object " + node.path + ": unknown key epoch " +
+                           std::to_string(fields->key_epoch));
+  }
+  PHRFS_ASSIGN_OR_RETURN(SecureBytes meta_key, crypto::DeriveMetaKey(keys_.content, node.id));
+  auto meta = crypto::OpenNodeMeta({raw, got}, *fields, meta_key);
+  if (!meta.ok()) {
+    Log(LogLevel::kError, "store object %s: %s; returning EIO", node.path.c_str(),
+        meta.status().message().c_str());
+    return Status::Corrupt("store object " + node.path + ": " + meta.status().message());
+  }
+  if (fields->content_id != node.header.content_id || st.size != node.cipher_size) {
+    node.content.reset();  // a new version: its key and blocks are loaded on the next read
+  }
+  node.header = crypto::NodeHeader{fields->kind, fields->node_id, fields->key_epoch,
+                                   fields->content_id, *meta};
+  node.cipher_size = st.size;
+  node.links = st.links;
+  node.checked_ms = MonotonicMs();
+  return Status::Ok();
 }
 
 Result<std::array<uint8_t, crypto::kNodeHeaderSize>> Vault::SealHeader(
@@ -288,7 +331,8 @@ bool Vault::KnownAbsent(const crypto::DirId& dir, const std::string& stem) const
   key += stem;
   std::lock_guard lock(absent_mu_);
   auto it = absent_.find(key);
-  return it != absent_.end() && it->second == names_generation_.load();
+  if (it == absent_.end() || it->second.generation != names_generation_.load()) return false;
+  return options_.revalidate_ms == 0 || MonotonicMs() - it->second.when_ms < options_.revalidate_ms;
 }
 
 void Vault::RememberAbsent(const crypto::DirId& dir, const std::string& stem) {
@@ -296,7 +340,7 @@ void Vault::RememberAbsent(const crypto::DirId& dir, const std::string& stem) {
   key += stem;
   std::lock_guard lock(absent_mu_);
   if (absent_.size() >= 256) absent_.clear();
-  absent_[key] = names_generation_.load();
+  absent_[key] = Absent{names_generation_.load(), MonotonicMs()};
 }
 
 Result<std::optional<Vault::Located>> Vault::Locate(const Node& dir, const StoredName& name) {

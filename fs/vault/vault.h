@@ -36,6 +36,11 @@ inline constexpr uint64_t kRootNode = 1;  // FUSE_ROOT_ID; InodeNumberOf(all-zer
 
 struct VaultOptions {
   bool read_only = false;
+  // 0: this mount is the store's only writer (local stores), so what it read stays true. Above
+  // 0 (remote stores, which other mounts may change): a node's header, size and a name found
+  // absent are trusted this long, then read again at the next lookup, open or stat of a file
+  // that no one has open; cached pages are dropped at open.
+  int64_t revalidate_ms = 0;
   // Called once at unmount, after the vault's last writes and before it lets go of the store's
   // lease and tree: where a write-back tree waits for its uploads.
   std::function<void(remote::CipherTree&)> on_close;
@@ -107,6 +112,10 @@ class Vault {
   Result<Entry> Create(uint64_t parent, std::string_view name, mode_t mode, const Caller& caller);
   // Checks that `node` may be opened with `flags` (used only when the kernel sends OPEN).
   Status Open(uint64_t node, int flags);
+  // The end of one Open (FUSE RELEASE).
+  void Release(uint64_t node);
+  // Whether other writers may change the store under this mount (revalidate_ms > 0).
+  bool shared_store() const { return options_.revalidate_ms > 0; }
   Result<size_t> Read(uint64_t node, uint64_t offset, std::span<uint8_t> out);
   // append: every write goes to the end (O_APPEND), whatever offset the kernel sends.
   Result<size_t> Write(uint64_t node, uint64_t offset, std::span<const uint8_t> data, bool append);
@@ -183,6 +192,16 @@ class Vault {
   // still use its node. The caller holds tree_mu_ exclusively.
   Status Discard(const Located& where);
 
+  // With other writers (revalidate_ms > 0): reads `node`'s header and size again once they are
+  // older than revalidate_ms and no one has the file open; takes in a new version (new content
+  // id, size or metadata) and drops the content state of the old. NotFound when the object has
+  // gone. node.mu held exclusively.
+  Status Revalidate(Node& node);
+  // Answers a lookup (already counted) of a known node, revalidating it first when due; on
+  // failure the count is given back.
+  Result<Entry> RecheckKnown(std::shared_ptr<Node> known);
+  bool Stale(const Node& node) const;
+
   // ---- files (file_io.cc)
   // Loads the content state of a file node if it is not yet; the caller holds node.mu exclusively.
   Status LoadContent(Node& node);
@@ -213,7 +232,11 @@ class Vault {
   };
   std::atomic<uint64_t> names_generation_{0};
   mutable std::mutex absent_mu_;
-  std::unordered_map<std::string, uint64_t> absent_;  // dir id + stem -> generation
+  struct Absent {
+    uint64_t generation;
+    int64_t when_ms;  // MonotonicMs(): with other writers, trusted for revalidate_ms only
+  };
+  std::unordered_map<std::string, Absent> absent_;  // dir id + stem
 };
 
 }  // namespace phrfs::fs
