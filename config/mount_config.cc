@@ -24,7 +24,8 @@ class Parser {
   Status ParseDocument(const YAML::Node& root, MountConfig& out) const {
     if (root.IsNull()) return Status::Ok();  // an empty file sets nothing
     if (!root.IsMap()) {
-      return reader_.Error(root.Mark(), "", "expected a mapping with the key 'mount'");
+      return reader_.Error(root.Mark(), "",
+                           "expected a mapping with the keys mount, remote, webdav, s3, cache");
     }
     std::set<std::string> seen;
     for (const auto& item : root) {

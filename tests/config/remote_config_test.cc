@@ -3,7 +3,10 @@
 #include "config/mount_config.h"
 #include "config/remote_config.h"
 
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -216,6 +219,41 @@ TEST(ByteSizeTest, RefusesEverythingElse) {
   for (const char* bad : {"", "G", "10 G", "10GB", "10GiB", "1.5G", "-1", "+1", "0x10", "10E",
                           "18446744073709551616", "16384P", "99999999999999999999999"}) {
     EXPECT_FALSE(ParseByteSize(bad).has_value()) << bad;
+  }
+}
+
+// The YAML examples in man/phrfs.yaml.5 (its .EX blocks that are neither shell sessions nor
+// messages) must be accepted: a documented example that the parser refuses is a bug in one.
+TEST(RemoteConfigTest, ManPageExamplesAreValid) {
+  std::ifstream man("man/phrfs.yaml.5");  // ctest runs in the source directory
+  ASSERT_TRUE(man.good()) << "run from the source directory";
+  std::vector<std::string> examples;
+  std::string line;
+  std::string block;
+  bool in_example = false;
+  bool is_yaml = true;
+  while (std::getline(man, line)) {
+    if (line == ".EX") {
+      in_example = true;
+      is_yaml = true;
+      block.clear();
+    } else if (line == ".EE") {
+      in_example = false;
+      if (is_yaml) examples.push_back(block);
+    } else if (in_example) {
+      if (line.starts_with("$ ") || line.starts_with("phrfs: ")) is_yaml = false;
+      std::string unescaped;
+      for (size_t i = 0; i < line.size(); ++i) {
+        if (line[i] == '\\' && i + 1 < line.size() && line[i + 1] == '-') continue;  // \- is -
+        unescaped += line[i];
+      }
+      block += unescaped + "\n";
+    }
+  }
+  ASSERT_GE(examples.size(), 3u);
+  for (const std::string& example : examples) {
+    auto config = ParseMountConfig(example, "man-example.yaml");
+    EXPECT_TRUE(config.ok()) << config.status().ToString() << "\n" << example;
   }
 }
 
