@@ -1,5 +1,6 @@
-// phrfs.yaml (man phrfs.yaml(5)): the mount settings a user may keep in a file instead of on
-// the command line. Parsing and validation only; plain values out. Any thread (no shared state).
+// phrfs.yaml (man phrfs.yaml(5)): the mount and remote-store settings a user may keep in a file
+// instead of on the command line. Parsing and validation only; plain values out (secrets and
+// the environment are resolved by remote_settings.h). Any thread (no shared state).
 #pragma once
 
 #include <optional>
@@ -9,6 +10,7 @@
 
 #include "base/log_level.h"
 #include "base/status.h"
+#include "config/remote_config.h"
 
 namespace phrfs::config {
 
@@ -22,6 +24,12 @@ struct MountConfig {
   std::optional<LogLevel> log_level;
   std::optional<std::string> log_file;
   std::vector<std::string> fuse_options;  // each one as written, e.g. "allow_other"
+
+  // The remote-store sections (remote_config.h); all absent for a file that has none.
+  RemoteConfig remote;
+  WebDavConfig webdav;
+  S3Config s3;
+  CacheConfig cache;
 };
 
 inline constexpr double kMaxTimeoutSeconds = 3600;
