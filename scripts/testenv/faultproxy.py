@@ -19,11 +19,14 @@ Content-Length or chunked bodies both ways. Rules make chosen requests fail:
                reset       close the connection without a response (FIN; "rst": true
                            sends a TCP reset instead)
                stall       send nothing and wait until the client gives up
-               truncate    forward, send the response head and `bytes` body bytes, then close
+               truncate    forward, send the response head and `bytes` body bytes (as framed
+                           by the target), then close; a shorter body is sent whole, then close
                cut_upload  forward the head and `bytes` request-body bytes, then close both
-                           connections (the target sees a short upload)
+                           connections (the target sees a short upload, the client no
+                           response); a body of at most `bytes` bytes goes through as usual
 
-The first rule that fires decides; a rule counts `seen` (matched method and path) and `fired`.
+Rules are tried in the order they were added and the first that fires decides; each counts
+`seen` (requests that reached it and matched method and path) and `fired`.
 The `down` switch answers every proxied request with a TCP reset until it is cleared.
 
 Control (answered by the proxy itself, also while down; JSON in and out):
@@ -363,7 +366,10 @@ class Proxy:
 
     async def respond(self, writer, status, payload, close=False, extra=(), count=None):
         body = payload if isinstance(payload, bytes) else (json.dumps(payload, indent=1) + "\n").encode()
-        reason = http.HTTPStatus(status).phrase if status in http.HTTPStatus._value2member_map_ else "Status"
+        try:
+            reason = http.HTTPStatus(status).phrase
+        except ValueError:
+            reason = "Status"
         head = ["HTTP/1.1 %d %s" % (status, reason), "Content-Length: %d" % len(body)]
         if not isinstance(payload, bytes):
             head.append("Content-Type: application/json")

@@ -129,6 +129,9 @@ check "chunked upload" "201" "$(code -T - "$url/upload/ch" <"$work/upload20k")"
 check "uploads arrive whole" "cl 20000 complete|ch 20000 complete" \
   "$(paste -sd'|' "$work/uploads.log")"
 check "missing target path is the target's 404" "404" "$(code "$url/files/none")"
+check "HEAD (no body) keeps the connection for the next request" "200 200 1 0 " \
+  "$(curl -s -o /dev/null -w '%{http_code} ' -I "$url/files/big" -o /dev/null "$url/files/a")$(
+     curl -s -o /dev/null -w '%{num_connects} ' -I "$url/files/big" -o /dev/null "$url/files/a")"
 
 # status, with Retry-After, once.
 fault POST '{"method": "GET", "path": "^/files/a$", "action": "status", "status": 503,
