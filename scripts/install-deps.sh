@@ -2,6 +2,8 @@
 # Installs, from Debian 12's own packages, everything phrfs needs to build and run its tests
 # (and with --bench, the peers and tools of bench/run.sh). Idempotent: when every package is
 # already there it does nothing and asks no server. Runs apt-get as root, or through sudo.
+# Package scripts may not start services while it runs (a temporary policy-rc.d), so installing
+# apache2 or ceph never leaves a system daemon listening on *:80 or elsewhere.
 #
 # usage: scripts/install-deps.sh [--bench] [--quiet]
 set -euo pipefail
@@ -24,8 +26,11 @@ build_pkgs=(build-essential cmake pkg-config ccache
 # Tests and the demo: real tools the mounted tests run inside a mount, the man page check,
 # hexdump (bsdextrautils) for the demo, ps/pgrep (procps), capsh (libcap2-bin) for the tier
 # whose daemon lacks DAC capabilities; prlimit and setpriv come with util-linux.
+# The remote tiers: Apache with mod_dav (WebDAV) and htpasswd, a one-node Ceph cluster with its
+# RADOS Gateway (S3, strict SigV4), python3 for scripts/testenv/faultproxy.py, curl for probes.
 test_pkgs=(sqlite3 git rsync tar diffutils util-linux bsdextrautils procps coreutils findutils
-           man-db groff-base libcap2-bin)
+           man-db groff-base libcap2-bin
+           apache2 apache2-utils ceph-mon ceph-osd radosgw python3 curl)
 # Benchmark only: the two peers, fio, and tools to look closer (perf, hyperfine, GNU time).
 bench_pkgs=(gocryptfs securefs fio hyperfine linux-perf time)
 
@@ -55,7 +60,26 @@ fi
 echo "install-deps: installing ${#missing[@]} package(s): ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 log=$(mktemp /tmp/phrfs-install-deps.XXXXXX)
-trap 'rm -f "$log"' EXIT
+
+# Debian's postinst scripts start their service through invoke-rc.d / deb-systemd-invoke,
+# which first ask /usr/sbin/policy-rc.d; 101 means "action forbidden". apache2 would otherwise
+# start a system server on *:80, ceph its daemons. A policy-rc.d that is already there (a
+# container's, an administrator's) is left exactly as it is; ours goes away on every exit.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+cleanup() {
+  if (( own_policy )); then "${sudo[@]}" rm -f "$policy" || true; fi
+  rm -f "$log"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+if [[ ! -e "$policy" && ! -L "$policy" ]]; then
+  own_policy=1
+  printf '#!/bin/sh\n# Temporary, from phrfs scripts/install-deps.sh: no service starts.\nexit 101\n' |
+    "${sudo[@]}" tee "$policy" >/dev/null
+  "${sudo[@]}" chmod 755 "$policy"
+fi
 run() {
   if ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive "$@" >"$log" 2>&1; then
     echo "install-deps: FAILED: $*" >&2

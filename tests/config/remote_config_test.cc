@@ -225,8 +225,9 @@ TEST(ByteSizeTest, RefusesEverythingElse) {
 // The YAML examples in man/phrfs.yaml.5 (its .EX blocks that are neither shell sessions nor
 // messages) must be accepted: a documented example that the parser refuses is a bug in one.
 TEST(RemoteConfigTest, ManPageExamplesAreValid) {
-  std::ifstream man("man/phrfs.yaml.5");  // ctest runs in the source directory
-  ASSERT_TRUE(man.good()) << "run from the source directory";
+  const std::string path = std::string(PHRFS_SOURCE_DIR) + "/man/phrfs.yaml.5";
+  std::ifstream man(path);
+  ASSERT_TRUE(man.good()) << "cannot read " << path;
   std::vector<std::string> examples;
   std::string line;
   std::string block;
