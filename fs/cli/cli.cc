@@ -25,8 +25,11 @@ int RunCli(int argc, char** argv) {
 
   InitArgs init;
   CLI::App* init_cmd = app.add_subcommand("init", "Create a new, empty store");
-  init_cmd->add_option("STORE", init.store, "Store directory (created if missing; must be empty)")
+  init_cmd->add_option("STORE", init.store,
+                       "Store: a directory (created if missing; must be empty), webdav[s]://HOST[:PORT]/PATH or s3://BUCKET/PREFIX")
       ->required();
+  init_cmd->add_option("--config", init.config, "Remote store settings (phrfs.yaml(5))")
+      ->type_name("FILE");
   init_cmd->add_option("--passfile", init.passfile,
                        "Read the passphrase from the first line of FILE")
       ->type_name("FILE");
@@ -37,7 +40,9 @@ int RunCli(int argc, char** argv) {
 
   MountArgs mount;
   CLI::App* mount_cmd = app.add_subcommand("mount", "Mount a store's plaintext view");
-  mount_cmd->add_option("STORE", mount.store, "Store directory")->required();
+  mount_cmd->add_option("STORE", mount.store,
+                        "Store: a directory, webdav[s]://HOST[:PORT]/PATH or s3://BUCKET/PREFIX")
+      ->required();
   mount_cmd->add_option("MOUNTPOINT", mount.mountpoint, "Empty directory to mount on")->required();
   mount_cmd->add_option("--passfile", mount.passfile,
                         "Read the passphrase from the first line of FILE")
@@ -47,6 +52,9 @@ int RunCli(int argc, char** argv) {
   mount_cmd->add_flag("-f,--foreground", mount.foreground,
                       "Stay in the foreground; log to stderr");
   mount_cmd->add_flag("--read-only", mount.read_only, "Mount read-only");
+  mount_cmd->add_option("--cache-dir", mount.cache_dir,
+                        "Remote stores: the folder of the local ciphertext cache")
+      ->type_name("DIR");
   mount_cmd->add_option("--log-file", mount.log_file, "Append log lines to FILE")
       ->type_name("FILE");
   mount_cmd->add_option("--log-level", mount.log_level, "error, warning, info (default) or debug")
@@ -76,7 +84,10 @@ int RunCli(int argc, char** argv) {
   PasswdArgs passwd;
   int passwd_logn = kDefaultScryptLogN;
   CLI::App* passwd_cmd = app.add_subcommand("passwd", "Change a store's passphrase");
-  passwd_cmd->add_option("STORE", passwd.store, "Store directory")->required();
+  passwd_cmd->add_option("STORE", passwd.store, "Store: a directory or a remote store URL")
+      ->required();
+  passwd_cmd->add_option("--config", passwd.config, "Remote store settings (phrfs.yaml(5))")
+      ->type_name("FILE");
   CLI::Option* old_opt =
       passwd_cmd->add_option("--passfile", passwd.passfile, "Current passphrase from FILE")
           ->type_name("FILE");

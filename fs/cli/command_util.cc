@@ -5,11 +5,18 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
+#include <stdlib.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <string_view>
 
 namespace phrfs::fs {
+namespace {
+
+constexpr char kConfigEnv[] = "PHRFS_CONFIG";
+
+}  // namespace
 
 std::string OneLine(std::string text) {
   for (char& c : text) {
@@ -29,21 +36,22 @@ crypto::ScryptParams ScryptFor(int logn) {
   return params;
 }
 
-Result<std::string> StorePath(const std::string& arg) {
-  static constexpr std::string_view kFileScheme = "file://";
-  if (arg.rfind(kFileScheme, 0) == 0) {
-    std::string path = arg.substr(kFileScheme.size());
-    if (path.empty() || path[0] != '/') {
-      return Status::InvalidArgument("store URL " + arg + " must be file:///absolute/path");
-    }
-    return path;
+Result<config::MountConfig> LoadConfigFile(const std::string& path) {
+  std::string config_path = path;
+  if (config_path.empty()) {
+    if (const char* env = getenv(kConfigEnv)) config_path = env;
   }
-  if (arg.find("://") != std::string::npos) {
-    return Status::NotSupported("store " + arg +
-                                ": only local directory stores are supported by this build");
-  }
-  if (arg.empty()) return Status::InvalidArgument("store path is empty");
-  return arg;
+  if (config_path.empty()) return config::MountConfig{};
+  return config::LoadMountConfig(config_path);
+}
+
+Result<OpenedStore> OpenStoreArg(const std::string& store, const config::MountConfig& file,
+                                 bool create, TreeAccess access) {
+  StoreOpenOptions options;
+  options.access = access;
+  options.create = create;
+  options.file = &file;
+  return OpenStore(store, options);
 }
 
 void ProtectSecrets() {

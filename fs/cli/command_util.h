@@ -5,7 +5,9 @@
 #include <string>
 
 #include "base/status.h"
+#include "config/mount_config.h"
 #include "crypto/kdf.h"
+#include "fs/store_open.h"
 #include "fs/cli/exit_codes.h"
 
 namespace phrfs::fs {
@@ -23,8 +25,13 @@ int Fail(Step step, const Status& status);
 
 crypto::ScryptParams ScryptFor(int logn);
 
-// STORE is a directory path or file:///path; remote stores are not part of this build.
-Result<std::string> StorePath(const std::string& arg);
+// phrfs.yaml(5): `path` when given, else $PHRFS_CONFIG, else no file (all settings absent).
+Result<config::MountConfig> LoadConfigFile(const std::string& path);
+
+// STORE (a directory, file:///path, webdav[s]://... or s3://...) opened with the remote
+// settings of `file` and the environment (fs/store_open.h).
+Result<OpenedStore> OpenStoreArg(const std::string& store, const config::MountConfig& file,
+                                 bool create, TreeAccess access = TreeAccess::kDirect);
 
 // Keeps secrets out of core files and other users' debuggers; applies to every command.
 void ProtectSecrets();

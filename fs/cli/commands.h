@@ -15,6 +15,7 @@ namespace phrfs::fs {
 struct InitArgs {
   std::string store;
   std::string passfile;
+  std::string config;
   int scrypt_logn = kDefaultScryptLogN;
 };
 
@@ -28,6 +29,7 @@ struct MountArgs {
   std::string log_file;
   std::string log_level;
   TreeAccess tree = TreeAccess::kDirect;
+  std::string cache_dir;  // remote stores: the ciphertext cache (default: per store, phrfs.yaml(5))
   std::vector<std::string> fuse_options;  // as given to -o, still comma-separated
 };
 
@@ -42,6 +44,7 @@ struct StatusArgs {
 struct PasswdArgs {
   std::string store;
   std::string passfile;
+  std::string config;
   std::string new_passfile;
   std::string recovery_keyfile;
   std::optional<int> scrypt_logn;

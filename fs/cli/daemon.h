@@ -7,6 +7,8 @@
 #include <string>
 
 #include "base/log_level.h"
+#include "config/remote_settings.h"
+#include "remote/object_store.h"
 #include "crypto/keys.h"
 #include "fs/mount.h"
 #include "fs/store_setup.h"
@@ -17,7 +19,11 @@ namespace phrfs::fs {
 struct PreparedMount {
   std::string mountpoint;  // absolute
   MountOptions options;
-  UnlockedStore store;
+  UnlockedStore store;  // its tree writes through
+  // Remote stores: the store and the settings of the write-back cache that the serving process
+  // puts between it and the vault (after the fork: the cache runs threads).
+  std::shared_ptr<remote::ObjectStore> remote;
+  config::CacheSettings cache;
   crypto::StoreKeys keys;
   FILE* log_file = nullptr;  // owned until handed to LogInit
   LogLevel log_level = LogLevel::kInfo;

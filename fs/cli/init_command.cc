@@ -14,11 +14,14 @@
 namespace phrfs::fs {
 
 int RunInit(const InitArgs& args) {
-  auto store = StorePath(args.store);
-  if (!store.ok()) return Fail(Step::kCommandLine, store.status());
+  auto url = config::ParseStoreUrl(args.store);
+  if (!url.ok()) return Fail(Step::kCommandLine, url.status());
+  auto file = LoadConfigFile(args.config);
+  if (!file.ok()) return Fail(Step::kCommandLine, file.status());
+  const std::string* store = url->kind == config::StoreKind::kLocal ? &url->path : &args.store;
   // Refuse an initialised or non-empty directory before asking for a passphrase twice;
-  // InitStore checks again (atomically) when it writes.
-  if (DIR* dir = opendir(store->c_str())) {
+  // InitStore checks again (atomically) when it writes (and is the check for remote stores).
+  if (DIR* dir = url->kind == config::StoreKind::kLocal ? opendir(store->c_str()) : nullptr) {
     bool empty = true;
     bool initialised = false;
     while (struct dirent* entry = readdir(dir)) {
@@ -35,9 +38,9 @@ int RunInit(const InitArgs& args) {
   auto passphrase = ReadPassphrase(
       {args.passfile, "New passphrase for store " + *store + ": ", Confirm::kTwice});
   if (!passphrase.ok()) return Fail(Step::kPassphrase, passphrase.status());
-  auto tree = OpenLocalStoreTree(*store, TreeAccess::kDirect, /*create=*/true);
-  if (!tree.ok()) return Fail(Step::kStore, tree.status());
-  auto recovery = InitStore(**tree, *store, passphrase->view(), ScryptFor(args.scrypt_logn));
+  auto opened = OpenStoreArg(args.store, *file, /*create=*/true);
+  if (!opened.ok()) return Fail(opened.status().code() == Code::kInvalidArgument ? Step::kCommandLine : Step::kStore, opened.status());
+  auto recovery = InitStore(*opened->tree, opened->label, passphrase->view(), ScryptFor(args.scrypt_logn));
   if (!recovery.ok()) return Fail(Step::kStore, recovery.status());
   std::printf("Recovery key (write it down; it is shown only once):\n%s\n", recovery->c_str());
   std::fflush(stdout);

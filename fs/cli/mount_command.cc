@@ -22,7 +22,6 @@ namespace phrfs::fs {
 namespace {
 
 constexpr char kFuseDevice[] = "/dev/fuse";
-constexpr char kConfigEnv[] = "PHRFS_CONFIG";
 
 Status CheckMountpoint(const std::string& mountpoint) {
   struct stat st;
@@ -89,21 +88,18 @@ void ApplyFuseOptions(const std::vector<std::string>& raw, MountOptions& options
 }  // namespace
 
 int RunMount(const MountArgs& args) {
-  auto store_path = StorePath(args.store);
-  if (!store_path.ok()) return Fail(Step::kCommandLine, store_path.status());
+  auto url = config::ParseStoreUrl(args.store);
+  if (!url.ok()) return Fail(Step::kCommandLine, url.status());
+  if (url->kind == config::StoreKind::kLocal && !args.cache_dir.empty()) {
+    return Fail(Step::kCommandLine,
+                Status::InvalidArgument("--cache-dir is for remote stores; a local store has no cache"));
+  }
 
   PreparedMount prepared;
   // Defaults < phrfs.yaml < command line.
-  std::string config_path = args.config;
-  if (config_path.empty()) {
-    if (const char* env = getenv(kConfigEnv)) config_path = env;
-  }
-  config::MountConfig file;
-  if (!config_path.empty()) {
-    auto loaded = config::LoadMountConfig(config_path);
-    if (!loaded.ok()) return Fail(Step::kCommandLine, loaded.status());
-    file = std::move(loaded).value();
-  }
+  auto loaded = LoadConfigFile(args.config);
+  if (!loaded.ok()) return Fail(Step::kCommandLine, loaded.status());
+  const config::MountConfig file = std::move(loaded).value();
   MountOptions& options = prepared.options;
   options.read_only = file.read_only.value_or(options.read_only);
   options.attr_timeout = file.attr_timeout.value_or(options.attr_timeout);
@@ -132,19 +128,33 @@ int RunMount(const MountArgs& args) {
   st = CheckFuseDevice();
   if (!st.ok()) return Fail(Step::kMount, st);
 
+  auto opened = OpenStoreArg(args.store, file, /*create=*/false, options.tree);
+  if (!opened.ok()) {
+    return Fail(opened.status().code() == Code::kInvalidArgument ? Step::kCommandLine : Step::kStore,
+                opened.status());
+  }
+  const std::string label = opened->label;
   auto passphrase =
-      ReadPassphrase({args.passfile, "Passphrase for store " + *store_path + ": ", Confirm::kOnce});
+      ReadPassphrase({args.passfile, "Passphrase for store " + label + ": ", Confirm::kOnce});
   if (!passphrase.ok()) return Fail(Step::kPassphrase, passphrase.status());
-  auto tree = OpenLocalStoreTree(*store_path, options.tree, /*create=*/false);
-  if (!tree.ok()) return Fail(Step::kStore, tree.status());
-  auto store = UnlockStore(std::move(tree).value(), *store_path, passphrase->view());
+  auto store = UnlockStore(std::move(opened->tree), label, passphrase->view());
   passphrase = Passphrase();  // wipe it as soon as it has done its job
   if (!store.ok()) return Fail(Step::kStore, store.status());
   if (store->config.version != crypto::kStoreVersion) {
-    return Fail(Step::kStore, Status::NotSupported("store " + *store_path + " is format v" +
+    return Fail(Step::kStore, Status::NotSupported("store " + label + " is format v" +
                                                    std::to_string(store->config.version) +
-                                                   "; run 'phrfs upgrade " + *store_path +
+                                                   "; run 'phrfs upgrade " + label +
                                                    "' to convert it to v2 first"));
+  }
+  if (opened->remote) {
+    // The daemon puts its write-back cache on the remote store once it has forked.
+    auto cache = config::ResolveCacheSettings(file.cache, config::ProcessEnvironment());
+    if (!cache.ok()) return Fail(Step::kCommandLine, cache.status());
+    prepared.remote = opened->remote;
+    prepared.cache = std::move(cache).value();
+    prepared.cache.dir = !args.cache_dir.empty()
+                             ? AbsolutePathOf(args.cache_dir)
+                             : DefaultCacheDir(prepared.cache.dir, label, store->config.store_id);
   }
   prepared.store = std::move(store).value();
   auto keys = crypto::StoreKeys::Derive(prepared.store.master_key, prepared.store.config.store_id);

@@ -64,8 +64,15 @@ class ProgressReport {
 }  // namespace
 
 int RunUpgrade(const UpgradeArgs& args) {
-  auto store_path = StorePath(args.store);
-  if (!store_path.ok()) return Fail(Step::kCommandLine, store_path.status());
+  auto url = config::ParseStoreUrl(args.store);
+  if (!url.ok()) return Fail(Step::kCommandLine, url.status());
+  if (url->kind != config::StoreKind::kLocal) {
+    // Format v1 had no remote stores: a v1 store on a server is a copy of a local one.
+    return Fail(Step::kCommandLine,
+                Status::NotSupported("phrfs upgrade converts local stores (format v1 had no remote "
+                                     "stores): upgrade the local original, then copy it to the server"));
+  }
+  const std::string* store_path = &url->path;
   // A mistyped STORE is refused before the passphrase is asked for.
   if (auto tree = OpenLocalStoreTree(*store_path, TreeAccess::kDirect, /*create=*/false); !tree.ok()) {
     return Fail(Step::kStore, tree.status());

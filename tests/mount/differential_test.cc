@@ -653,7 +653,9 @@ class Differ {
   // posix_test), so the differential run leaves links out.
   static bool TreeHasLinks() {
     const char* tree = getenv("PHRFS_TEST_TREE");
-    return tree == nullptr || std::string(tree) != "objects";
+    const char* remote = getenv("PHRFS_TEST_STORE_BASE");  // the remote tiers
+    return (tree == nullptr || std::string(tree) != "objects") &&
+           (remote == nullptr || *remote == '\0');
   }
 
   void OpLink() {
