@@ -449,7 +449,13 @@ Result<std::string> S3Store::PutMultipart(const std::string& path, std::span<con
   if (r->status != 200) return abort(ErrorFor(*r, what + ": complete"));
   auto etag = ParseCompleteMultipartUpload(r->body);
   if (!etag.ok()) return abort(etag.status());
-  return etag;
+  if (!etag->empty()) return etag;
+  // RGW 16 answers <ETag></ETag>: the object is complete, ask it for its tag.
+  PHRFS_ASSIGN_OR_RETURN(Head now, HeadKey(key));
+  if (!now.found || now.etag.empty()) {
+    return Status::Corrupt(what + ": completed upload has no ETag");
+  }
+  return now.etag;
 }
 
 Status S3Store::DeleteKey(const std::string& s3_key, const std::string& what) const {

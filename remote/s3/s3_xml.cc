@@ -37,11 +37,14 @@ Status ErrorInBody(const S3Error& e, std::string_view what) {
   return Status::IoError(message);
 }
 
-Result<std::string> ParseETagResult(std::span<const uint8_t> body, std::string_view root_name) {
+Result<std::string> ParseETagResult(std::span<const uint8_t> body, std::string_view root_name,
+                                    bool allow_empty) {
   if (std::optional<S3Error> e = ParseError(body)) return ErrorInBody(*e, root_name);
   PHRFS_ASSIGN_OR_RETURN(XmlDocument doc, ParseRoot(body, root_name));
   std::string etag = UnquoteETag(ChildText(doc.Root(), "ETag"));
-  if (etag.empty()) return Status::Corrupt("S3 " + std::string(root_name) + ": no ETag");
+  if (etag.empty() && !allow_empty) {
+    return Status::Corrupt("S3 " + std::string(root_name) + ": no ETag");
+  }
   return etag;
 }
 
@@ -101,11 +104,11 @@ Result<std::string> ParseInitiateMultipartUpload(std::span<const uint8_t> body) 
 }
 
 Result<std::string> ParseCompleteMultipartUpload(std::span<const uint8_t> body) {
-  return ParseETagResult(body, "CompleteMultipartUploadResult");
+  return ParseETagResult(body, "CompleteMultipartUploadResult", /*allow_empty=*/true);
 }
 
 Result<std::string> ParseCopyObject(std::span<const uint8_t> body) {
-  return ParseETagResult(body, "CopyObjectResult");
+  return ParseETagResult(body, "CopyObjectResult", /*allow_empty=*/false);
 }
 
 std::optional<S3Error> ParseError(std::span<const uint8_t> body) {

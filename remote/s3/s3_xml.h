@@ -37,7 +37,8 @@ struct S3Error {
 Result<ListPage> ParseListObjectsV2(std::span<const uint8_t> body);
 // The UploadId of an InitiateMultipartUploadResult.
 Result<std::string> ParseInitiateMultipartUpload(std::span<const uint8_t> body);
-// The (unquoted) ETag of a CompleteMultipartUploadResult. S3 may answer 200 and still put an
+// The (unquoted) ETag of a CompleteMultipartUploadResult; "" when the element is empty, as
+// RGW 16 sends it (the caller then HEADs the object). S3 may answer 200 and still put an
 // <Error> in the body: that is returned as a Status (Unavailable for InternalError/SlowDown,
 // PreconditionFailed for PreconditionFailed, IoError otherwise) with the code in the message.
 Result<std::string> ParseCompleteMultipartUpload(std::span<const uint8_t> body);

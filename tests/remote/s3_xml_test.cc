@@ -95,6 +95,16 @@ TEST(S3XmlTest, ParsesACompletedUploadAndAnErrorHiddenInA200) {
       R"(</CompleteMultipartUploadResult>)"));
   ASSERT_TRUE(etag.ok()) << etag.status().ToString();
   EXPECT_EQ(*etag, "3858f62230ac3c915f300c664312c11f-2");
+  // RGW 16 leaves the element empty.
+  auto rgw = ParseCompleteMultipartUpload(Bytes(
+      "<CompleteMultipartUploadResult><Key>v/big</Key><ETag></ETag>"
+      "</CompleteMultipartUploadResult>"));
+  ASSERT_TRUE(rgw.ok()) << rgw.status().ToString();
+  EXPECT_EQ(*rgw, "");
+  EXPECT_EQ(ParseCopyObject(Bytes("<CopyObjectResult><ETag></ETag></CopyObjectResult>"))
+                .status()
+                .code(),
+            Code::kCorrupt);
   auto hidden = ParseCompleteMultipartUpload(
       Bytes("<Error><Code>InternalError</Code><Message>We encountered an internal error."
             "</Message></Error>"));
