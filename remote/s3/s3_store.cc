@@ -80,6 +80,12 @@ bool StartsWith(const std::string& s, const std::string& prefix) {
 
 Result<std::unique_ptr<S3Store>> S3Store::Open(S3Options options,
                                                http::ClientOptions client_options) {
+  return OpenWithClient(std::move(options), std::move(client_options), http::NewCurlClient);
+}
+
+Result<std::unique_ptr<S3Store>> S3Store::OpenWithClient(S3Options options,
+                                                         http::ClientOptions client_options,
+                                                         const ClientFactory& make_client) {
   if (!options.endpoint.starts_with("http://") && !options.endpoint.starts_with("https://")) {
     return Status::InvalidArgument("S3 endpoint must be an http(s) URL");
   }
@@ -112,7 +118,7 @@ Result<std::unique_ptr<S3Store>> S3Store::Open(S3Options options,
     return SignRequest(request, *credentials, std::chrono::system_clock::now());
   };
   PHRFS_ASSIGN_OR_RETURN(std::unique_ptr<http::HttpClient> client,
-                         http::NewCurlClient(std::move(client_options)));
+                         make_client(std::move(client_options)));
   bool verify = options.verify_bucket;
   std::unique_ptr<S3Store> store(new S3Store(std::move(options), std::move(client)));
   if (verify) {

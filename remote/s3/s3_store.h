@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,6 +63,14 @@ class S3Store final : public ObjectStore {
   // credentials are refused, Unavailable when the endpoint does not answer.
   static Result<std::unique_ptr<S3Store>> Open(S3Options options,
                                                http::ClientOptions client_options = {});
+
+  // As Open, with the client made by `make_client` from the options (our signer installed):
+  // a seam for tests that wrap the real client to inject faults.
+  using ClientFactory =
+      std::function<Result<std::unique_ptr<http::HttpClient>>(http::ClientOptions)>;
+  static Result<std::unique_ptr<S3Store>> OpenWithClient(S3Options options,
+                                                         http::ClientOptions client_options,
+                                                         const ClientFactory& make_client);
 
  protected:
   Result<std::vector<ListEntry>> DoList(const std::string& collection) override;

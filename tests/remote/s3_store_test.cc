@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <random>
@@ -280,6 +281,64 @@ TEST_F(S3StoreTest, SixteenConcurrentMustNotExistWritersHaveExactlyOneWinner) {
   auto back = store->Read("contended", 0, 100);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(Str(*back), "writer" + std::to_string(winner.load()));
+}
+
+// Sends every conditional PUT twice and answers with the second response: what a client retry
+// looks like when the first attempt landed but its answer was lost.
+class DuplicatingClient final : public http::HttpClient {
+ public:
+  explicit DuplicatingClient(std::unique_ptr<http::HttpClient> inner) : inner_(std::move(inner)) {}
+  Result<http::Response> Perform(http::Request request) override {
+    bool conditional = request.method == "PUT" &&
+                       std::any_of(request.headers.begin(), request.headers.end(),
+                                   [](const http::Header& h) {
+                                     return h.name == "If-None-Match" || h.name == "If-Match";
+                                   });
+    if (conditional) {
+      auto first = inner_->Perform(request);
+      if (!first.ok()) return first;
+      if (first->status == 200) duplicated_++;
+    }
+    return inner_->Perform(std::move(request));
+  }
+  std::atomic<int> duplicated_{0};
+
+ private:
+  std::unique_ptr<http::HttpClient> inner_;
+};
+
+TEST_F(S3StoreTest, ARetriedConditionalPutThatLandedIsNotReportedAsAConflict) {
+  auto options = TestOptions();
+  ASSERT_TRUE(options.ok()) << options.status().ToString();
+  DuplicatingClient* client = nullptr;
+  auto opened = S3Store::OpenWithClient(
+      std::move(options).value(), http::ClientOptions{},
+      [&client](http::ClientOptions o) -> Result<std::unique_ptr<http::HttpClient>> {
+        PHRFS_ASSIGN_OR_RETURN(auto inner, http::NewCurlClient(std::move(o)));
+        auto wrapped = std::make_unique<DuplicatingClient>(std::move(inner));
+        client = wrapped.get();
+        return std::unique_ptr<http::HttpClient>(std::move(wrapped));
+      });
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  S3Store* store = Keep(std::move(opened).value());
+  ASSERT_NE(client, nullptr);
+
+  auto created = store->Write("k", Bytes("first"), Precondition::MustNotExist());
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  auto replaced = store->Write("k", Bytes("second"), Precondition::ETagMatches(*created));
+  ASSERT_TRUE(replaced.ok()) << replaced.status().ToString();
+  EXPECT_EQ(client->duplicated_.load(), 2);  // both 200s were followed by a 412 answer
+  EXPECT_EQ(Str(store->Read("k", 0, 100).value()), "second");
+  auto info = store->Stat("k");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->etag, *replaced);
+  // A real conflict is still one: other bytes are there.
+  PHRFS_EXPECT_CODE(store->Write("k", Bytes("third"), Precondition::MustNotExist()).status(),
+                    Code::kPreconditionFailed);
+  PHRFS_EXPECT_CODE(
+      store->Write("k", Bytes("third"), Precondition::ETagMatches(*created)).status(),
+      Code::kPreconditionFailed);
+  EXPECT_EQ(Str(store->Read("k", 0, 100).value()), "second");
 }
 
 TEST_F(S3StoreTest, KeysWithReservedCharactersAreSignedAndStoredVerbatim) {
