@@ -139,11 +139,17 @@ up() {
   [[ $osd_id == 0 ]] || die "unexpected osd id '$osd_id'"
   ceph-osd "${conf[@]}" -i 0 --mkfs --osd-uuid "$osd_uuid" >/dev/null 2>&1 ||
     die "osd mkfs failed; see $dir/log/osd.0.log"
-  # Once in ~10 starts ceph-osd dies at init ("wrong fsid": its first mon command races the
-  # monmap); start it again rather than wait for an OSD that is gone.
+  # Now and then ceph-osd dies at init ("wrong fsid": its first mon command races the monmap)
+  # and its launcher exits non-zero (250); start it again rather than give up or wait for an
+  # OSD that is gone.
   ok=0
-  for attempt in 1 2 3; do
-    ceph-osd "${conf[@]}" -i 0
+  for attempt in 1 2 3 4 5; do
+    if ! ceph-osd "${conf[@]}" -i 0 2>>"$dir/log/osd-start.err"; then
+      echo "rgw.sh: osd.0 failed at init (attempt $attempt), starting it again" >&2
+      stop_daemons_osd_only "$dir"
+      sleep 0.5
+      continue
+    fi
     for i in $(seq 1 80); do
       if "${ceph[@]}" osd stat 2>/dev/null | grep -q '1 up'; then ok=1; break; fi
       if (( i > 4 )) && ! kill -0 "$(cat "$dir/run/osd.0.pid" 2>/dev/null || echo 0)" 2>/dev/null; then
