@@ -409,6 +409,7 @@ Result<Response> CurlClient::Perform(Request request) {
       PHRFS_RETURN_IF_ERROR(Validate(sent));
     }
     Outcome out = RunOnce(sent);
+    out.response.attempts = attempt;
     std::string failure;
     std::optional<std::chrono::milliseconds> hint;
     switch (out.fault) {

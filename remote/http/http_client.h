@@ -41,6 +41,9 @@ struct Response {
   long status = 0;
   std::vector<Header> headers;  // names lower-cased, in arrival order
   std::vector<uint8_t> body;
+  // How many attempts this response took. A store uses it to tell a conditional request that
+  // failed because its own lost first attempt had already succeeded (412 after a retry).
+  int attempts = 1;
 
   // The first header with this (case-insensitive) name.
   std::optional<std::string> Find(std::string_view name) const;

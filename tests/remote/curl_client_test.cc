@@ -57,6 +57,7 @@ TEST(CurlClientTest, RetriesTwo503sThenReturnsThe200) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(BodyOf(*r), "hello");
+  EXPECT_EQ(r->attempts, 3);
   EXPECT_EQ(server.requests().size(), 3u);
   // Names arrive lower-cased; Find is case-insensitive.
   bool lower = false;
