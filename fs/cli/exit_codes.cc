@@ -21,6 +21,10 @@ ExitCode ExitCodeFor(Step step, const Status& status) {
           return kExitCorruptStore;
         case Code::kAlreadyExists:
           return kExitStoreExists;
+        case Code::kUnavailable:
+          return kExitUnreachable;
+        case Code::kPermissionDenied:
+          return kExitAccessDenied;
         default:
           return kExitFailure;
       }

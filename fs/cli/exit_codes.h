@@ -17,6 +17,8 @@ enum ExitCode : int {
   kExitBadMountpoint = 7,    // mount point missing, not a directory, or not empty
   kExitFuse = 8,             // /dev/fuse missing or the kernel refused the mount
   kExitPassfile = 9,         // passphrase file unreadable or empty; passphrases differ
+  kExitUnreachable = 10,     // the store's server did not answer (after retries)
+  kExitAccessDenied = 11,    // the store's server refused the credentials
 };
 
 // Which step of a command failed: the same Status code means different things at different

@@ -127,6 +127,13 @@ Result<std::unique_ptr<S3Store>> S3Store::OpenWithClient(S3Options options,
     if (r.status == 404) {
       return Status::NotFound(what + " does not exist at " + store->options_.endpoint);
     }
+    if (r.status == 401 || r.status == 403) {
+      // A HEAD carries no error body: say what it usually means.
+      return Status::Error(Code::kPermissionDenied,
+                           what + ": the server refused the credentials (wrong access key or "
+                                  "secret key, or no access to this bucket; HTTP " +
+                               std::to_string(r.status) + ")");
+    }
     if (r.status != 200) return store->ErrorFor(r, what);
   }
   return store;
