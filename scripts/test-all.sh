@@ -2,8 +2,9 @@
 # Installs the dependencies, builds phrfs twice (normal, and ASan+UBSan), and runs every test
 # tier: unit tests in both builds; mounted tests (real FUSE mounts) over the direct tree, over
 # the object tree, with a daemon without DAC capabilities, and in the sanitizer build; the scale
-# tier (100,000 files under RLIMIT_NOFILE 1,024); and a check that every man page renders
-# without a warning. Prints a summary; exits non-zero when anything failed. This is what .ci/run
+# tier (100,000 files under RLIMIT_NOFILE 1,024); the remote tiers (the WebDAV and S3 stores
+# against Apache mod_dav and Ceph RGW started on 127.0.0.1 by scripts/testenv/, and the mounted
+# tests over each); and a check that every man page renders without a warning. Prints a summary; exits non-zero when anything failed. This is what .ci/run
 # runs.
 #
 # usage: scripts/test-all.sh [--no-deps] [--no-sanitize]
@@ -129,6 +130,42 @@ asan_mount_step() {
   fi
 }
 
+# The mounted tests that only use the mount (the differential tests and tests/mount/remote_test.cc)
+# over a remote store on a server of the project's own on 127.0.0.1: remote_mount_step NAME KIND
+# with KIND webdav (Apache mod_dav) or s3 (Ceph RGW). Each fixture's store is a fresh folder or
+# prefix there (PHRFS_TEST_STORE_BASE), its cache in its temp dir.
+remote_mount_step() {
+  local name=$1 kind=$2 dir=$build/testenv/$1 base rc=0
+  local tests='DifferentialTest|RemoteStoreTest'
+  mkdir -p "$build/tmp"
+  if [[ $kind == webdav ]]; then
+    if ! timeout 300 scripts/testenv/webdav.sh start "$dir" 18095 >/dev/null; then
+      record "$name" "FAILED (server)" 0; tests_failed=$((tests_failed + 1)); return
+    fi
+    base=webdav://127.0.0.1:18095
+    TMPDIR=$build/tmp PHRFS_TEST_STORE_BASE=$base PHRFS_DIFF_OPS=${PHRFS_DIFF_OPS_REMOTE:-2500} \
+      run_step "$name" timeout --kill-after=30 "$t_mount" \
+      ctest --test-dir "$build" -L '^mount$' -R "$tests" -j 1 --output-on-failure \
+            --no-tests=error --timeout "$t_each" || rc=$?
+    scripts/testenv/webdav.sh stop "$dir" >/dev/null 2>&1
+  else
+    if ! timeout 600 scripts/testenv/rgw.sh up "$dir" 7490 >/dev/null; then
+      record "$name" "FAILED (server)" 0; tests_failed=$((tests_failed + 1)); return
+    fi
+    base=s3://phrfs
+    TMPDIR=$build/tmp PHRFS_TEST_STORE_BASE=$base PHRFS_DIFF_OPS=${PHRFS_DIFF_OPS_REMOTE:-2500} \
+      AWS_ENDPOINT_URL=http://127.0.0.1:7490 AWS_ACCESS_KEY_ID=TESTACCESSKEY123 \
+      AWS_SECRET_ACCESS_KEY=testsecretkey1234567890 AWS_REGION=us-east-1 \
+      run_step "$name" timeout --kill-after=30 "$t_mount" \
+      ctest --test-dir "$build" -L '^mount$' -R "$tests" -j 1 --output-on-failure \
+            --no-tests=error --timeout "$t_each" || rc=$?
+    timeout 120 scripts/testenv/rgw.sh down "$dir" >/dev/null 2>&1
+  fi
+  count_ctest "$name"
+  unmount_leftovers
+  return "$rc"
+}
+
 man_check() {
   local page err rc=0 n=0
   shopt -s nullglob
@@ -191,6 +228,11 @@ if (( built )); then
   PHRFS_TEST_TREE=objects ctest_step mount-objects "$build" mount 1 "$t_mount"
   PHRFS_TEST_TREE=direct PHRFS_TEST_DAEMON_CAPS=drop ctest_step mount-nocaps "$build" mount 1 "$t_mount"
   PHRFS_TEST_TREE=direct ctest_step scale "$build" scale 1 "$t_mount"
+  # Remote stores: the contract suites against Apache mod_dav and Ceph RGW (ctest fixtures start
+  # and stop the servers), then the mounted tests over each.
+  ctest_step remote "$build" remote 1 "$t_mount"
+  remote_mount_step mount-webdav webdav
+  remote_mount_step mount-s3 s3
 else
   skip_step mount "build failed"
 fi
