@@ -9,8 +9,6 @@
 #include "fs/vault/vault.h"
 
 namespace phrfs::fs {
-namespace {
-
 Result<crypto::NodeId> NewNodeId() {
   crypto::NodeId id;
   for (;;) {
@@ -18,8 +16,6 @@ Result<crypto::NodeId> NewNodeId() {
     if (crypto::InodeNumberOf(id) > kRootNode) return id;  // never the root's
   }
 }
-
-}  // namespace
 
 // ---------------------------------------------------------------- lookup
 

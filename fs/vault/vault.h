@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <shared_mutex>
+#include <array>
 #include <span>
 #include <string>
 #include <string_view>
@@ -80,6 +81,17 @@ struct DirHandle {
   bool listed_once = false;  // the opendir listing serves the first pass; later passes re-list
 };
 
+// A fresh node id (never the root's).
+Result<crypto::NodeId> NewNodeId();
+
+// Where a write-back tree keeps this mount's version of an object when another mount changed it
+// first (Vault::ConflictCopyFor): a key beside the original and the node header to put in place
+// of the first kNodeHeaderSize bytes; the content blocks stay as they are.
+struct ConflictCopy {
+  std::string key;
+  std::array<uint8_t, crypto::kNodeHeaderSize> header;
+};
+
 class Vault {
  public:
   // Takes the store's lease (Busy when another mount holds it), opens the root and removes what
@@ -114,6 +126,14 @@ class Vault {
   Status Open(uint64_t node, int flags);
   // The end of one Open (FUSE RELEASE).
   void Release(uint64_t node);
+  // For a write-back tree whose upload of `key` met another mount's version: our version's
+  // copy as "NAME (conflict YYYY-MM-DD HHMMSS)EXT" in the same directory, a node of its own
+  // (new node id, same metadata and content id, so its blocks need no change). nullopt when
+  // that cannot be made without the store (a directory this mount does not know, a name that
+  // would need a long-name sidecar, not a file or symlink, a damaged header): the tree then
+  // parks the bytes elsewhere. Reads only memory; any thread.
+  std::optional<ConflictCopy> ConflictCopyFor(const std::string& key,
+                                              std::span<const uint8_t> header);
   // Whether other writers may change the store under this mount (revalidate_ms > 0).
   bool shared_store() const { return options_.revalidate_ms > 0; }
   Result<size_t> Read(uint64_t node, uint64_t offset, std::span<uint8_t> out);

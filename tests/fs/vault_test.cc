@@ -658,3 +658,51 @@ TEST_F(SharedStoreTest, AnOpenFileKeepsItsVersionUntilReleased) {
 
 }  // namespace
 }  // namespace phrfs::fs
+
+namespace phrfs::fs {
+namespace {
+
+// A write-back tree that meets another mount's version keeps ours beside it: the vault names
+// the copy and gives it a node of its own, with the content blocks unchanged.
+TYPED_TEST(VaultTest, AConflictCopyIsAFileOfItsOwnBesideTheOriginal) {
+  const uint64_t f = this->MakeFile("report.pdf", "our version of the report");
+  ASSERT_TRUE(this->v().Fsync(f).ok());
+  std::vector<std::string> keys = this->RootFolderNames();
+  ASSERT_EQ(keys.size(), 1u);
+  const std::string ours = this->h_.Get(keys[0]);
+  ASSERT_GT(ours.size(), crypto::kNodeHeaderSize);
+
+  auto copy = this->v().ConflictCopyFor(
+      keys[0], Bytes(ours.substr(0, crypto::kNodeHeaderSize)));
+  ASSERT_TRUE(copy.has_value());
+  EXPECT_NE(copy->key, keys[0]);
+  EXPECT_EQ(copy->key.substr(0, copy->key.rfind('/')), keys[0].substr(0, keys[0].rfind('/')));
+  this->h_.Set(copy->key, std::string(copy->header.begin(), copy->header.end()) +
+                              ours.substr(crypto::kNodeHeaderSize));
+
+  auto handle = this->v().OpenDir(kRootNode);
+  ASSERT_TRUE(handle.ok());
+  std::vector<std::string> names;
+  for (const auto& e : (*handle)->entries) names.push_back(e.name);
+  std::sort(names.begin(), names.end());
+  ASSERT_EQ(names.size(), 2u);
+  EXPECT_EQ(names[1], "report.pdf");
+  EXPECT_EQ(names[0].rfind("report (conflict ", 0), 0u) << names[0];
+  EXPECT_EQ(names[0].substr(names[0].size() - 4), ".pdf") << names[0];
+
+  auto found = this->Find(names[0]);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_NE(*found, f);  // a node of its own
+  EXPECT_EQ(this->ReadAll(*found), "our version of the report");
+  EXPECT_EQ(this->ReadAll(f), "our version of the report");
+
+  // Not for a directory this mount does not know, nor for a damaged header.
+  EXPECT_FALSE(this->v().ConflictCopyFor("d/00/0000000000000000000000000000aa/abc",
+                                         Bytes(ours.substr(0, crypto::kNodeHeaderSize))));
+  std::string bad = ours.substr(0, crypto::kNodeHeaderSize);
+  bad[crypto::kNodeHeaderSize - 1] ^= 1;
+  EXPECT_FALSE(this->v().ConflictCopyFor(keys[0], Bytes(bad)));
+}
+
+}  // namespace
+}  // namespace phrfs::fs
