@@ -23,7 +23,9 @@ int ToErrno(const Status& status) {
     case Code::kNotSupported: return EOPNOTSUPP;
     case Code::kTooManyLinks: return EMLINK;
     case Code::kPreconditionFailed: return EIO;
-    case Code::kUnavailable: return EAGAIN;
+    // The store did not answer in time (a remote server down or stalled, after retries): a
+    // blocking read must not get EAGAIN, which some programs retry forever.
+    case Code::kUnavailable: return ETIMEDOUT;
     // Anything that failed authentication or could not be read is EIO: never wrong bytes.
     case Code::kCorrupt: return EIO;
     case Code::kWrongKey: return EACCES;

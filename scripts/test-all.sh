@@ -136,7 +136,7 @@ asan_mount_step() {
 # prefix there (PHRFS_TEST_STORE_BASE), its cache in its temp dir.
 remote_mount_step() {
   local name=$1 kind=$2 dir=$build/testenv/$1 base rc=0
-  local tests='DifferentialTest|RemoteStoreTest'
+  local tests='DifferentialTest|RemoteStoreTest|RemoteFaultTest'
   mkdir -p "$build/tmp"
   if [[ $kind == webdav ]]; then
     if ! timeout 300 scripts/testenv/webdav.sh start "$dir" 18095 >/dev/null; then
@@ -145,7 +145,7 @@ remote_mount_step() {
     base=webdav://127.0.0.1:18095
     TMPDIR=$build/tmp PHRFS_TEST_STORE_BASE=$base PHRFS_DIFF_OPS=${PHRFS_DIFF_OPS_REMOTE:-2500} \
       run_step "$name" timeout --kill-after=30 "$t_mount" \
-      ctest --test-dir "$build" -L '^mount$' -R "$tests" -j 1 --output-on-failure \
+      ctest --test-dir "$build" -L '^(mount|remote-mount)$' -R "$tests" -j 1 --output-on-failure \
             --no-tests=error --timeout "$t_each" || rc=$?
     scripts/testenv/webdav.sh stop "$dir" >/dev/null 2>&1
   else
@@ -157,7 +157,7 @@ remote_mount_step() {
       AWS_ENDPOINT_URL=http://127.0.0.1:7490 AWS_ACCESS_KEY_ID=TESTACCESSKEY123 \
       AWS_SECRET_ACCESS_KEY=testsecretkey1234567890 AWS_REGION=us-east-1 \
       run_step "$name" timeout --kill-after=30 "$t_mount" \
-      ctest --test-dir "$build" -L '^mount$' -R "$tests" -j 1 --output-on-failure \
+      ctest --test-dir "$build" -L '^(mount|remote-mount)$' -R "$tests" -j 1 --output-on-failure \
             --no-tests=error --timeout "$t_each" || rc=$?
     timeout 120 scripts/testenv/rgw.sh down "$dir" >/dev/null 2>&1
   fi
