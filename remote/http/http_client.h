@@ -41,8 +41,9 @@ struct Response {
   long status = 0;
   std::vector<Header> headers;  // names lower-cased, in arrival order
   std::vector<uint8_t> body;
-  // How many attempts this response took. A store uses it to tell a conditional request that
-  // failed because its own lost first attempt had already succeeded (412 after a retry).
+  // How many times the request was sent (retries, and curl's own re-sends on a connection found
+  // dead). A store uses it to tell a conditional request that failed because its own lost
+  // earlier attempt had already succeeded (412 after a retry).
   int attempts = 1;
 
   // The first header with this (case-insensitive) name.
@@ -59,7 +60,7 @@ struct ClientOptions {
   std::chrono::milliseconds stall_timeout{30'000};
   // Upper bound for one whole attempt, however fast it moves; 0 = none.
   std::chrono::milliseconds attempt_timeout{0};
-  int max_attempts = 5;  // first try included
+  int max_attempts = 5;                            // first try included
   std::chrono::milliseconds backoff_initial{200};  // doubled each retry, full jitter
   std::chrono::milliseconds backoff_max{10'000};
   size_t max_parallel = 4;

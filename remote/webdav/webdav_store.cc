@@ -225,7 +225,7 @@ Result<std::string> WebDavStore::AcquireKeyLock(const std::string& key) {
   const std::string what = "lock for " + key;
   thread_local std::mt19937 rng(std::random_device{}());
   const auto start = std::chrono::steady_clock::now();
-  auto next_stale_check = start + std::chrono::seconds(2);
+  auto next_stale_check = start;  // at the first 405, then every 2 s of waiting
   int64_t ceiling_ms = 2;
   int lost_races = 0;  // Apache answers 403 (EEXIST) to a MKCOL that lost a mkdir race
   for (;;) {

@@ -1,7 +1,7 @@
 // A scripted HTTP/1.1 server on 127.0.0.1:<ephemeral> for client tests: each request that
 // arrives consumes the next scripted action (answer, reset the connection, or stall). Requests are
-// recorded. Test-only. One server thread serves one connection at a time; the test thread may
-// read requests() and connections() at any time (they are locked).
+// recorded. Test-only. Each connection has its own thread; the script is consumed in the order
+// requests arrive. The test thread may read requests() and connections() at any time (locked).
 #pragma once
 
 #include <arpa/inet.h>
@@ -81,6 +81,7 @@ class LoopbackHttpServer {
   ~LoopbackHttpServer() {
     stop_ = true;
     if (thread_.joinable()) thread_.join();
+    for (std::thread& t : connection_threads_) t.join();
     if (listen_fd_ >= 0) close(listen_fd_);
   }
   LoopbackHttpServer(const LoopbackHttpServer&) = delete;
@@ -105,7 +106,7 @@ class LoopbackHttpServer {
       int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (fd < 0) continue;
       connections_++;
-      ServeConnection(fd);
+      connection_threads_.emplace_back([this, fd] { ServeConnection(fd); });
     }
   }
 
@@ -215,6 +216,7 @@ class LoopbackHttpServer {
   ServerAction fallback_;
   std::vector<SeenRequest> requests_;
   std::thread thread_;
+  std::vector<std::thread> connection_threads_;  // touched by thread_ only, until it is joined
 };
 
 }  // namespace phrfs::remote::testing
