@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts and stops a private Apache mod_dav server for the WebDAV store tests, bound to 127.0.0.1.
 #
-# usage: scripts/testenv/webdav.sh start DIR PORT [--auth USER:PASS]
+# usage: scripts/testenv/webdav.sh start DIR PORT [--auth USER:PASS] [--fresh]
 #        scripts/testenv/webdav.sh stop DIR
 #
 # start: installs apache2 + apache2-utils with apt-get when missing (with a temporary
@@ -9,6 +9,7 @@
 #   DIR/run/httpd.conf (mpm_event, dav_fs, FileETag Digest, no body limit, keep-alive), serves
 #   DIR/data at http://127.0.0.1:PORT/, waits until PROPFIND answers, records the PID in
 #   DIR/run/apache.pid and prints the base URL. A server already recorded in DIR is stopped first.
+#   --fresh empties DIR/data first (test fixtures: nothing left from an aborted run).
 # stop: signals only the recorded PID, and only when its command line names DIR (a reused PID is
 #   left alone); SIGTERM, then SIGKILL after 15 s. Removes nothing but the PID file.
 # When run as root the workers run as www-data: DIR and its parents must be traversable by it.
@@ -104,11 +105,12 @@ $user
 EOF
 }
 
-start_server() {  # DIR PORT AUTH
-  local dir=$1 port=$2 auth=$3 run=$1/run
+start_server() {  # DIR PORT AUTH FRESH
+  local dir=$1 port=$2 auth=$3 fresh=$4 run=$1/run
   install_apache
   local apache=/usr/sbin/apache2
   stop_server "$dir"
+  if [[ $fresh == 1 ]]; then rm -rf -- "$dir/data"; fi
   mkdir -p "$dir/data" "$run/lock"
   if [[ $(id -u) -eq 0 ]]; then
     chown www-data:www-data "$dir/data" "$run/lock"
@@ -152,12 +154,13 @@ start_server() {  # DIR PORT AUTH
 cmd=${1:-}
 case "$cmd" in
   start)
-    (( $# >= 3 )) || die "usage: $0 start DIR PORT [--auth USER:PASS]"
-    dir=$2 port=$3 auth=""
+    (( $# >= 3 )) || die "usage: $0 start DIR PORT [--auth USER:PASS] [--fresh]"
+    dir=$2 port=$3 auth="" fresh=0
     shift 3
     while (( $# )); do
       case "$1" in
         --auth) (( $# >= 2 )) || die "--auth wants USER:PASS"; auth=$2; shift ;;
+        --fresh) fresh=1 ;;
         *) die "unknown option $1" ;;
       esac
       shift
@@ -165,7 +168,7 @@ case "$cmd" in
     [[ $port =~ ^[0-9]+$ ]] || die "bad port $port"
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
-    start_server "$dir" "$port" "$auth"
+    start_server "$dir" "$port" "$auth" "$fresh"
     ;;
   stop)
     (( $# == 2 )) || die "usage: $0 stop DIR"
@@ -173,7 +176,7 @@ case "$cmd" in
     stop_server "$(cd "$2" && pwd)"
     ;;
   *)
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

@@ -384,6 +384,25 @@ TEST(CurlClientTest, ANonIdempotentRequestIsNeverResentByCurlOnAReusedConnection
   EXPECT_EQ(server.requests().size(), 2u);  // sent exactly once
 }
 
+TEST(CurlClientTest, AtMostMaxParallelTransfersRunAtOnce) {
+  LoopbackHttpServer server({}, ServerAction::RespondAfter(milliseconds(100), 200));
+  ASSERT_TRUE(server.ok());
+  ClientOptions o = FastOptions();
+  o.max_parallel = 2;
+  auto client = Client(std::move(o));
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&, i] {
+      if (client->Perform(Get(server.url("/" + std::to_string(i)))).ok()) ok++;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 6);
+  EXPECT_EQ(server.requests().size(), 6u);
+  EXPECT_EQ(server.max_in_flight(), 2);
+}
+
 TEST(CurlClientTest, MalformedRequestsAreInvalidArgument) {
   auto client = Client();
   EXPECT_EQ(client->Perform(Get("ftp://127.0.0.1/x")).status().code(), Code::kInvalidArgument);

@@ -33,6 +33,7 @@ struct ServerAction {
   Kind kind = Kind::kRespond;
   std::string raw;  // for kRespond: the full response bytes
   std::chrono::milliseconds stall{0};
+  std::chrono::milliseconds delay{0};  // for kRespond: wait this long before answering
 
   // `extra` is header lines, each ending in \r\n.
   static ServerAction Respond(int status, const std::string& body = "",
@@ -41,6 +42,12 @@ struct ServerAction {
     a.raw = "HTTP/1.1 " + std::to_string(status) +
             " Scripted\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + extra +
             "\r\n" + body;
+    return a;
+  }
+  static ServerAction RespondAfter(std::chrono::milliseconds delay, int status,
+                                   const std::string& body = "") {
+    ServerAction a = Respond(status, body);
+    a.delay = delay;
     return a;
   }
   // Reads the request, then resets the connection (RST) without answering.
@@ -97,6 +104,8 @@ class LoopbackHttpServer {
     return requests_;
   }
   int connections() const { return connections_.load(); }
+  // The most requests that were being answered at the same moment.
+  int max_in_flight() const { return max_in_flight_.load(); }
 
  private:
   void Serve() {
@@ -176,8 +185,17 @@ class LoopbackHttpServer {
           script_.pop_front();
         }
       }
+      int now = ++in_flight_;
+      for (int seen = max_in_flight_.load(); now > seen;) {
+        if (max_in_flight_.compare_exchange_weak(seen, now)) break;
+      }
+      struct Done {
+        std::atomic<int>& n;
+        ~Done() { --n; }
+      } done{in_flight_};
       switch (action.kind) {
         case ServerAction::Kind::kRespond: {
+          std::this_thread::sleep_for(action.delay);
           size_t sent = 0;
           while (sent < action.raw.size()) {
             ssize_t n = send(fd, action.raw.data() + sent, action.raw.size() - sent, MSG_NOSIGNAL);
@@ -211,6 +229,8 @@ class LoopbackHttpServer {
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> connections_{0};
+  std::atomic<int> in_flight_{0};
+  std::atomic<int> max_in_flight_{0};
   mutable std::mutex mu_;
   std::deque<ServerAction> script_;
   ServerAction fallback_;
