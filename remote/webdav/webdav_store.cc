@@ -4,9 +4,11 @@
 //   WebDAV LOCK does not help: Apache granted two concurrent exclusive LOCKs in testing (its lock
 //   database checks and adds without one lock around both). MKCOL is mkdir(2), which is atomic, so
 //   a conditional write (and a conditional delete) holds a per-key mutex collection
-//   .phrfs-locks/<sha256(key)> around its request. A mutex older than kLockLease by the server's
-//   clock is taken as left behind by a dead writer and removed. The root name .phrfs-locks is
-//   reserved (InvalidArgument) and never listed.
+//   .phrfs-locks/<sha256(key)> around its request. A mutex older than kLockLeaseSeconds by the
+//   server's clock is taken as left behind by a dead writer and removed (two waiters that both
+//   judge it stale at the same moment can both get in: a crash-recovery window, not the normal
+//   path). The root name .phrfs-locks is reserved (InvalidArgument) and never listed.
+//   Not covered: Rename without replace (MOVE Overwrite: F) is checked apart from the move too.
 // - ETags are strong only with `FileETag Digest` ("base64(SHA-1)"); PUT returns none, so the
 //   ETag of a write is computed locally once the server is seen to use digests, else HEAD.
 // - DELETE of a collection is recursive: Delete and RemoveCollection check the kind (and
@@ -563,6 +565,11 @@ Status WebDavStore::DeleteUnlocked(const std::string& path, const Precondition& 
         if (r.attempts > 1) return Status::Ok();
         return Err(Code::kNotFound, what);
       case 412:
+        if (r.attempts > 1) {
+          // If-Match on nothing fails: a retry after our own DELETE landed gets 412 too.
+          Result<ObjectInfo> again = DoStat(path);
+          if (!again.ok() && again.status().code() == Code::kNotFound) return Status::Ok();
+        }
         if (own_guard) continue;  // replaced since we looked: look again
         return Err(Code::kPreconditionFailed, what + ": etag does not match");
       default:

@@ -141,6 +141,24 @@ TEST(WebDavLoopbackTest, A412AfterARetryWithSomeoneElsesBytesIsAConflict) {
   EXPECT_EQ(seen[2].headers["if-match"], "\"old\"");
 }
 
+TEST(WebDavLoopbackTest, ADeleteWhoseLostFirstAttemptLandedSucceeds) {
+  LoopbackHttpServer server({RootAnswer(),
+                             Multistatus({{.href = "/dav/k", .size = 1, .etag = "\"e\""}}),
+                             ServerAction::Reset(),       // the DELETE lands, the answer is lost
+                             ServerAction::Respond(412),  // If-Match on nothing
+                             ServerAction::Respond(404)});
+  ASSERT_TRUE(server.ok());
+  auto store = OpenStore(server);
+  ASSERT_TRUE(store);
+  Status st = store->Delete("k");
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  auto seen = server.requests();
+  ASSERT_EQ(seen.size(), 5u);
+  EXPECT_EQ(seen[2].method, "DELETE");
+  EXPECT_EQ(seen[2].headers["if-match"], "\"e\"");  // never a collection swapped in meanwhile
+  EXPECT_EQ(seen[4].method, "PROPFIND");
+}
+
 TEST(WebDavLoopbackTest, AMutexLeftByADeadWriterIsBrokenAfterItsLease) {
   const std::string now = HttpDateNow();
   LoopbackHttpServer server({RootAnswer(),
