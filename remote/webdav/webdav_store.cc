@@ -231,14 +231,15 @@ Result<std::string> WebDavStore::AcquireKeyLock(const std::string& key) {
   int64_t ceiling_ms = 2;
   int lost_races = 0;  // Apache answers 403 (EEXIST) to a MKCOL that lost a mkdir race
   for (;;) {
-    // Not idempotent: a MKCOL that landed but whose answer was lost would hold a mutex we never
-    // saw (until it goes stale).
-    PHRFS_ASSIGN_OR_RETURN(http::Response r, Send("MKCOL", lock, {}, {}, /*idempotent=*/false));
+    // Sent as idempotent (pooled connections, retries): if an attempt landed but its answer was
+    // lost, the retry sees 405 and this writer waits for its own mutex to go stale. Slow in that
+    // rare case, never two holders; a fresh connection per write would cost a handshake always.
+    PHRFS_ASSIGN_OR_RETURN(http::Response r, Send("MKCOL", lock, {}));
     if (r.status == 201) return lock;
     if (r.status == 403 && ++lost_races <= 3) continue;  // asking again gives 405 then
     if (r.status == 409) {
       // No lock root yet: make it (racing others), then retry.
-      PHRFS_ASSIGN_OR_RETURN(http::Response root, Send("MKCOL", kLockRoot, {}, {}, false));
+      PHRFS_ASSIGN_OR_RETURN(http::Response root, Send("MKCOL", kLockRoot, {}));
       if (root.status == 403 && ++lost_races <= 3) continue;
       if (root.status != 201 && root.status != 405) return WebDavStatus(root.status, what);
       continue;
