@@ -33,7 +33,9 @@ struct Request {
   std::vector<Header> headers;
   std::span<const uint8_t> body;  // not owned; must outlive Perform
   // Whether sending the request twice is harmless. Only idempotent requests are retried after
-  // a fault that may have reached the server (a reset after the body was sent, a timeout).
+  // a fault that may have reached the server (a reset after the body was sent, a timeout), or
+  // after a 500, 502 or 504; a 429 or 503 (the server did not act) is retried for any request.
+  // A non-idempotent request goes out on a fresh connection, so curl never re-sends it by itself.
   bool idempotent = true;
 };
 
