@@ -426,8 +426,8 @@ Result<Response> CurlClient::Perform(Request request) {
       PHRFS_RETURN_IF_ERROR(Validate(sent));
     }
     Outcome out = RunOnce(sent);
-    sent_so_far += std::max(1, out.requests_sent);
-    out.response.attempts = sent_so_far;
+    sent_so_far += out.requests_sent;  // 0 when the attempt never reached a connection
+    out.response.attempts = std::max(1, sent_so_far);
     std::string failure;
     std::optional<std::chrono::milliseconds> hint;
     switch (out.fault) {
