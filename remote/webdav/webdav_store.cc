@@ -229,18 +229,21 @@ Result<std::string> WebDavStore::AcquireKeyLock(const std::string& key) {
   const auto start = std::chrono::steady_clock::now();
   auto next_stale_check = start;  // at the first 405, then every 2 s of waiting
   int64_t ceiling_ms = 2;
-  int lost_races = 0;  // Apache answers 403 (EEXIST) to a MKCOL that lost a mkdir race
+  // Apache answers 403 (EEXIST) to a MKCOL that lost a mkdir race; a real refusal answers 403
+  // every time, a race hardly twice in a row.
+  int races_in_a_row = 0;
   for (;;) {
     // Sent as idempotent (pooled connections, retries): if an attempt landed but its answer was
     // lost, the retry sees 405 and this writer waits for its own mutex to go stale. Slow in that
     // rare case, never two holders; a fresh connection per write would cost a handshake always.
     PHRFS_ASSIGN_OR_RETURN(http::Response r, Send("MKCOL", lock, {}));
     if (r.status == 201) return lock;
-    if (r.status == 403 && ++lost_races <= 3) continue;  // asking again gives 405 then
+    if (r.status == 403 && ++races_in_a_row <= 5) continue;  // asking again gives 405 then
+    if (r.status != 403 && r.status != 409) races_in_a_row = 0;
     if (r.status == 409) {
       // No lock root yet: make it (racing others), then retry.
       PHRFS_ASSIGN_OR_RETURN(http::Response root, Send("MKCOL", kLockRoot, {}));
-      if (root.status == 403 && ++lost_races <= 3) continue;
+      if (root.status == 403 && ++races_in_a_row <= 5) continue;
       if (root.status != 201 && root.status != 405) return WebDavStatus(root.status, what);
       continue;
     }
