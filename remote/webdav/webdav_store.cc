@@ -8,7 +8,8 @@
 //   server's clock is taken as left behind by a dead writer and removed (two waiters that both
 //   judge it stale at the same moment can both get in: a crash-recovery window, not the normal
 //   path). The root name .phrfs-locks is reserved (InvalidArgument) and never listed.
-//   Not covered: Rename without replace (MOVE Overwrite: F) is checked apart from the move too.
+//   Rename onto a missing target (MOVE Overwrite: F, checked apart from the move too) holds the
+//   target's mutex as well. Not covered: a child created while RemoveCollection deletes.
 // - ETags are strong only with `FileETag Digest` ("base64(SHA-1)"); PUT returns none, so the
 //   ETag of a write is computed locally once the server is seen to use digests, else HEAD.
 // - DELETE of a collection is recursive: Delete and RemoveCollection check the kind (and
@@ -650,11 +651,19 @@ Status WebDavStore::DoRename(const std::string& from, const std::string& to,
     PHRFS_ASSIGN_OR_RETURN(ObjectInfo parent, DoStat(Parent(to)));
     if (!parent.is_collection) return Err(Code::kNotADirectory, what);
   }
-  // Overwrite: F whenever there was no target, so one created meanwhile is not replaced.
-  PHRFS_ASSIGN_OR_RETURN(
-      http::Response r,
+  // Overwrite: F whenever there was no target, so one created meanwhile is not replaced. Apache
+  // checks that apart from the rename(2), so the target's mutex (the one conditional writers
+  // hold) makes "no target" and the move one step for them and for other such renames.
+  std::string lock;
+  if (!target_exists) {
+    PHRFS_ASSIGN_OR_RETURN(lock, AcquireKeyLock(to));
+  }
+  auto moved =
       Send("MOVE", from, {{"Destination", Url(to)}, {"Overwrite", target_exists ? "T" : "F"}}, {},
-           /*idempotent=*/false));
+           /*idempotent=*/false);
+  if (!lock.empty()) ReleaseKeyLock(lock);
+  if (!moved.ok()) return moved.status();
+  const http::Response& r = moved.value();
   switch (r.status) {
     case 200:
     case 201:

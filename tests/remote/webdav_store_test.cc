@@ -330,6 +330,41 @@ TEST_F(WebDavStoreTest, ConcurrentMustNotExistPutsHaveExactlyOneWinnerEachRound)
   }
 }
 
+TEST_F(WebDavStoreTest, ConcurrentRenamesOntoOneNewNameHaveExactlyOneWinner) {
+  constexpr int kThreads = 8;
+  for (int round = 0; round < 10; ++round) {
+    std::string target = "target-" + std::to_string(round);
+    for (int t = 0; t < kThreads; ++t) {
+      ASSERT_TRUE(store()
+                      .Write("src-" + std::to_string(round) + "-" + std::to_string(t),
+                             Bytes("from " + std::to_string(t)), Precondition::None())
+                      .ok());
+    }
+    std::atomic<int> wins{0}, exists{0}, ready{0}, winner{-1};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        ready++;
+        while (ready.load() < kThreads) std::this_thread::yield();
+        Status st = store().Rename("src-" + std::to_string(round) + "-" + std::to_string(t), target,
+                                   RenameOptions{});
+        if (st.ok()) {
+          wins++;
+          winner = t;
+        } else if (st.code() == Code::kAlreadyExists) {
+          exists++;
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    ASSERT_EQ(wins.load(), 1) << "round " << round;
+    EXPECT_EQ(exists.load(), kThreads - 1);
+    auto back = store().Read(target, 0, 100);
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(Str(*back), "from " + std::to_string(winner.load()));
+  }
+}
+
 TEST_F(WebDavStoreTest, ETagsAreTheServersContentDigests) {
   // With FileETag Digest, the etag a write returns is what PROPFIND and HEAD say, at once.
   auto first = store().Write("d", Bytes("abc"), Precondition::None());
