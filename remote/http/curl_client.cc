@@ -150,8 +150,16 @@ std::optional<std::chrono::milliseconds> RetryAfter(const Response& r) {
 struct Transfer {
   std::span<const uint8_t> body;
   size_t read_offset = 0;
+  int requests_sent = 0;  // > 1 when curl itself re-sent on a fresh connection
   Response response;
 };
+
+// Counts the requests curl sends. curl silently re-sends a request whose reused connection
+// turns out dead; the store must know, as for its own retries. Logs nothing.
+int OnDebug(CURL*, curl_infotype type, char*, size_t, void* user) {
+  if (type == CURLINFO_HEADER_OUT) ++static_cast<Transfer*>(user)->requests_sent;
+  return 0;
+}
 
 size_t ReadBody(char* buffer, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -223,6 +231,7 @@ class CurlClient final : public HttpClient {
  private:
   struct Outcome {
     Fault fault = Fault::kNone;
+    int requests_sent = 0;
     std::string error;  // for a fault; never holds credentials
     Response response;
   };
@@ -301,6 +310,12 @@ Status CurlClient::Configure(CURL* h, const Request& request, Transfer& transfer
   PHRFS_CURL_SET(h, CURLOPT_HEADERDATA, &transfer);
   PHRFS_CURL_SET(h, CURLOPT_WRITEFUNCTION, &WriteBody);
   PHRFS_CURL_SET(h, CURLOPT_WRITEDATA, &transfer);
+  PHRFS_CURL_SET(h, CURLOPT_DEBUGFUNCTION, &OnDebug);
+  PHRFS_CURL_SET(h, CURLOPT_DEBUGDATA, &transfer);
+  PHRFS_CURL_SET(h, CURLOPT_VERBOSE, 1L);  // only feeds OnDebug
+  // curl re-sends by itself only on a reused connection: a request that must not be sent twice
+  // gets a fresh one.
+  if (!request.idempotent) PHRFS_CURL_SET(h, CURLOPT_FRESH_CONNECT, 1L);
 
   const std::string& m = request.method;
   bool upload = !request.body.empty() || m == "PUT" || m == "POST";
@@ -366,6 +381,7 @@ CurlClient::Outcome CurlClient::RunOnce(const Request& request) {
   }
   CURLcode code = curl_easy_perform(handle.get());
   out.fault = Classify(code);
+  out.requests_sent = transfer.requests_sent;
   if (out.fault == Fault::kNone) {
     long status = 0;
     curl_easy_getinfo(handle.get(), CURLINFO_RESPONSE_CODE, &status);
@@ -400,6 +416,7 @@ Result<Response> CurlClient::Perform(Request request) {
   PHRFS_RETURN_IF_ERROR(Validate(request));
   const std::string where = request.method + " " + RedactUrl(request.url);
   const int max_attempts = std::max(1, options_.max_attempts);
+  int sent_so_far = 0;
   for (int attempt = 1;; ++attempt) {
     // Each attempt starts from the caller's request, so a signer never sees its own old headers.
     Request sent = request;
@@ -409,7 +426,8 @@ Result<Response> CurlClient::Perform(Request request) {
       PHRFS_RETURN_IF_ERROR(Validate(sent));
     }
     Outcome out = RunOnce(sent);
-    out.response.attempts = attempt;
+    sent_so_far += out.requests_sent;  // 0 when the attempt never reached a connection
+    out.response.attempts = std::max(1, sent_so_far);
     std::string failure;
     std::optional<std::chrono::milliseconds> hint;
     switch (out.fault) {

@@ -33,7 +33,9 @@ struct Request {
   std::vector<Header> headers;
   std::span<const uint8_t> body;  // not owned; must outlive Perform
   // Whether sending the request twice is harmless. Only idempotent requests are retried after
-  // a fault that may have reached the server (a reset after the body was sent, a timeout).
+  // a fault that may have reached the server (a reset after the body was sent, a timeout), or
+  // after a 500, 502 or 504; a 429 or 503 (the server did not act) is retried for any request.
+  // A non-idempotent request goes out on a fresh connection, so curl never re-sends it by itself.
   bool idempotent = true;
 };
 
@@ -41,8 +43,9 @@ struct Response {
   long status = 0;
   std::vector<Header> headers;  // names lower-cased, in arrival order
   std::vector<uint8_t> body;
-  // How many attempts this response took. A store uses it to tell a conditional request that
-  // failed because its own lost first attempt had already succeeded (412 after a retry).
+  // How many times the request was sent (retries, and curl's own re-sends on a connection found
+  // dead). A store uses it to tell a conditional request that failed because its own lost
+  // earlier attempt had already succeeded (412 after a retry).
   int attempts = 1;
 
   // The first header with this (case-insensitive) name.
@@ -59,7 +62,7 @@ struct ClientOptions {
   std::chrono::milliseconds stall_timeout{30'000};
   // Upper bound for one whole attempt, however fast it moves; 0 = none.
   std::chrono::milliseconds attempt_timeout{0};
-  int max_attempts = 5;  // first try included
+  int max_attempts = 5;                            // first try included
   std::chrono::milliseconds backoff_initial{200};  // doubled each retry, full jitter
   std::chrono::milliseconds backoff_max{10'000};
   size_t max_parallel = 4;

@@ -4,9 +4,12 @@
 //   WebDAV LOCK does not help: Apache granted two concurrent exclusive LOCKs in testing (its lock
 //   database checks and adds without one lock around both). MKCOL is mkdir(2), which is atomic, so
 //   a conditional write (and a conditional delete) holds a per-key mutex collection
-//   .phrfs-locks/<sha256(key)> around its request. A mutex older than kLockLease by the server's
-//   clock is taken as left behind by a dead writer and removed. The root name .phrfs-locks is
-//   reserved (InvalidArgument) and never listed.
+//   .phrfs-locks/<sha256(key)> around its request. A mutex older than kLockLeaseSeconds by the
+//   server's clock is taken as left behind by a dead writer and removed (two waiters that both
+//   judge it stale at the same moment can both get in: a crash-recovery window, not the normal
+//   path). The root name .phrfs-locks is reserved (InvalidArgument) and never listed.
+//   Rename onto a missing target (MOVE Overwrite: F, checked apart from the move too) holds the
+//   target's mutex as well. Not covered: a child created while RemoveCollection deletes.
 // - ETags are strong only with `FileETag Digest` ("base64(SHA-1)"); PUT returns none, so the
 //   ETag of a write is computed locally once the server is seen to use digests, else HEAD.
 // - DELETE of a collection is recursive: Delete and RemoveCollection check the kind (and
@@ -225,19 +228,23 @@ Result<std::string> WebDavStore::AcquireKeyLock(const std::string& key) {
   const std::string what = "lock for " + key;
   thread_local std::mt19937 rng(std::random_device{}());
   const auto start = std::chrono::steady_clock::now();
-  auto next_stale_check = start + std::chrono::seconds(2);
+  auto next_stale_check = start;  // at the first 405, then every 2 s of waiting
   int64_t ceiling_ms = 2;
-  int lost_races = 0;  // Apache answers 403 (EEXIST) to a MKCOL that lost a mkdir race
+  // Apache answers 403 (EEXIST) to a MKCOL that lost a mkdir race; a real refusal answers 403
+  // every time, a race hardly twice in a row.
+  int races_in_a_row = 0;
   for (;;) {
-    // Not idempotent: a MKCOL that landed but whose answer was lost would hold a mutex we never
-    // saw (until it goes stale).
-    PHRFS_ASSIGN_OR_RETURN(http::Response r, Send("MKCOL", lock, {}, {}, /*idempotent=*/false));
+    // Sent as idempotent (pooled connections, retries): if an attempt landed but its answer was
+    // lost, the retry sees 405 and this writer waits for its own mutex to go stale. Slow in that
+    // rare case, never two holders; a fresh connection per write would cost a handshake always.
+    PHRFS_ASSIGN_OR_RETURN(http::Response r, Send("MKCOL", lock, {}));
     if (r.status == 201) return lock;
-    if (r.status == 403 && ++lost_races <= 3) continue;  // asking again gives 405 then
+    if (r.status == 403 && ++races_in_a_row <= 5) continue;  // asking again gives 405 then
+    if (r.status != 403 && r.status != 409) races_in_a_row = 0;
     if (r.status == 409) {
       // No lock root yet: make it (racing others), then retry.
-      PHRFS_ASSIGN_OR_RETURN(http::Response root, Send("MKCOL", kLockRoot, {}, {}, false));
-      if (root.status == 403 && ++lost_races <= 3) continue;
+      PHRFS_ASSIGN_OR_RETURN(http::Response root, Send("MKCOL", kLockRoot, {}));
+      if (root.status == 403 && ++races_in_a_row <= 5) continue;
       if (root.status != 201 && root.status != 405) return WebDavStatus(root.status, what);
       continue;
     }
@@ -563,6 +570,11 @@ Status WebDavStore::DeleteUnlocked(const std::string& path, const Precondition& 
         if (r.attempts > 1) return Status::Ok();
         return Err(Code::kNotFound, what);
       case 412:
+        if (r.attempts > 1) {
+          // If-Match on nothing fails: a retry after our own DELETE landed gets 412 too.
+          Result<ObjectInfo> again = DoStat(path);
+          if (!again.ok() && again.status().code() == Code::kNotFound) return Status::Ok();
+        }
         if (own_guard) continue;  // replaced since we looked: look again
         return Err(Code::kPreconditionFailed, what + ": etag does not match");
       default:
@@ -639,11 +651,19 @@ Status WebDavStore::DoRename(const std::string& from, const std::string& to,
     PHRFS_ASSIGN_OR_RETURN(ObjectInfo parent, DoStat(Parent(to)));
     if (!parent.is_collection) return Err(Code::kNotADirectory, what);
   }
-  // Overwrite: F whenever there was no target, so one created meanwhile is not replaced.
-  PHRFS_ASSIGN_OR_RETURN(
-      http::Response r,
+  // Overwrite: F whenever there was no target, so one created meanwhile is not replaced. Apache
+  // checks that apart from the rename(2), so the target's mutex (the one conditional writers
+  // hold) makes "no target" and the move one step for them and for other such renames.
+  std::string lock;
+  if (!target_exists) {
+    PHRFS_ASSIGN_OR_RETURN(lock, AcquireKeyLock(to));
+  }
+  auto moved =
       Send("MOVE", from, {{"Destination", Url(to)}, {"Overwrite", target_exists ? "T" : "F"}}, {},
-           /*idempotent=*/false));
+           /*idempotent=*/false);
+  if (!lock.empty()) ReleaseKeyLock(lock);
+  if (!moved.ok()) return moved.status();
+  const http::Response& r = moved.value();
   switch (r.status) {
     case 200:
     case 201:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts and stops a private Apache mod_dav server for the WebDAV store tests, bound to 127.0.0.1.
 #
-# usage: scripts/testenv/webdav.sh start DIR PORT [--auth USER:PASS]
+# usage: scripts/testenv/webdav.sh start DIR PORT [--auth USER:PASS] [--tls] [--fresh]
 #        scripts/testenv/webdav.sh stop DIR
 #
 # start: installs apache2 + apache2-utils with apt-get when missing (with a temporary
@@ -9,6 +9,9 @@
 #   DIR/run/httpd.conf (mpm_event, dav_fs, FileETag Digest, no body limit, keep-alive), serves
 #   DIR/data at http://127.0.0.1:PORT/, waits until PROPFIND answers, records the PID in
 #   DIR/run/apache.pid and prints the base URL. A server already recorded in DIR is stopped first.
+#   --fresh empties DIR/data first (test fixtures: nothing left from an aborted run).
+#   --tls serves https with a certificate for IP 127.0.0.1 from a CA made on the first start;
+#   clients trust DIR/run/tls/ca.pem.
 # stop: signals only the recorded PID, and only when its command line names DIR (a reused PID is
 #   left alone); SIGTERM, then SIGKILL after 15 s. Removes nothing but the PID file.
 # When run as root the workers run as www-data: DIR and its parents must be traversable by it.
@@ -54,8 +57,28 @@ install_apache() {
   [[ $rc -eq 0 ]] || die "apt-get install apache2 apache2-utils failed ($rc)"
 }
 
-write_config() {  # DIR PORT AUTH
-  local dir=$1 port=$2 auth=$3 run=$1/run mods=/usr/lib/apache2/modules
+make_certs() {  # TLS_DIR: a throwaway CA and a server certificate for 127.0.0.1 (30 days)
+  local t=$1
+  [[ -f $t/server.pem && -f $t/ca.pem ]] &&
+    openssl x509 -checkend 86400 -noout -in "$t/server.pem" >/dev/null 2>&1 && return 0
+  mkdir -p "$t"
+  (
+    cd "$t"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+      -subj "/CN=phrfs test CA" -keyout ca.key -out ca.pem \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" &&
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" \
+      -keyout server.key -out server.csr &&
+    printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' \
+      >server.ext &&
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
+      -extfile server.ext -out server.pem
+  ) >"$t/openssl.log" 2>&1 || die "making test certificates failed: $(tail -3 "$t/openssl.log")"
+  chmod 600 "$t/ca.key" "$t/server.key"
+}
+
+write_config() {  # DIR PORT AUTH TLS
+  local dir=$1 port=$2 auth=$3 tls=$4 run=$1/run mods=/usr/lib/apache2/modules
   local access="  Require all granted"
   if [[ -n $auth ]]; then
     access="  AuthType Basic
@@ -65,6 +88,14 @@ write_config() {  # DIR PORT AUTH
   fi
   local user=""
   if [[ $(id -u) -eq 0 ]]; then user=$'User www-data\nGroup www-data'; fi
+  local ssl=""
+  if [[ $tls == 1 ]]; then
+    ssl="LoadModule ssl_module $mods/mod_ssl.so
+SSLEngine on
+SSLProtocol -all +TLSv1.2 +TLSv1.3
+SSLCertificateFile \"$run/tls/server.pem\"
+SSLCertificateKeyFile \"$run/tls/server.key\""
+  fi
   cat >"$run/httpd.conf" <<EOF
 # Written by scripts/testenv/webdav.sh; rewritten on every start.
 ServerRoot "$run"
@@ -101,14 +132,16 @@ DocumentRoot "$dir/data"
 $access
 </Directory>
 $user
+$ssl
 EOF
 }
 
-start_server() {  # DIR PORT AUTH
-  local dir=$1 port=$2 auth=$3 run=$1/run
+start_server() {  # DIR PORT AUTH FRESH TLS
+  local dir=$1 port=$2 auth=$3 fresh=$4 tls=$5 run=$1/run
   install_apache
   local apache=/usr/sbin/apache2
   stop_server "$dir"
+  if [[ $fresh == 1 ]]; then rm -rf -- "$dir/data"; fi
   mkdir -p "$dir/data" "$run/lock"
   if [[ $(id -u) -eq 0 ]]; then
     chown www-data:www-data "$dir/data" "$run/lock"
@@ -124,7 +157,12 @@ start_server() {  # DIR PORT AUTH
   else
     rm -f "$run/htpasswd"
   fi
-  write_config "$dir" "$port" "$auth"
+  local scheme=http curl_tls=()
+  if [[ $tls == 1 ]]; then
+    make_certs "$run/tls"
+    scheme=https curl_tls=(--cacert "$run/tls/ca.pem")
+  fi
+  write_config "$dir" "$port" "$auth" "$tls"
   "$apache" -t -f "$run/httpd.conf" >"$run/configtest.log" 2>&1 ||
     die "bad config: $(cat "$run/configtest.log")"
   : >"$run/error.log"
@@ -138,7 +176,7 @@ start_server() {  # DIR PORT AUTH
       die "apache exited at start: $(tail -5 "$run/error.log" "$run/stdout.log" 2>/dev/null)"
     fi
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -X PROPFIND -H 'Depth: 0' \
-      "http://127.0.0.1:$port/" || true)
+      "${curl_tls[@]}" "$scheme://127.0.0.1:$port/" || true)
     [[ $code == 207 || $code == 401 ]] && break
     sleep 0.1
   done
@@ -146,18 +184,20 @@ start_server() {  # DIR PORT AUTH
     stop_server "$dir"
     die "apache on port $port did not answer PROPFIND (last: $code)"
   fi
-  echo "http://127.0.0.1:$port/"
+  echo "$scheme://127.0.0.1:$port/"
 }
 
 cmd=${1:-}
 case "$cmd" in
   start)
-    (( $# >= 3 )) || die "usage: $0 start DIR PORT [--auth USER:PASS]"
-    dir=$2 port=$3 auth=""
+    (( $# >= 3 )) || die "usage: $0 start DIR PORT [--auth USER:PASS] [--tls] [--fresh]"
+    dir=$2 port=$3 auth="" fresh=0 tls=0
     shift 3
     while (( $# )); do
       case "$1" in
         --auth) (( $# >= 2 )) || die "--auth wants USER:PASS"; auth=$2; shift ;;
+        --fresh) fresh=1 ;;
+        --tls) tls=1 ;;
         *) die "unknown option $1" ;;
       esac
       shift
@@ -165,7 +205,7 @@ case "$cmd" in
     [[ $port =~ ^[0-9]+$ ]] || die "bad port $port"
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
-    start_server "$dir" "$port" "$auth"
+    start_server "$dir" "$port" "$auth" "$fresh" "$tls"
     ;;
   stop)
     (( $# == 2 )) || die "usage: $0 stop DIR"
@@ -173,7 +213,7 @@ case "$cmd" in
     stop_server "$(cd "$2" && pwd)"
     ;;
   *)
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

@@ -354,6 +354,55 @@ TEST(CurlClientTest, SequentialRequestsReuseOneConnection) {
   EXPECT_EQ(server.connections(), 1);
 }
 
+TEST(CurlClientTest, AttemptsCountCurlsOwnResendOnADeadReusedConnection) {
+  // The second request goes out on the kept-alive connection, which the server then resets:
+  // curl re-sends on a new connection by itself, and the response must say it took two.
+  LoopbackHttpServer server({ServerAction::Respond(200, "first"), ServerAction::Reset()});
+  ASSERT_TRUE(server.ok());
+  auto client = Client();
+  auto first = client->Perform(Get(server.url("/1")));
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->attempts, 1);
+  auto second = client->Perform(Get(server.url("/2")));
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->status, 200);
+  EXPECT_EQ(second->attempts, 2);
+  EXPECT_EQ(server.requests().size(), 3u);
+}
+
+TEST(CurlClientTest, ANonIdempotentRequestIsNeverResentByCurlOnAReusedConnection) {
+  LoopbackHttpServer server({ServerAction::Respond(200, "first"), ServerAction::Reset()});
+  ASSERT_TRUE(server.ok());
+  auto client = Client();
+  ASSERT_TRUE(client->Perform(Get(server.url("/1"))).ok());
+  Request post;
+  post.method = "POST";
+  post.url = server.url("/2");
+  post.idempotent = false;
+  auto r = client->Perform(post);
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_EQ(server.requests().size(), 2u);  // sent exactly once
+}
+
+TEST(CurlClientTest, AtMostMaxParallelTransfersRunAtOnce) {
+  LoopbackHttpServer server({}, ServerAction::RespondAfter(milliseconds(100), 200));
+  ASSERT_TRUE(server.ok());
+  ClientOptions o = FastOptions();
+  o.max_parallel = 2;
+  auto client = Client(std::move(o));
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&, i] {
+      if (client->Perform(Get(server.url("/" + std::to_string(i)))).ok()) ok++;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 6);
+  EXPECT_EQ(server.requests().size(), 6u);
+  EXPECT_EQ(server.max_in_flight(), 2);
+}
+
 TEST(CurlClientTest, MalformedRequestsAreInvalidArgument) {
   auto client = Client();
   EXPECT_EQ(client->Perform(Get("ftp://127.0.0.1/x")).status().code(), Code::kInvalidArgument);

@@ -1,7 +1,7 @@
 // A scripted HTTP/1.1 server on 127.0.0.1:<ephemeral> for client tests: each request that
 // arrives consumes the next scripted action (answer, reset the connection, or stall). Requests are
-// recorded. Test-only. One server thread serves one connection at a time; the test thread may
-// read requests() and connections() at any time (they are locked).
+// recorded. Test-only. Each connection has its own thread; the script is consumed in the order
+// requests arrive. The test thread may read requests() and connections() at any time (locked).
 #pragma once
 
 #include <arpa/inet.h>
@@ -33,6 +33,7 @@ struct ServerAction {
   Kind kind = Kind::kRespond;
   std::string raw;  // for kRespond: the full response bytes
   std::chrono::milliseconds stall{0};
+  std::chrono::milliseconds delay{0};  // for kRespond: wait this long before answering
 
   // `extra` is header lines, each ending in \r\n.
   static ServerAction Respond(int status, const std::string& body = "",
@@ -41,6 +42,12 @@ struct ServerAction {
     a.raw = "HTTP/1.1 " + std::to_string(status) +
             " Scripted\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + extra +
             "\r\n" + body;
+    return a;
+  }
+  static ServerAction RespondAfter(std::chrono::milliseconds delay, int status,
+                                   const std::string& body = "") {
+    ServerAction a = Respond(status, body);
+    a.delay = delay;
     return a;
   }
   // Reads the request, then resets the connection (RST) without answering.
@@ -81,6 +88,7 @@ class LoopbackHttpServer {
   ~LoopbackHttpServer() {
     stop_ = true;
     if (thread_.joinable()) thread_.join();
+    for (std::thread& t : connection_threads_) t.join();
     if (listen_fd_ >= 0) close(listen_fd_);
   }
   LoopbackHttpServer(const LoopbackHttpServer&) = delete;
@@ -96,6 +104,8 @@ class LoopbackHttpServer {
     return requests_;
   }
   int connections() const { return connections_.load(); }
+  // The most requests that were being answered at the same moment.
+  int max_in_flight() const { return max_in_flight_.load(); }
 
  private:
   void Serve() {
@@ -105,7 +115,7 @@ class LoopbackHttpServer {
       int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (fd < 0) continue;
       connections_++;
-      ServeConnection(fd);
+      connection_threads_.emplace_back([this, fd] { ServeConnection(fd); });
     }
   }
 
@@ -175,8 +185,17 @@ class LoopbackHttpServer {
           script_.pop_front();
         }
       }
+      int now = ++in_flight_;
+      for (int seen = max_in_flight_.load(); now > seen;) {
+        if (max_in_flight_.compare_exchange_weak(seen, now)) break;
+      }
+      struct Done {
+        std::atomic<int>& n;
+        ~Done() { --n; }
+      } done{in_flight_};
       switch (action.kind) {
         case ServerAction::Kind::kRespond: {
+          std::this_thread::sleep_for(action.delay);
           size_t sent = 0;
           while (sent < action.raw.size()) {
             ssize_t n = send(fd, action.raw.data() + sent, action.raw.size() - sent, MSG_NOSIGNAL);
@@ -210,11 +229,14 @@ class LoopbackHttpServer {
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> connections_{0};
+  std::atomic<int> in_flight_{0};
+  std::atomic<int> max_in_flight_{0};
   mutable std::mutex mu_;
   std::deque<ServerAction> script_;
   ServerAction fallback_;
   std::vector<SeenRequest> requests_;
   std::thread thread_;
+  std::vector<std::thread> connection_threads_;  // touched by thread_ only, until it is joined
 };
 
 }  // namespace phrfs::remote::testing

@@ -1,6 +1,7 @@
 // The WebDAV store against a real Apache mod_dav server (LABEL remote). The CTest fixture
-// `webdav` starts two servers with scripts/testenv/webdav.sh and passes their URLs in
-// PHRFS_WEBDAV_TEST_URLS="<plain url>,<url with user:pass@ of the basic-auth server>".
+// `webdav` starts three servers with scripts/testenv/webdav.sh and passes them in
+// PHRFS_WEBDAV_TEST_URLS="<plain url>,<url with user:pass@ of the basic-auth server>,
+// <https url>,<CA file for the https server>".
 // Each test works in a fresh collection under the server root and removes it afterwards.
 #include "remote/webdav/webdav_store.h"
 
@@ -23,6 +24,8 @@ struct ServerEnv {
   std::string auth_url;  // without the userinfo
   std::string user;
   std::string password;
+  std::string tls_url;
+  std::string ca_file;
 };
 
 // The fixture's servers; a clear failure (never a skip) when run outside ctest.
@@ -32,12 +35,20 @@ Result<ServerEnv> ReadServerEnv() {
     return Status::InvalidArgument(
         "PHRFS_WEBDAV_TEST_URLS is not set: run these tests through ctest (fixture webdav)");
   }
+  std::vector<std::string> parts;
   std::string s = raw;
-  size_t comma = s.find(',');
-  if (comma == std::string::npos) return Status::InvalidArgument("PHRFS_WEBDAV_TEST_URLS: no ','");
+  for (size_t start = 0;;) {
+    size_t comma = s.find(',', start);
+    parts.push_back(s.substr(start, comma == std::string::npos ? comma : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (parts.size() != 4) return Status::InvalidArgument("PHRFS_WEBDAV_TEST_URLS: 4 items wanted");
   ServerEnv env;
-  env.url = s.substr(0, comma);
-  std::string auth = s.substr(comma + 1);
+  env.url = parts[0];
+  env.tls_url = parts[2];
+  env.ca_file = parts[3];
+  std::string auth = parts[1];
   size_t scheme = auth.find("://") + 3;
   size_t at = auth.find('@', scheme);
   size_t colon = auth.find(':', scheme);
@@ -178,6 +189,55 @@ TEST(WebDavAuthTest, BasicAuthWorksAndAWrongPasswordIsPermissionDenied) {
   EXPECT_EQ(CodeName(WebDavStatus(r->status, "get").code()), CodeName(Code::kPermissionDenied));
 }
 
+TEST(WebDavTlsTest, HttpsWorksWithTheGivenCaAndIsRefusedWithoutIt) {
+  auto env = ReadServerEnv();
+  ASSERT_TRUE(env.ok()) << env.status().ToString();
+  // The scratch collection itself is made over verified TLS.
+  auto client_options = TestClientOptions();
+  client_options.ca_file = env->ca_file;
+  auto client = http::NewCurlClient(std::move(client_options));
+  ASSERT_TRUE(client.ok());
+  const std::string url = env->tls_url + UniqueName() + "/";
+  http::Request mkcol;
+  mkcol.method = "MKCOL";
+  mkcol.url = url;
+  auto made = (*client)->Perform(mkcol);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  ASSERT_EQ(made->status, 201);
+
+  WebDavOptions trusted;
+  trusted.base_url = url;
+  trusted.client = TestClientOptions();
+  trusted.client.ca_file = env->ca_file;
+  auto store = WebDavStore::Open(std::move(trusted));
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_TRUE((*store)->Write("x", Bytes("over tls"), Precondition::MustNotExist()).ok());
+  auto back = (*store)->Read("x", 0, 100);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(Str(*back), "over tls");
+
+  // The system trust store does not know the test CA: verification fails, never skipped.
+  WebDavOptions untrusted;
+  untrusted.base_url = url;
+  untrusted.client = TestClientOptions();
+  auto refused = WebDavStore::Open(std::move(untrusted));
+  EXPECT_EQ(CodeName(refused.status().code()), CodeName(Code::kPermissionDenied))
+      << refused.status().ToString();
+  // The certificate names 127.0.0.1 only: another name for the same server is refused too.
+  WebDavOptions wrong_name;
+  wrong_name.base_url = "https://localhost:" + url.substr(url.rfind(':') + 1);
+  wrong_name.client = TestClientOptions();
+  wrong_name.client.ca_file = env->ca_file;
+  auto mismatch = WebDavStore::Open(std::move(wrong_name));
+  EXPECT_EQ(CodeName(mismatch.status().code()), CodeName(Code::kPermissionDenied))
+      << mismatch.status().ToString();
+
+  http::Request del;
+  del.method = "DELETE";
+  del.url = url;
+  (void)(*client)->Perform(del);
+}
+
 TEST_F(WebDavStoreTest, AwkwardNamesRoundTrip) {
   const std::vector<std::string> names = {
       "with space", "100%",  "a=b",           "%41%42",    "plus+and&",
@@ -267,6 +327,41 @@ TEST_F(WebDavStoreTest, ConcurrentMustNotExistPutsHaveExactlyOneWinnerEachRound)
     auto back = store().Read(key, 0, 100);
     ASSERT_TRUE(back.ok());
     EXPECT_EQ(Str(*back), "writer-" + std::to_string(winner.load()));
+  }
+}
+
+TEST_F(WebDavStoreTest, ConcurrentRenamesOntoOneNewNameHaveExactlyOneWinner) {
+  constexpr int kThreads = 8;
+  for (int round = 0; round < 10; ++round) {
+    std::string target = "target-" + std::to_string(round);
+    for (int t = 0; t < kThreads; ++t) {
+      ASSERT_TRUE(store()
+                      .Write("src-" + std::to_string(round) + "-" + std::to_string(t),
+                             Bytes("from " + std::to_string(t)), Precondition::None())
+                      .ok());
+    }
+    std::atomic<int> wins{0}, exists{0}, ready{0}, winner{-1};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        ready++;
+        while (ready.load() < kThreads) std::this_thread::yield();
+        Status st = store().Rename("src-" + std::to_string(round) + "-" + std::to_string(t), target,
+                                   RenameOptions{});
+        if (st.ok()) {
+          wins++;
+          winner = t;
+        } else if (st.code() == Code::kAlreadyExists) {
+          exists++;
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    ASSERT_EQ(wins.load(), 1) << "round " << round;
+    EXPECT_EQ(exists.load(), kThreads - 1);
+    auto back = store().Read(target, 0, 100);
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(Str(*back), "from " + std::to_string(winner.load()));
   }
 }
 
