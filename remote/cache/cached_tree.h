@@ -94,6 +94,9 @@ struct CachedTreeOptions {
   // While the store is Unavailable, a name the cache knows nothing about is taken as new by
   // Put, MakeFolder and Move targets (instead of failing with Unavailable).
   bool assume_new_names_offline = true;
+  // Names the store (e.g. its URL). Recorded at the first Open; a cache dir recorded for another
+  // store is refused (InvalidArgument), so queued work never reaches the wrong store.
+  std::string store_id;
   uint64_t cache_limit_bytes = uint64_t{2} << 30;
   // Where the local bytes of a conflicting upload go; must return a valid store key.
   std::function<std::string(const std::string& key)> conflict_key;
@@ -131,7 +134,8 @@ class CachedTree final : public CipherTree {
   ~CachedTree() override;
 
   // Uploads everything pending, ignoring the write-back delay. Ok when nothing is left;
-  // Unavailable when `timeout` passes first (work stays queued and retried).
+  // Unavailable when `timeout` passes first (work stays queued and retried); IoError when
+  // uploads were given up on (see CacheStatus::failed_uploads and last_error).
   Status Flush(std::chrono::milliseconds timeout = std::chrono::hours(24 * 365));
   CacheStatus GetStatus();
   // Test-only: stops like kill -9 would: results of store calls in flight are not recorded.
@@ -231,8 +235,7 @@ class CachedTree final : public CipherTree {
   Status SaveRow(const std::string& key, const Row& row);
   Status AppendOp(cache::OpRecord op);
   // One journal transaction; on failure the view is reloaded from the journal.
-  template <class F>
-  Status Transact(cache::Durability durability, F&& change);
+  Status Transact(cache::Durability durability, const std::function<Status()>& change);
   void ReloadIfNeeded(std::unique_lock<std::mutex>& lock);
   bool KeyHasOps(const std::string& key) const;
   bool GatedByOps(const std::string& key) const;
@@ -252,7 +255,7 @@ class CachedTree final : public CipherTree {
   void NoteSuccess();
   void RecordConflict(cache::ConflictRecord c);
 
-  // Uploader threads.
+  // Uploader threads (remote/cache/uploader.cc).
   void WorkerLoop();
   bool RunOneOp(std::unique_lock<std::mutex>& lock);
   bool RunOneUpload(std::unique_lock<std::mutex>& lock);

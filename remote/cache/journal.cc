@@ -51,7 +51,8 @@ constexpr char kSchema[] =
     "  key2 TEXT NOT NULL, etag TEXT NOT NULL, replace INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS conflicts ("
     "  id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, conflict_key TEXT NOT NULL,"
-    "  unix_time INTEGER NOT NULL, detail TEXT NOT NULL);";
+    "  unix_time INTEGER NOT NULL, detail TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
 }  // namespace
 
@@ -210,6 +211,23 @@ Result<std::vector<ConflictRecord>> Journal::LoadConflicts() {
   }
   if (rc != SQLITE_DONE) return DbError(db_, "load conflicts");
   return out;
+}
+
+Result<std::string> Journal::GetMeta(const std::string& name) {
+  PHRFS_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "SELECT value FROM meta WHERE name = ?"));
+  BindText(s.get(), 1, name);
+  int rc = sqlite3_step(s.get());
+  if (rc == SQLITE_ROW) return ColumnText(s.get(), 0);
+  if (rc != SQLITE_DONE) return DbError(db_, "get meta");
+  return std::string();
+}
+
+Status Journal::SetMeta(const std::string& name, const std::string& value) {
+  PHRFS_ASSIGN_OR_RETURN(Stmt s,
+                         Prepare(db_, "INSERT OR REPLACE INTO meta (name, value) VALUES (?,?)"));
+  BindText(s.get(), 1, name);
+  BindText(s.get(), 2, value);
+  return StepDone(db_, s.get(), "set meta");
 }
 
 }  // namespace phrfs::remote::cache

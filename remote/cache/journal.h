@@ -73,6 +73,9 @@ class Journal {
   Result<std::vector<std::pair<std::string, RowRecord>>> LoadRows();
   Result<std::vector<OpRecord>> LoadOps();
   Result<std::vector<ConflictRecord>> LoadConflicts();
+  // Small named values ("" when unset), e.g. which store the cache belongs to.
+  Result<std::string> GetMeta(const std::string& name);
+  Status SetMeta(const std::string& name, const std::string& value);
 
  private:
   explicit Journal(sqlite3* db) : db_(db) {}

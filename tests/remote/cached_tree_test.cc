@@ -596,6 +596,32 @@ TEST_F(CachedTreeTest, ASecondTreeOnTheSameCacheDirIsBusy) {
   EXPECT_TRUE(third.ok()) << third.status().ToString();
 }
 
+TEST_F(CachedTreeTest, AnUploadTheStoreRefusesIsReportedAndKeptForTheNextMount) {
+  Open();
+  faulty_->FailNthWrite(1, Code::kPermissionDenied);
+  ASSERT_TRUE(tree_->Put("doc", Bytes("keep me"), PutMode::kReplace).ok());
+  EXPECT_EQ(std::string(CodeName(tree_->Flush(10s).code())), CodeName(Code::kIoError));
+  CacheStatus s = tree_->GetStatus();
+  EXPECT_EQ(s.failed_uploads, 1u);
+  EXPECT_NE(s.last_error.find("PermissionDenied"), std::string::npos) << s.last_error;
+  EXPECT_EQ(TreeGet(*tree_, "doc"), "keep me");
+  Reopen();  // retried once more by the next mount
+  ASSERT_TRUE(tree_->Flush(10s).ok());
+  EXPECT_EQ(StoreGet(*memory_, "doc"), "keep me");
+}
+
+TEST_F(CachedTreeTest, ACacheDirOfAnotherStoreIsRefused) {
+  CachedTreeOptions o = FastOptions();
+  o.store_id = "webdav://one/";
+  Open(o);
+  tree_.reset();
+  o.store_id = "webdav://two/";
+  auto other = CachedTree::Open(faulty_, dir_.path() + "/cache", o);
+  EXPECT_EQ(std::string(CodeName(other.status().code())), CodeName(Code::kInvalidArgument));
+  o.store_id = "webdav://one/";
+  EXPECT_TRUE(CachedTree::Open(faulty_, dir_.path() + "/cache", o).ok());
+}
+
 TEST_F(CachedTreeTest, CacheFilesAreNotNamedAfterKeys) {
   CachedTreeOptions o = FastOptions();
   o.write_back_delay = std::chrono::hours(1);
