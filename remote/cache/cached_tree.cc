@@ -964,13 +964,14 @@ Result<CachedTree::Row*> CachedTree::PrepareRewrite(std::unique_lock<std::mutex>
         PHRFS_RETURN_IF_ERROR(FetchChunks(lock, path, 0, ChunkCount(keep) - 1));
         continue;
       }
+      PHRFS_RETURN_IF_ERROR(MarkDirty(path, *row));
       if (keep < row->rec.size) {
-        // Bytes past `upto` go away (truncate): never let them count as cached data.
+        // Bytes past `upto` were not fetched and go away (truncate): cut them first.
         PHRFS_RETURN_IF_ERROR(SizeFile(row->rec.file_id, keep));
         row->rec.size = keep;
       }
+      return row;
     }
-    PHRFS_RETURN_IF_ERROR(MarkDirty(path, *row));
     return row;
   }
   return Status::Error(Code::kUnavailable, std::string(op) + " " + path + ": kept changing");
@@ -1302,7 +1303,10 @@ Status CachedTree::Flush(std::chrono::milliseconds timeout) {
     return Status::Error(Code::kUnavailable, "flush: work still pending: " + last_error_);
   }
   size_t failed = 0;
-  for (const std::string& key : dirty_) failed += rows_.at(key).failed ? 1 : 0;
+  for (const std::string& key : dirty_) {
+    auto r = rows_.find(key);
+    if (r != rows_.end() && r->second.failed) ++failed;
+  }
   if (failed != 0) {
     return Status::IoError("flush: " + std::to_string(failed) +
                            " uploads failed and stay in the cache: " + last_error_);

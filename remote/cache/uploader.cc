@@ -319,7 +319,8 @@ void CachedTree::HandleConflict(std::unique_lock<std::mutex>& lock, const std::s
       if (err.code() == Code::kUnavailable) {
         NoteUnavailable(err);
       } else {
-        rows_.at(key).failed = true;
+        auto r = rows_.find(key);
+        if (r != rows_.end()) r->second.failed = true;
         last_error_ = err.ToString();
         Log(LogLevel::kError, "cache: cannot keep the conflicting copy of " + key + ": " +
                                   err.ToString());
