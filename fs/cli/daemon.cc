@@ -12,6 +12,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
 #include <functional>
 #include <utility>
 
@@ -19,6 +23,7 @@
 #include "fs/cli/status_reporter.h"
 #include "fs/log.h"
 #include "fs/vault/vault.h"
+#include "remote/cache/cached_tree.h"
 
 namespace phrfs::fs {
 namespace {
@@ -50,13 +55,45 @@ void PrepareToServe() {
   }
 }
 
+Result<std::unique_ptr<remote::CipherTree>> OpenCache(const PreparedMount& prepared) {
+  remote::CachedTreeOptions options;
+  options.write_back_delay = prepared.cache.write_back_delay;
+  options.listing_ttl = prepared.cache.listing_ttl;
+  options.cache_limit_bytes = prepared.cache.size;
+  options.store_id = prepared.store.label;
+  options.log = [](LogLevel level, const std::string& line) { Log(level, "%s", line.c_str()); };
+  std::error_code ec;
+  std::filesystem::create_directories(prepared.cache.dir, ec);
+  if (ec) return Status::IoError("cache folder " + prepared.cache.dir + ": " + ec.message());
+  chmod(prepared.cache.dir.c_str(), 0700);
+  auto tree = remote::CachedTree::Open(prepared.remote, prepared.cache.dir, std::move(options));
+  if (!tree.ok()) {
+    return Status::Error(tree.status().code(),
+                         "cache folder " + prepared.cache.dir + ": " + tree.status().message());
+  }
+  return std::unique_ptr<remote::CipherTree>(std::move(tree).value());
+}
+
 // Vault + ServeMount; `ready` reports the outcome of mounting exactly once. The status file
 // reports from the moment the mount is ready until the tree has flushed at unmount.
 Status Serve(PreparedMount& prepared, const std::function<void(const Status&, Step)>& ready) {
   PrepareToServe();
+  if (prepared.remote) {
+    // A remote store: the write-back cache of ciphertext goes between it and the vault.
+    auto cached = OpenCache(prepared);
+    if (!cached.ok()) {
+      ready(cached.status(), Step::kStore);
+      return cached.status();
+    }
+    prepared.store.tree = std::move(cached).value();  // replaces the write-through tree
+  }
   StatusReporter reporter(prepared.store.label, *prepared.store.tree);
   VaultOptions vault_options;
   vault_options.read_only = prepared.options.read_only;
+  if (prepared.remote) {
+    // Other mounts may change a remote store: trust what was read for one listing TTL.
+    vault_options.revalidate_ms = std::max<int64_t>(1, prepared.cache.listing_ttl.count());
+  }
   vault_options.on_close = [&reporter](remote::CipherTree& tree) { reporter.FlushAtClose(tree); };
   auto vault = Vault::Open(std::move(prepared.store.tree), std::move(prepared.keys), vault_options);
   if (!vault.ok()) {

@@ -138,6 +138,9 @@ class CachedTree final : public CipherTree {
   // uploads were given up on (see CacheStatus::failed_uploads and last_error).
   Status Flush(std::chrono::milliseconds timeout = std::chrono::hours(24 * 365));
   CacheStatus GetStatus();
+  // The CipherTree view of GetStatus and Flush, for `phrfs status` and unmount (sync_state.cc).
+  std::optional<TreeSyncState> SyncState() override;
+  Status FlushAll(const std::function<bool()>& give_up) override;
   // Test-only: stops like kill -9 would: results of store calls in flight are not recorded.
   void Abandon();
 
