@@ -260,7 +260,8 @@ class CachedTree final : public CipherTree {
   bool RunOneOp(std::unique_lock<std::mutex>& lock);
   bool RunOneUpload(std::unique_lock<std::mutex>& lock);
   Status ExecuteOp(const cache::OpRecord& op, ObjectInfo* moved);
-  void HandleConflict(std::unique_lock<std::mutex>& lock, const std::string& key, uint64_t uid);
+  void HandleConflict(std::unique_lock<std::mutex>& lock, const std::string& key, uint64_t uid,
+                      const std::string& detail);
   Result<std::string> ParkConflictCopy(const std::string& key, std::span<const uint8_t> data);
   bool HasWork() const;
 

@@ -387,6 +387,52 @@ TEST_F(CachedTreeTest, SyncReturnsOnlyOnceTheStoreHasTheBytes) {
   ASSERT_TRUE(tree_->Sync("doc").ok());
   EXPECT_EQ(StoreGet(*memory_, "doc"), "hello world");
   EXPECT_EQ(tree_->GetStatus().pending_uploads, 0u);
+  EXPECT_EQ(faulty_->writes(), 1u);  // the put and the write went up as one upload
+}
+
+TEST_F(CachedTreeTest, ANeverUploadedObjectMovedTwiceIsUploadedOnceUnderItsLastName) {
+  CachedTreeOptions o = FastOptions();
+  o.write_back_delay = std::chrono::hours(1);
+  Open(o);
+  ASSERT_TRUE(tree_->MakeFolder("f").ok());
+  ASSERT_TRUE(tree_->Put("a", Bytes("payload"), PutMode::kMustNotExist).ok());
+  ASSERT_TRUE(tree_->Move("a", "f/b", MoveMode::kNoReplace).ok());
+  ASSERT_TRUE(tree_->Move("f/b", "c", MoveMode::kNoReplace).ok());
+  ASSERT_TRUE(tree_->Flush(10s).ok());
+  EXPECT_EQ(Dump(*memory_), (std::map<std::string, std::string>{{"c", "payload"},
+                                                                 {"f", "<folder>"}}));
+  EXPECT_EQ(faulty_->writes(), 1u);
+}
+
+TEST_F(CachedTreeTest, AnUploadedObjectMovedBeforeItsChangeIsUploadedIsRenamedThenUpdated) {
+  CachedTreeOptions o = FastOptions();
+  o.write_back_delay = std::chrono::hours(1);
+  Open(o);
+  ASSERT_TRUE(tree_->Put("a", Bytes("version 1"), PutMode::kMustNotExist).ok());
+  ASSERT_TRUE(tree_->Sync("a").ok());
+  ASSERT_TRUE(tree_->WriteAt("a", 8, Bytes("2")).ok());
+  ASSERT_TRUE(tree_->Move("a", "b", MoveMode::kNoReplace).ok());
+  ASSERT_TRUE(tree_->Put("a", Bytes("a new a"), PutMode::kMustNotExist).ok());
+  ASSERT_TRUE(tree_->Flush(10s).ok());
+  EXPECT_EQ(Dump(*memory_), (std::map<std::string, std::string>{{"a", "a new a"},
+                                                                 {"b", "version 2"}}));
+  EXPECT_EQ(tree_->GetStatus().conflicts, 0u);
+}
+
+TEST_F(CachedTreeTest, AnUploadIntoAFolderAnotherClientRemovedIsParked) {
+  CachedTreeOptions o = FastOptions();
+  o.write_back_delay = std::chrono::hours(1);
+  Open(o);
+  ASSERT_TRUE(tree_->MakeFolder("f").ok());
+  ASSERT_TRUE(tree_->Sync("f").ok());
+  ASSERT_TRUE(tree_->Put("f/doc", Bytes("orphan"), PutMode::kMustNotExist).ok());
+  ASSERT_TRUE(memory_->RemoveCollection("f").ok());
+  ASSERT_TRUE(tree_->Flush(10s).ok());
+  auto parked = memory_->List("conflicts");
+  ASSERT_TRUE(parked.ok());
+  ASSERT_EQ(parked->size(), 1u);
+  EXPECT_EQ(StoreGet(*memory_, "conflicts/" + parked->at(0).name), "orphan");
+  EXPECT_EQ(tree_->GetStatus().conflicts, 1u);
 }
 
 TEST_F(CachedTreeTest, AnUnsyncedWriteIsUploadedAfterTheDelay) {
