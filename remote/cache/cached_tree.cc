@@ -173,6 +173,9 @@ void CachedTree::Start() {
   for (int i = 0; i < options_.upload_threads; ++i) {
     workers_.emplace_back([this] { WorkerLoop(); });
   }
+  for (int i = 0; i < options_.prefetch_threads; ++i) {
+    prefetchers_.emplace_back([this] { PrefetchLoop(); });
+  }
 }
 
 void CachedTree::Stop(bool abandon) {
@@ -184,8 +187,11 @@ void CachedTree::Stop(bool abandon) {
   }
   work_cv_.notify_all();
   done_cv_.notify_all();
+  prefetch_cv_.notify_all();
   for (std::thread& t : workers_) t.join();
   workers_.clear();
+  for (std::thread& t : prefetchers_) t.join();
+  prefetchers_.clear();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -404,9 +410,17 @@ void CachedTree::RecordConflict(ConflictRecord c) {
   }
 }
 
+namespace {
+// Set on prefetch threads: they must never wait for the uploader (whose threads may be busy).
+thread_local bool tls_prefetching = false;
+constexpr size_t kMaxPrefetchQueue = 4096;
+constexpr size_t kMaxPrefetchBytes = 1 << 20;
+}  // namespace
+
 Status CachedTree::WaitOpsDone(std::unique_lock<std::mutex>& lock, const std::string& key) {
   // The store has the bytes of a renamed object under its old key until the rename is done.
   if (!KeyHasOps(key)) return Status::Ok();
+  if (tls_prefetching) return Status::Error(Code::kUnavailable, "prefetch " + key + ": busy");
   const uint64_t failures = failures_;
   retry_at_ = Clock::time_point{};
   work_cv_.notify_all();
@@ -1224,6 +1238,40 @@ Result<TreeSpace> CachedTree::Space() {
   space.files = kBlocks;
   space.files_free = kBlocks;
   return space;
+}
+
+void CachedTree::Prefetch(const std::vector<std::string>& paths, size_t bytes) {
+  if (options_.prefetch_threads <= 0 || bytes == 0) return;
+  {
+    std::lock_guard lock(mu_);
+    for (const std::string& path : paths) {
+      if (prefetch_queue_.size() >= kMaxPrefetchQueue) break;
+      if (!CheckKey(path, false).ok()) continue;
+      auto it = rows_.find(path);
+      if (it != rows_.end() && (it->second.rec.dirty || it->second.rec.kind != RowKind::kObject ||
+                                BitSet(it->second.rec.chunks, 0))) {
+        continue;  // nothing to fetch (chunk 0 holds the first bytes unless bytes > a chunk)
+      }
+      prefetch_queue_.emplace_back(path, std::min(bytes, kMaxPrefetchBytes));
+    }
+  }
+  prefetch_cv_.notify_all();
+}
+
+void CachedTree::PrefetchLoop() {
+  tls_prefetching = true;
+  std::vector<uint8_t> buf;
+  std::unique_lock lock(mu_);
+  for (;;) {
+    prefetch_cv_.wait(lock, [&] { return stopping_ || !prefetch_queue_.empty(); });
+    if (stopping_) return;
+    auto [path, bytes] = std::move(prefetch_queue_.front());
+    prefetch_queue_.pop_front();
+    lock.unlock();
+    buf.resize(bytes);
+    (void)Read(path, 0, buf);  // a hint: errors are the real read's to report
+    lock.lock();
+  }
 }
 
 Result<std::unique_ptr<TreeLease>> CachedTree::AcquireLease() {

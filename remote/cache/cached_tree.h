@@ -65,6 +65,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -91,6 +92,7 @@ struct CachedTreeOptions {
   std::chrono::milliseconds retry_min{500};
   std::chrono::milliseconds retry_max{30000};
   int upload_threads = 2;
+  int prefetch_threads = 4;  // serve Prefetch hints (a listing's node headers) in parallel
   // While the store is Unavailable, a name the cache knows nothing about is taken as new by
   // Put, MakeFolder and Move targets (instead of failing with Unavailable).
   bool assume_new_names_offline = true;
@@ -157,6 +159,9 @@ class CachedTree final : public CipherTree {
   Status Exchange(const std::string& a, const std::string& b) override;
   Status Link(const std::string& from, const std::string& to) override;
   Result<TreeSpace> Space() override;
+  // Queues reads of the first `bytes` of each path for the prefetch threads (bounded queue;
+  // hints beyond it are dropped). A prefetch never waits for queued store ops.
+  void Prefetch(const std::vector<std::string>& paths, size_t bytes) override;
   // The cache dir's flock is held by the tree itself; the lease is one per tree at a time
   // (Busy otherwise). The store is shared by design between mounts on different machines.
   Result<std::unique_ptr<TreeLease>> AcquireLease() override;
@@ -264,6 +269,7 @@ class CachedTree final : public CipherTree {
                       const std::string& detail);
   Result<std::string> ParkConflictCopy(const std::string& key, std::span<const uint8_t> data);
   bool HasWork() const;
+  void PrefetchLoop();
 
   const std::shared_ptr<ObjectStore> store_;
   const std::string dir_;
@@ -301,6 +307,9 @@ class CachedTree final : public CipherTree {
   bool stopping_ = false;
   bool abandoned_ = false;
   std::vector<std::thread> workers_;
+  std::condition_variable prefetch_cv_;
+  std::deque<std::pair<std::string, size_t>> prefetch_queue_;
+  std::vector<std::thread> prefetchers_;
 };
 
 }  // namespace phrfs::remote

@@ -281,6 +281,9 @@ TEST_P(CachedTreeDifferentialTest, MatchesTheObjectTreeDespiteFaultsAndCrashes) 
       ASSERT_NE(tree_, nullptr);
     } else if (kind < 94) {
       std::string folder = any(folders);
+      std::vector<std::string> heads;
+      for (const std::string& l : leaves) heads.push_back(folder.empty() ? l : folder + "/" + l);
+      tree_->Prefetch(heads, 700);  // as the vault does for a listing's node headers
       std::string mine = TreeNames(*tree_, folder);
       if (mine != "<Unavailable>") {
         EXPECT_EQ(mine, TreeNames(reference, folder)) << "list " << folder;
@@ -372,6 +375,28 @@ TEST_F(CachedTreeTest, AChangedObjectNeverYieldsAMixOfTwoVersions) {
   ASSERT_TRUE(tree_->Read("doc", 0, buf).ok());  // chunk 0 of version a cached
   StorePut("doc", std::string(4096, 'b'));
   EXPECT_EQ(TreeGet(*tree_, "doc"), std::string(4096, 'b'));
+}
+
+TEST_F(CachedTreeTest, PrefetchedHeadersAreReadableOffline) {
+  CachedTreeOptions o = FastOptions();
+  o.chunk_size = 4096;
+  Open(o);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 6; ++i) {
+    keys.push_back("n" + std::to_string(i));
+    StorePut(keys.back(), std::string(10000, static_cast<char>('a' + i)));
+  }
+  tree_->Prefetch(keys, 100);
+  EXPECT_TRUE(Eventually([&] { return tree_->GetStatus().cached_bytes >= 6 * 4096; }));
+  const uint64_t fetched = faulty_->bytes_read();
+  EXPECT_LE(fetched, 6u * 4096);
+  faulty_->SetOffline(true);
+  std::vector<uint8_t> head(100);
+  for (int i = 0; i < 6; ++i) {
+    auto got = tree_->Read(keys[static_cast<size_t>(i)], 0, head);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(head, std::vector<uint8_t>(100, static_cast<uint8_t>('a' + i)));
+  }
 }
 
 // ----- Sync and the write-back delay.
