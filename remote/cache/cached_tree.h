@@ -65,8 +65,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -120,9 +120,9 @@ struct CacheStatus {
   uint64_t bytes_queued = 0;     // their total size
   uint64_t failed_uploads = 0;   // given up on until the next open (see last_error)
   uint64_t cached_bytes = 0;
-  bool store_reachable = true;   // false after an Unavailable until the next success
+  bool store_reachable = true;  // false after an Unavailable until the next success
   std::string last_error;
-  uint64_t conflicts = 0;                // recorded in this cache dir, ever
+  uint64_t conflicts = 0;                       // recorded in this cache dir, ever
   std::vector<CacheConflict> recent_conflicts;  // the last few, oldest first
 };
 
@@ -182,8 +182,8 @@ class CachedTree final : public CipherTree {
   struct View {
     enum class Kind { kAbsent, kObject, kFolder } kind = Kind::kAbsent;
     uint64_t size = 0;
-    std::string etag;       // of the store object (objects only)
-    bool from_row = false;  // a row decided it
+    std::string etag;         // of the store object (objects only)
+    bool from_row = false;    // a row decided it
     bool new_folder = false;  // a folder row, or under one: the store has nothing below it
   };
   struct Listing {

@@ -175,9 +175,9 @@ TEST_P(CachedTreeDifferentialTest, MatchesTheObjectTreeDespiteFaultsAndCrashes) 
   const uint32_t seed = GetParam();
   std::mt19937 rng(seed);
   CachedTreeOptions options = FastOptions();
-  options.chunk_size = 512;           // many chunks per object
-  options.cache_limit_bytes = 6000;   // eviction happens all the time
-  options.listing_ttl = 3ms;          // and so do revalidations
+  options.chunk_size = 512;          // many chunks per object
+  options.cache_limit_bytes = 6000;  // eviction happens all the time
+  options.listing_ttl = 3ms;         // and so do revalidations
   options.write_back_delay = std::chrono::milliseconds(rng() % 4);
   options.upload_threads = 1 + static_cast<int>(rng() % 3);
   options.assume_new_names_offline = false;  // the reference cannot guess: compare like for like
@@ -424,8 +424,8 @@ TEST_F(CachedTreeTest, ANeverUploadedObjectMovedTwiceIsUploadedOnceUnderItsLastN
   ASSERT_TRUE(tree_->Move("a", "f/b", MoveMode::kNoReplace).ok());
   ASSERT_TRUE(tree_->Move("f/b", "c", MoveMode::kNoReplace).ok());
   ASSERT_TRUE(tree_->Flush(10s).ok());
-  EXPECT_EQ(Dump(*memory_), (std::map<std::string, std::string>{{"c", "payload"},
-                                                                 {"f", "<folder>"}}));
+  EXPECT_EQ(Dump(*memory_),
+            (std::map<std::string, std::string>{{"c", "payload"}, {"f", "<folder>"}}));
   EXPECT_EQ(faulty_->writes(), 1u);
 }
 
@@ -439,8 +439,8 @@ TEST_F(CachedTreeTest, AnUploadedObjectMovedBeforeItsChangeIsUploadedIsRenamedTh
   ASSERT_TRUE(tree_->Move("a", "b", MoveMode::kNoReplace).ok());
   ASSERT_TRUE(tree_->Put("a", Bytes("a new a"), PutMode::kMustNotExist).ok());
   ASSERT_TRUE(tree_->Flush(10s).ok());
-  EXPECT_EQ(Dump(*memory_), (std::map<std::string, std::string>{{"a", "a new a"},
-                                                                 {"b", "version 2"}}));
+  EXPECT_EQ(Dump(*memory_),
+            (std::map<std::string, std::string>{{"a", "a new a"}, {"b", "version 2"}}));
   EXPECT_EQ(tree_->GetStatus().conflicts, 0u);
 }
 
@@ -651,7 +651,7 @@ TEST_F(CachedTreeTest, EvictionKeepsDirtyObjectsAndRespectsTheLimit) {
   EXPECT_EQ(s.pending_uploads, 1u);
   EXPECT_GE(s.cached_bytes, dirty.size());
   faulty_->SetOffline(true);
-  EXPECT_EQ(TreeGet(*tree_, "dirty"), dirty);  // still local
+  EXPECT_EQ(TreeGet(*tree_, "dirty"), dirty);             // still local
   EXPECT_EQ(TreeGet(*tree_, "clean0"), "<Unavailable>");  // evicted
   faulty_->SetOffline(false);
   ASSERT_TRUE(tree_->Flush(10s).ok());
