@@ -3,7 +3,9 @@
 // contract"). It only ever sees store keys and encrypted bytes.
 // Thread-safe: every CipherTree call may come from any thread. One mutex guards the in-memory
 // view, the journal and the cache files; store round trips happen outside it, on the caller's
-// thread (fetches) or on the uploader threads.
+// thread (fetches), the uploader threads or the prefetch threads.
+// Files: cached_tree.cc (open, CipherTree calls, Sync/Flush/Status), local_view.cc (lookups,
+// listings, revalidation, chunk fetches), uploader.cc (ops, uploads, conflicts), journal.cc.
 //
 // Design
 // ------
@@ -33,7 +35,11 @@
 //     never-uploaded object is only renamed locally and later uploaded under its new key.
 //     Exchange is three such moves through a temporary name, in one journal transaction.
 //   - namespace calls on a key wait for an upload of that key in flight (so every etag a
-//     queued op carries is the one the store will have).
+//     queued op carries is the one the store will have); a read needing chunks of an object
+//     named by a queued op waits for that op (a renamed object is still under its old key).
+//   - an object whose upload may have reached the store unconfirmed (`sent_hashes` non-empty)
+//     is treated as possibly there: deleting or moving it queues a Delete that removes the
+//     store's object only if its bytes hash to one of ours.
 // Durability: a call that changes the view commits the journal (synchronous=FULL) before it
 // returns; a dirty row is committed before its cache file is first changed. A crash (kill -9)
 // therefore loses nothing that was acknowledged: the next CachedTree on the directory resumes
@@ -55,11 +61,15 @@
 //   conflicts/<key with '/' replaced by '~'>.conflict-<UTC yyyymmddThhmmssZ>-<host>
 // at the store root (the vault cannot decrypt a name it did not make, so the copy is parked in
 // one root folder instead of next to the key; the layer above may supply a callback that makes
-// a decryptable name). A Delete whose etag no longer matches is dropped (the other writer's
-// version stays). Each conflict goes to the journal, to Status and to the log.
+// a decryptable name). An upload into a folder another client removed is parked the same way.
+// A Delete whose etag no longer matches is dropped (the other writer's version stays). Each
+// conflict goes to the journal, to Status and to the log. Sync returns Ok after a conflict.
+// Permanent errors (e.g. PermissionDenied) mark the upload failed: kept in the cache, reported
+// by Flush and Status, retried by the next Open.
 //
 // Eviction: when cached bytes exceed Options::cache_limit_bytes, clean objects not named by a
-// queued op are dropped in least-recently-used order; dirty objects never are.
+// queued op lose their cached chunks in least-recently-used order; dirty objects never do.
+// docs/write-back-cache.md says the same for users.
 #pragma once
 
 #include <atomic>
