@@ -6,6 +6,10 @@
 #include "remote/cache/cached_tree.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -18,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "remote/local_store.h"
 #include "remote/memory_store.h"
 #include "remote/object_tree.h"
 #include "tests/remote/cipher_tree_contract.h"
@@ -540,6 +545,61 @@ TEST_F(CachedTreeTest, AKilledMountResumesEveryPendingUpload) {
   EXPECT_EQ(StoreGet(*memory_, "f/moved"), "v1+more");
   EXPECT_EQ(StoreGet(*memory_, "existing"), "<NotFound>");
   EXPECT_EQ(tree_->GetStatus().conflicts, 0u);
+}
+
+// The real thing: a process killed with SIGKILL while its work is queued (the store offline for
+// it), and a new process-local tree on the same cache dir over the same on-disk store.
+TEST(CachedTreeKillTest, AProcessKilledWithQueuedWorkLosesNothingItAcknowledged) {
+  TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string store_dir = dir.path() + "/store";
+  const std::string cache_dir = dir.path() + "/cache";
+  ASSERT_EQ(::mkdir(store_dir.c_str(), 0700), 0);
+  const std::string big(300 * 1024, 'B');
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(ready[0]);
+    bool ok = false;
+    auto local = LocalStore::Open(store_dir);
+    if (local.ok()) {
+      auto faulty = std::make_shared<FaultyStore>(std::shared_ptr<ObjectStore>(std::move(*local)));
+      faulty->SetOffline(true);
+      CachedTreeOptions o = FastOptions();
+      auto tree = CachedTree::Open(faulty, cache_dir, o);
+      ok = tree.ok() && (*tree)->MakeFolder("f").ok() &&
+           (*tree)->Put("f/x", Bytes("small"), PutMode::kMustNotExist).ok() &&
+           (*tree)->Put("big", Bytes(big), PutMode::kMustNotExist).ok() &&
+           (*tree)->WriteAt("big", 10, Bytes("patched")).ok() &&
+           (*tree)->Move("f/x", "f/y", MoveMode::kNoReplace).ok();
+      char c = ok ? '1' : '0';
+      if (::write(ready[1], &c, 1) != 1) ::_exit(2);
+      ::pause();  // killed here, the tree still open
+    }
+    ::_exit(ok ? 0 : 1);
+  }
+  ::close(ready[1]);
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ::close(ready[0]);
+  ::kill(pid, SIGKILL);
+  int wstatus = 0;
+  ASSERT_EQ(::waitpid(pid, &wstatus, 0), pid);
+  ASSERT_EQ(c, '1');
+
+  auto local = LocalStore::Open(store_dir);
+  ASSERT_TRUE(local.ok());
+  std::shared_ptr<ObjectStore> store(std::move(*local));
+  EXPECT_EQ(Dump(*store).size(), 0u);  // nothing reached the store before the kill
+  auto tree = CachedTree::Open(store, cache_dir, FastOptions());  // the flock went with it
+  ASSERT_TRUE(tree.ok()) << tree.status().ToString();
+  ASSERT_TRUE((*tree)->Flush(10s).ok());
+  std::string patched = big;
+  patched.replace(10, 7, "patched");
+  EXPECT_EQ(Dump(*store), (std::map<std::string, std::string>{
+                              {"big", patched}, {"f", "<folder>"}, {"f/y", "small"}}));
 }
 
 TEST_F(CachedTreeTest, AnUploadWhoseReplyWasLostIsNotAConflict) {
