@@ -467,7 +467,7 @@ TEST_F(CachedTreeTest, AnUploadIntoAFolderAnotherClientRemovedIsParked) {
 
 TEST_F(CachedTreeTest, AnUnsyncedWriteIsUploadedAfterTheDelay) {
   CachedTreeOptions o = FastOptions();
-  o.write_back_delay = 300ms;
+  o.write_back_delay = 1000ms;  // long enough for a loaded machine to check the store first
   Open(o);
   ASSERT_TRUE(tree_->Put("doc", Bytes("later"), PutMode::kReplace).ok());
   EXPECT_EQ(StoreGet(*memory_, "doc"), "<NotFound>");
@@ -675,7 +675,7 @@ TEST_F(CachedTreeTest, ADeleteOfAnObjectChangedElsewhereKeepsTheirVersion) {
 
 TEST_F(CachedTreeTest, ListingsAndCachedObjectsAreRefreshedAfterTheTtl) {
   CachedTreeOptions o = FastOptions();
-  o.listing_ttl = 200ms;
+  o.listing_ttl = 1000ms;  // long enough for a loaded machine to look twice within it
   Open(o);
   StorePut("doc", "v1");
   EXPECT_EQ(TreeNames(*tree_, ""), "doc ");
@@ -684,7 +684,7 @@ TEST_F(CachedTreeTest, ListingsAndCachedObjectsAreRefreshedAfterTheTtl) {
   StorePut("other", "o");
   EXPECT_EQ(TreeNames(*tree_, ""), "doc ");  // within the TTL: the cached listing
   EXPECT_EQ(TreeGet(*tree_, "doc"), "v1");
-  std::this_thread::sleep_for(250ms);
+  std::this_thread::sleep_for(1100ms);
   EXPECT_EQ(TreeNames(*tree_, ""), "doc other ");
   EXPECT_EQ(TreeGet(*tree_, "doc"), "version 2");
   auto st = tree_->Stat("doc");
