@@ -1065,26 +1065,33 @@ CacheStatus CachedTree::GetStatus() {
 
 void CachedTree::EvictIfNeeded() {
   uint64_t total = 0;
-  std::vector<std::pair<uint64_t, std::string>> candidates;
+  std::vector<std::pair<uint64_t, std::string>> candidates;  // clean object rows, by last use
   for (const auto& [key, row] : rows_) {
-    uint64_t bytes = CachedBytesOf(row);
-    total += bytes;
-    if (bytes != 0 && !row.rec.dirty && !KeyHasOps(key) && uploading_.count(key) == 0) {
+    total += CachedBytesOf(row);
+    if (row.rec.kind == RowKind::kObject && !row.rec.dirty && !KeyHasOps(key) &&
+        uploading_.count(key) == 0) {
       candidates.emplace_back(row.last_access, key);
     }
   }
-  if (total <= options_.cache_limit_bytes) return;
+  if (total <= options_.cache_limit_bytes && candidates.size() <= kMaxCleanRows) return;
   std::sort(candidates.begin(), candidates.end());
+  size_t clean_rows = candidates.size();
+  std::vector<std::string> dropped;
   for (const auto& [access, key] : candidates) {
-    if (total <= options_.cache_limit_bytes) break;
-    Row& row = rows_.at(key);
-    total -= CachedBytesOf(row);
-    // Keep the row (its etag and size stay known); only its bytes go.
-    row.rec.chunks.clear();
-    (void)SizeFile(row.rec.file_id, 0);
-    (void)SizeFile(row.rec.file_id, row.rec.size);
-    (void)Transact(Durability::kLazy, [&] { return SaveRow(key, row); });
+    if (total <= options_.cache_limit_bytes && clean_rows <= kMaxCleanRows) break;
+    // A clean row only mirrors the store: dropping it (bytes and all) loses nothing, and the
+    // journal and memory stay bounded too.
+    total -= CachedBytesOf(rows_.at(key));
+    --clean_rows;
+    dropped.push_back(key);
   }
+  (void)Transact(Durability::kLazy, [&]() -> Status {
+    for (const std::string& key : dropped) {
+      DropRow(key);
+      PHRFS_RETURN_IF_ERROR(journal_->DeleteRow(key));
+    }
+    return Status::Ok();
+  });
 }
 
 }  // namespace phrfs::remote

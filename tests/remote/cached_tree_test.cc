@@ -690,6 +690,10 @@ TEST_F(CachedTreeTest, ListingsAndCachedObjectsAreRefreshedAfterTheTtl) {
   auto st = tree_->Stat("doc");
   ASSERT_TRUE(st.ok());
   EXPECT_EQ(st->size, 9u);
+  ASSERT_TRUE(memory_->Delete("doc").ok());  // and another client deletes it
+  std::this_thread::sleep_for(1100ms);
+  EXPECT_EQ(TreeGet(*tree_, "doc"), "<NotFound>");
+  EXPECT_EQ(TreeNames(*tree_, ""), "other ");
 }
 
 // ----- Eviction, status, the cache-dir lock.
