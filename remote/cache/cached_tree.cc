@@ -973,13 +973,34 @@ Status CachedTree::Sync(const std::string& path) {
   const uint64_t failures = failures_;
   retry_at_ = Clock::time_point{};  // an fsync tries now, whatever the backoff
   if (v.kind == View::Kind::kFolder) {
-    // A folder's entries: every namespace op queued so far.
+    // A folder's entries: every namespace op queued so far, and its new objects (an entry of
+    // the store exists only once its object is uploaded).
     const uint64_t upto = ops_.empty() ? 0 : ops_.rbegin()->first;
+    const std::string prefix = path.empty() ? "" : path + "/";
+    std::map<std::string, uint64_t> fresh;  // key -> uid
+    for (auto it = rows_.lower_bound(prefix);
+         it != rows_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+      if (it->first.find('/', prefix.size()) != std::string::npos) continue;
+      if (it->second.rec.dirty && it->second.rec.etag.empty() && !it->second.failed) {
+        fresh.emplace(it->first, it->second.uid);
+        sync_wanted_.insert(it->first);
+      }
+    }
+    auto pending = [&] {
+      if (!ops_.empty() && ops_.begin()->first <= upto) return true;
+      for (const auto& [key, uid] : fresh) {
+        auto r = rows_.find(key);
+        if (r != rows_.end() && r->second.uid == uid && r->second.rec.dirty &&
+            r->second.rec.etag.empty() && !r->second.failed) {
+          return true;
+        }
+      }
+      return false;
+    };
     work_cv_.notify_all();
-    done_cv_.wait(lock, [&] {
-      return stopping_ || failures_ != failures || ops_.empty() || ops_.begin()->first > upto;
-    });
-    if (!ops_.empty() && ops_.begin()->first <= upto) {
+    done_cv_.wait(lock, [&] { return stopping_ || failures_ != failures || !pending(); });
+    if (pending()) {
+      for (const auto& [key, uid] : fresh) sync_wanted_.erase(key);
       return Status::Error(Code::kUnavailable, "sync " + path + ": " + last_error_);
     }
     return Status::Ok();

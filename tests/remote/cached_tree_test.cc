@@ -465,6 +465,18 @@ TEST_F(CachedTreeTest, AnUploadIntoAFolderAnotherClientRemovedIsParked) {
   EXPECT_EQ(tree_->GetStatus().conflicts, 1u);
 }
 
+TEST_F(CachedTreeTest, SyncOfAFolderReturnsOnceItsNewEntriesAreInTheStore) {
+  CachedTreeOptions o = FastOptions();
+  o.write_back_delay = std::chrono::hours(1);
+  Open(o);
+  ASSERT_TRUE(tree_->MakeFolder("f").ok());
+  ASSERT_TRUE(tree_->Put("f/new", Bytes("entry"), PutMode::kMustNotExist).ok());
+  ASSERT_TRUE(tree_->Put("elsewhere", Bytes("not asked"), PutMode::kMustNotExist).ok());
+  ASSERT_TRUE(tree_->Sync("f").ok());
+  EXPECT_EQ(StoreGet(*memory_, "f/new"), "entry");
+  EXPECT_EQ(StoreGet(*memory_, "elsewhere"), "<NotFound>");
+}
+
 TEST_F(CachedTreeTest, AnUnsyncedWriteIsUploadedAfterTheDelay) {
   CachedTreeOptions o = FastOptions();
   o.write_back_delay = 1000ms;  // long enough for a loaded machine to check the store first
