@@ -24,6 +24,8 @@ namespace phrfs::remote::cache::internal {
 constexpr uint64_t kMaxObjectSize = uint64_t{4} << 30;
 constexpr size_t kRecentConflicts = 16;
 constexpr int kFetchAttempts = 4;
+// Clean rows kept at most (each one a journal row and some memory), whatever their bytes.
+constexpr size_t kMaxCleanRows = 65536;
 constexpr char kConflictFolder[] = "conflicts";
 
 inline Status CheckKey(const std::string& key, bool allow_root) {

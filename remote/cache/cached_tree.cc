@@ -25,13 +25,12 @@ using cache::OpRecord;
 using cache::RowKind;
 using cache::RowRecord;
 
-
 static Status CheckStoreId(cache::Journal& journal, const std::string& id, const std::string& dir) {
   PHRFS_ASSIGN_OR_RETURN(std::string recorded, journal.GetMeta("store_id"));
   if (recorded.empty()) return journal.SetMeta("store_id", id);
   if (recorded != id) {
-    return Status::InvalidArgument("cache dir " + dir + " belongs to another store (" +
-                                   recorded + ")");
+    return Status::InvalidArgument("cache dir " + dir + " belongs to another store (" + recorded +
+                                   ")");
   }
   return Status::Ok();
 }
@@ -173,6 +172,9 @@ void CachedTree::Start() {
   for (int i = 0; i < options_.upload_threads; ++i) {
     workers_.emplace_back([this] { WorkerLoop(); });
   }
+  for (int i = 0; i < options_.prefetch_threads; ++i) {
+    prefetchers_.emplace_back([this] { PrefetchLoop(); });
+  }
 }
 
 void CachedTree::Stop(bool abandon) {
@@ -184,8 +186,11 @@ void CachedTree::Stop(bool abandon) {
   }
   work_cv_.notify_all();
   done_cv_.notify_all();
+  prefetch_cv_.notify_all();
   for (std::thread& t : workers_) t.join();
   workers_.clear();
+  for (std::thread& t : prefetchers_) t.join();
+  prefetchers_.clear();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -206,8 +211,8 @@ Status CachedTree::ReadFile(const Row& row, uint64_t offset, std::span<uint8_t> 
   if (fd < 0) return Status::FromErrno(errno, "cache file");
   size_t done = 0;
   while (done < out.size()) {
-    ssize_t n = ::pread(fd, out.data() + done, out.size() - done,
-                        static_cast<off_t>(offset + done));
+    ssize_t n =
+        ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       int err = errno;
@@ -229,8 +234,8 @@ Status CachedTree::WriteFile(const Row& row, uint64_t offset, std::span<const ui
   if (fd < 0) return Status::FromErrno(errno, "cache file");
   size_t done = 0;
   while (done < data.size()) {
-    ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done,
-                         static_cast<off_t>(offset + done));
+    ssize_t n =
+        ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       int err = n < 0 ? errno : ENOSPC;
@@ -393,9 +398,9 @@ void CachedTree::NoteSuccess() {
 
 void CachedTree::RecordConflict(ConflictRecord c) {
   c.unix_time = std::time(nullptr);
-  Log(LogLevel::kWarning, "cache: conflict on " + c.key + ": " + c.detail +
-                              (c.conflict_key.empty() ? "" : "; local bytes kept as " +
-                                                                 c.conflict_key));
+  Log(LogLevel::kWarning,
+      "cache: conflict on " + c.key + ": " + c.detail +
+          (c.conflict_key.empty() ? "" : "; local bytes kept as " + c.conflict_key));
   if (!journal_->AddConflict(c).ok()) Log(LogLevel::kError, "cache: cannot record conflict");
   ++conflict_count_;
   recent_conflicts_.push_back(CacheConflict{c.key, c.conflict_key, c.unix_time, c.detail});
@@ -404,9 +409,17 @@ void CachedTree::RecordConflict(ConflictRecord c) {
   }
 }
 
+namespace {
+// Set on prefetch threads: they must never wait for the uploader (whose threads may be busy).
+thread_local bool tls_prefetching = false;
+constexpr size_t kMaxPrefetchQueue = 4096;
+constexpr size_t kMaxPrefetchBytes = 1 << 20;
+}  // namespace
+
 Status CachedTree::WaitOpsDone(std::unique_lock<std::mutex>& lock, const std::string& key) {
   // The store has the bytes of a renamed object under its old key until the rename is done.
   if (!KeyHasOps(key)) return Status::Ok();
+  if (tls_prefetching) return Status::Error(Code::kUnavailable, "prefetch " + key + ": busy");
   const uint64_t failures = failures_;
   retry_at_ = Clock::time_point{};
   work_cv_.notify_all();
@@ -419,334 +432,6 @@ Status CachedTree::WaitOpsDone(std::unique_lock<std::mutex>& lock, const std::st
 
 void CachedTree::WaitNotUploading(std::unique_lock<std::mutex>& lock, const std::string& key) {
   done_cv_.wait(lock, [&] { return uploading_.count(key) == 0 || stopping_; });
-}
-
-// ---------------------------------------------------------------------------------------------
-// The local view.
-
-CachedTree::View CachedTree::ViewOfRow(const Row& row) const {
-  View v;
-  v.from_row = true;
-  switch (row.rec.kind) {
-    case RowKind::kAbsent: v.kind = View::Kind::kAbsent; break;
-    case RowKind::kFolder:
-      v.kind = View::Kind::kFolder;
-      v.new_folder = true;
-      break;
-    case RowKind::kObject:
-      v.kind = View::Kind::kObject;
-      v.size = row.rec.size;
-      v.etag = row.rec.etag;
-      break;
-  }
-  return v;
-}
-
-bool CachedTree::NeedsValidation(const std::string& key, const Row& row) const {
-  return row.rec.kind == RowKind::kObject && !row.rec.dirty && !KeyHasOps(key) &&
-         uploading_.count(key) == 0 && Clock::now() - row.validated_at > options_.listing_ttl;
-}
-
-Result<CachedTree::View> CachedTree::Lookup(std::unique_lock<std::mutex>& lock,
-                                            const std::string& key, bool for_create) {
-  if (key.empty()) {
-    View root;
-    root.kind = View::Kind::kFolder;
-    return root;
-  }
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    auto it = rows_.find(key);
-    if (it != rows_.end()) {
-      if (attempt < 2 && NeedsValidation(key, it->second)) {
-        Revalidate(lock, key);
-        continue;
-      }
-      return ViewOfRow(it->second);
-    }
-    // The nearest folder with a row decides for keys below it.
-    for (std::string p = ParentOf(key); !p.empty(); p = ParentOf(p)) {
-      auto a = rows_.find(p);
-      if (a == rows_.end()) continue;
-      if (a->second.rec.kind == RowKind::kObject) {
-        return Status::Error(Code::kNotADirectory, "parent of " + key + " is an object");
-      }
-      return View{};  // absent: under a tombstone, or under a folder made here
-    }
-    auto looked = RemoteLookup(lock, key);
-    if (!looked.ok() && looked.status().code() == Code::kUnavailable && for_create &&
-        options_.assume_new_names_offline) {
-      // Offline and nothing known about the name: take it as new. If the store has it after
-      // all, the upload's MustNotExist turns that into a conflict, never an overwrite.
-      looked = std::optional<ListEntry>();
-    }
-    PHRFS_ASSIGN_OR_RETURN(std::optional<ListEntry> remote, std::move(looked));
-    if (rows_.count(key) != 0) continue;  // a row appeared while unlocked
-    View v;
-    if (remote) {
-      v.kind = remote->is_collection ? View::Kind::kFolder : View::Kind::kObject;
-      v.size = remote->is_collection ? 0 : remote->size;
-      v.etag = remote->etag;
-    }
-    return v;
-  }
-  auto it = rows_.find(key);
-  if (it != rows_.end()) return ViewOfRow(it->second);
-  return Status::Error(Code::kUnavailable, "lookup " + key + ": the key kept changing");
-}
-
-Result<CachedTree::View> CachedTree::LookupParent(std::unique_lock<std::mutex>& lock,
-                                                  const std::string& key) {
-  std::string parent = ParentOf(key);
-  PHRFS_ASSIGN_OR_RETURN(View v, Lookup(lock, parent));
-  if (v.kind == View::Kind::kAbsent) return Status::NotFound("parent of " + key);
-  if (v.kind == View::Kind::kObject) {
-    return Status::Error(Code::kNotADirectory, "parent of " + key);
-  }
-  return v;
-}
-
-Result<std::optional<ListEntry>> CachedTree::RemoteLookup(std::unique_lock<std::mutex>& lock,
-                                                          const std::string& key) {
-  const auto now = Clock::now();
-  const std::string parent = ParentOf(key);
-  auto fresh = [&](Clock::time_point t) { return now - t <= options_.listing_ttl; };
-  auto from_listing = [&](const Listing& l) -> std::optional<ListEntry> {
-    auto e = l.entries.find(LeafOf(key));
-    if (e == l.entries.end()) return std::nullopt;
-    return e->second;
-  };
-  auto from_stat = [&](const RemoteStat& s) -> std::optional<ListEntry> {
-    if (!s.exists) return std::nullopt;
-    return ListEntry{LeafOf(key), s.info.is_collection, s.info.size, s.info.etag};
-  };
-  auto l = listings_.find(parent);
-  auto s = stats_.find(key);
-  // The newer of a fresh listing and a fresh stat answers.
-  bool l_fresh = l != listings_.end() && fresh(l->second.fetched_at);
-  bool s_fresh = s != stats_.end() && fresh(s->second.fetched_at);
-  if (s_fresh && (!l_fresh || s->second.fetched_at >= l->second.fetched_at)) {
-    return from_stat(s->second);
-  }
-  if (l_fresh) return from_listing(l->second);
-
-  uint64_t gen = remote_gen_;
-  lock.unlock();
-  auto info = store_->Stat(key);
-  lock.lock();
-  if (info.ok()) {
-    ListEntry e{LeafOf(key), info->is_collection, info->is_collection ? 0 : info->size,
-                info->etag};
-    if (gen == remote_gen_) {
-      stats_[key] = RemoteStat{Clock::now(), true, *info};
-    }
-    return std::optional<ListEntry>(e);
-  }
-  if (info.status().code() == Code::kNotFound) {
-    if (gen == remote_gen_) stats_[key] = RemoteStat{Clock::now(), false, {}};
-    return std::optional<ListEntry>();
-  }
-  if (info.status().code() == Code::kUnavailable) {
-    reachable_ = false;
-    last_error_ = info.status().ToString();
-    // Offline: the last thing we knew, however old.
-    l = listings_.find(parent);
-    s = stats_.find(key);
-    if (s != stats_.end() &&
-        (l == listings_.end() || s->second.fetched_at >= l->second.fetched_at)) {
-      return from_stat(s->second);
-    }
-    if (l != listings_.end()) return from_listing(l->second);
-  }
-  return info.status();
-}
-
-Result<CachedTree::Listing> CachedTree::RemoteList(std::unique_lock<std::mutex>& lock,
-                                                   const std::string& folder) {
-  auto l = listings_.find(folder);
-  if (l != listings_.end() && Clock::now() - l->second.fetched_at <= options_.listing_ttl) {
-    return l->second;
-  }
-  for (int attempt = 0;; ++attempt) {
-    uint64_t gen = remote_gen_;
-    Clock::time_point started = Clock::now();
-    lock.unlock();
-    auto listed = store_->List(folder);
-    lock.lock();
-    if (!listed.ok()) {
-      if (listed.status().code() == Code::kUnavailable) {
-        reachable_ = false;
-        last_error_ = listed.status().ToString();
-        l = listings_.find(folder);
-        if (l != listings_.end()) return l->second;
-      }
-      return listed.status();
-    }
-    // Something of ours reached the store meanwhile: the listing may predate it.
-    if (gen != remote_gen_ && attempt < 3) continue;
-    Listing fresh;
-    fresh.fetched_at = started;
-    for (ListEntry& e : *listed) {
-      std::string name = e.name;
-      fresh.entries.emplace(std::move(name), std::move(e));
-    }
-    listings_[folder] = fresh;
-    return fresh;
-  }
-}
-
-void CachedTree::ResetRow(Row& row, uint64_t size, const std::string& etag) {
-  // The store has another version: none of the cached chunks belongs to it.
-  row.rec.size = size;
-  row.rec.etag = etag;
-  row.rec.chunks.clear();
-  row.rec.sent_hashes.clear();
-  row.validated_at = Clock::now();
-  ++row.version;
-  (void)SizeFile(row.rec.file_id, 0);
-  (void)SizeFile(row.rec.file_id, size);
-}
-
-void CachedTree::Revalidate(std::unique_lock<std::mutex>& lock, const std::string& key) {
-  uint64_t uid = rows_.at(key).uid;
-  std::optional<ListEntry> remote;
-  bool known = false;
-  auto l = listings_.find(ParentOf(key));
-  if (l != listings_.end() && l->second.fetched_at > rows_.at(key).validated_at &&
-      Clock::now() - l->second.fetched_at <= options_.listing_ttl) {
-    auto e = l->second.entries.find(LeafOf(key));
-    if (e != l->second.entries.end()) remote = e->second;
-    known = true;
-  }
-  if (!known) {
-    lock.unlock();
-    auto info = store_->Stat(key);
-    lock.lock();
-    if (info.ok()) {
-      remote = ListEntry{LeafOf(key), info->is_collection, info->size, info->etag};
-    } else if (info.status().code() != Code::kNotFound) {
-      reachable_ = false;
-      last_error_ = info.status().ToString();
-      auto it = rows_.find(key);
-      // Offline: serve what we have; look again after another TTL.
-      if (it != rows_.end() && it->second.uid == uid) it->second.validated_at = Clock::now();
-      return;
-    }
-  }
-  auto it = rows_.find(key);
-  if (it == rows_.end() || it->second.uid != uid || !NeedsValidation(key, it->second)) return;
-  Row& row = it->second;
-  if (remote && !remote->is_collection && remote->etag == row.rec.etag) {
-    row.validated_at = Clock::now();
-    return;
-  }
-  if (remote && !remote->is_collection) {
-    Log(LogLevel::kDebug, "cache: " + key + " changed in the store; cached chunks dropped");
-    ResetRow(row, remote->size, remote->etag);
-    (void)Transact(Durability::kLazy, [&] { return SaveRow(key, row); });
-    return;
-  }
-  // Gone (or now a folder) in the store: forget the cached copy.
-  (void)Transact(Durability::kLazy, [&] {
-    DropRow(key);
-    return journal_->DeleteRow(key);
-  });
-}
-
-Result<CachedTree::Row*> CachedTree::EnsureRow(const std::string& key, const View& view) {
-  auto it = rows_.find(key);
-  if (it != rows_.end() && it->second.rec.kind == RowKind::kObject) return &it->second;
-  Row row;
-  row.uid = next_uid_++;
-  row.rec.kind = RowKind::kObject;
-  row.rec.file_id = next_file_id_++;
-  row.rec.size = view.size;
-  row.rec.etag = view.etag;
-  row.validated_at = Clock::now();
-  PHRFS_RETURN_IF_ERROR(SizeFile(row.rec.file_id, view.size));
-  Row& placed = rows_[key] = std::move(row);
-  PHRFS_RETURN_IF_ERROR(Transact(Durability::kLazy, [&] { return SaveRow(key, placed); }));
-  return &placed;
-}
-
-Status CachedTree::FetchChunks(std::unique_lock<std::mutex>& lock, const std::string& key,
-                               uint64_t first, uint64_t last) {
-  auto it = rows_.find(key);
-  if (it == rows_.end() || it->second.rec.kind != RowKind::kObject || it->second.rec.dirty) {
-    return Status::Ok();
-  }
-  Row& row = it->second;
-  const uint64_t cs = options_.chunk_size;
-  const uint64_t size = row.rec.size;
-  last = std::min(last, ChunkCount(size) == 0 ? 0 : ChunkCount(size) - 1);
-  // Runs of missing chunks, one ranged read each.
-  std::vector<std::pair<uint64_t, uint64_t>> runs;
-  for (uint64_t i = first; i <= last && i * cs < size; ++i) {
-    if (BitSet(row.rec.chunks, i)) continue;
-    if (!runs.empty() && runs.back().second + 1 == i) {
-      runs.back().second = i;
-    } else {
-      runs.emplace_back(i, i);
-    }
-  }
-  if (runs.empty()) return Status::Ok();
-  const uint64_t uid = row.uid;
-  const std::string etag = row.rec.etag;
-  lock.unlock();
-  std::vector<std::vector<uint8_t>> got;
-  Status failed;
-  for (auto [a, b] : runs) {
-    uint64_t off = a * cs;
-    uint64_t len = std::min((b + 1) * cs, size) - off;
-    auto bytes = store_->Read(key, off, static_cast<size_t>(len));
-    if (!bytes.ok()) {
-      failed = bytes.status();
-      break;
-    }
-    got.push_back(std::move(bytes).value());
-  }
-  // Versions never repeat an etag: if the store still has the version the row is based on
-  // after the reads, the reads returned that version's bytes.
-  Result<ObjectInfo> after = failed.ok() ? store_->Stat(key) : Result<ObjectInfo>(failed);
-  lock.lock();
-  it = rows_.find(key);
-  if (it == rows_.end() || it->second.uid != uid || it->second.rec.dirty ||
-      it->second.rec.etag != etag) {
-    return Status::Ok();  // changed meanwhile; the caller looks again
-  }
-  Row& now = it->second;
-  if (!after.ok()) {
-    if (after.status().code() == Code::kUnavailable) {
-      reachable_ = false;
-      last_error_ = after.status().ToString();
-      return Relabel(after.status(), "read " + key + " (not cached)");
-    }
-    if (after.status().code() == Code::kNotFound && !KeyHasOps(key)) {
-      (void)Transact(Durability::kLazy, [&] {
-        DropRow(key);
-        return journal_->DeleteRow(key);
-      });
-      NoteRemote(key, std::nullopt);
-    }
-    return after.status();
-  }
-  reachable_ = true;
-  bool short_read = false;
-  for (size_t r = 0; r < runs.size(); ++r) {
-    uint64_t off = runs[r].first * cs;
-    uint64_t want = std::min((runs[r].second + 1) * cs, size) - off;
-    if (got[r].size() != want) short_read = true;
-  }
-  if (after->etag != etag || after->size != size || after->is_collection || short_read) {
-    if (after->is_collection) return Status::Error(Code::kIsADirectory, "read " + key);
-    ResetRow(now, after->size, after->etag);
-    return Transact(Durability::kLazy, [&] { return SaveRow(key, now); });
-  }
-  for (size_t r = 0; r < runs.size(); ++r) {
-    PHRFS_RETURN_IF_ERROR(WriteFile(now, runs[r].first * cs, got[r]));
-    for (uint64_t i = runs[r].first; i <= runs[r].second; ++i) SetBit(now.rec.chunks, i);
-  }
-  now.validated_at = Clock::now();
-  return Transact(Durability::kLazy, [&] { return SaveRow(key, now); });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -813,9 +498,15 @@ Result<std::map<std::string, bool>> CachedTree::ListLocked(std::unique_lock<std:
     const std::string leaf = it->first.substr(prefix.size());
     if (leaf.find('/') != std::string::npos) continue;
     switch (it->second.rec.kind) {
-      case RowKind::kAbsent: names.erase(leaf); break;
-      case RowKind::kFolder: names[leaf] = true; break;
-      case RowKind::kObject: names[leaf] = false; break;
+      case RowKind::kAbsent:
+        names.erase(leaf);
+        break;
+      case RowKind::kFolder:
+        names[leaf] = true;
+        break;
+      case RowKind::kObject:
+        names[leaf] = false;
+        break;
     }
   }
   return names;
@@ -827,15 +518,17 @@ Result<TreeStat> CachedTree::Stat(const std::string& path) {
   ReloadIfNeeded(lock);
   PHRFS_ASSIGN_OR_RETURN(View v, Lookup(lock, path));
   switch (v.kind) {
-    case View::Kind::kAbsent: return Status::NotFound("stat " + path);
-    case View::Kind::kFolder: return TreeStat{true, 0, 1};
-    case View::Kind::kObject: break;
+    case View::Kind::kAbsent:
+      return Status::NotFound("stat " + path);
+    case View::Kind::kFolder:
+      return TreeStat{true, 0, 1};
+    case View::Kind::kObject:
+      break;
   }
   return TreeStat{false, v.size, 1};
 }
 
-Result<size_t> CachedTree::Read(const std::string& path, uint64_t offset,
-                                std::span<uint8_t> out) {
+Result<size_t> CachedTree::Read(const std::string& path, uint64_t offset, std::span<uint8_t> out) {
   PHRFS_RETURN_IF_ERROR(CheckKey(path, false));
   std::unique_lock lock(mu_);
   ReloadIfNeeded(lock);
@@ -1226,6 +919,40 @@ Result<TreeSpace> CachedTree::Space() {
   return space;
 }
 
+void CachedTree::Prefetch(const std::vector<std::string>& paths, size_t bytes) {
+  if (options_.prefetch_threads <= 0 || bytes == 0) return;
+  {
+    std::lock_guard lock(mu_);
+    for (const std::string& path : paths) {
+      if (prefetch_queue_.size() >= kMaxPrefetchQueue) break;
+      if (!CheckKey(path, false).ok()) continue;
+      auto it = rows_.find(path);
+      if (it != rows_.end() && (it->second.rec.dirty || it->second.rec.kind != RowKind::kObject ||
+                                BitSet(it->second.rec.chunks, 0))) {
+        continue;  // nothing to fetch (chunk 0 holds the first bytes unless bytes > a chunk)
+      }
+      prefetch_queue_.emplace_back(path, std::min(bytes, kMaxPrefetchBytes));
+    }
+  }
+  prefetch_cv_.notify_all();
+}
+
+void CachedTree::PrefetchLoop() {
+  tls_prefetching = true;
+  std::vector<uint8_t> buf;
+  std::unique_lock lock(mu_);
+  for (;;) {
+    prefetch_cv_.wait(lock, [&] { return stopping_ || !prefetch_queue_.empty(); });
+    if (stopping_) return;
+    auto [path, bytes] = std::move(prefetch_queue_.front());
+    prefetch_queue_.pop_front();
+    lock.unlock();
+    buf.resize(bytes);
+    (void)Read(path, 0, buf);  // a hint: errors are the real read's to report
+    lock.lock();
+  }
+}
+
 Result<std::unique_ptr<TreeLease>> CachedTree::AcquireLease() {
   bool expected = false;
   if (!lease_held_->compare_exchange_strong(expected, true)) {
@@ -1246,13 +973,34 @@ Status CachedTree::Sync(const std::string& path) {
   const uint64_t failures = failures_;
   retry_at_ = Clock::time_point{};  // an fsync tries now, whatever the backoff
   if (v.kind == View::Kind::kFolder) {
-    // A folder's entries: every namespace op queued so far.
+    // A folder's entries: every namespace op queued so far, and its new objects (an entry of
+    // the store exists only once its object is uploaded).
     const uint64_t upto = ops_.empty() ? 0 : ops_.rbegin()->first;
+    const std::string prefix = path.empty() ? "" : path + "/";
+    std::map<std::string, uint64_t> fresh;  // key -> uid
+    for (auto it = rows_.lower_bound(prefix);
+         it != rows_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+      if (it->first.find('/', prefix.size()) != std::string::npos) continue;
+      if (it->second.rec.dirty && it->second.rec.etag.empty() && !it->second.failed) {
+        fresh.emplace(it->first, it->second.uid);
+        sync_wanted_.insert(it->first);
+      }
+    }
+    auto pending = [&] {
+      if (!ops_.empty() && ops_.begin()->first <= upto) return true;
+      for (const auto& [key, uid] : fresh) {
+        auto r = rows_.find(key);
+        if (r != rows_.end() && r->second.uid == uid && r->second.rec.dirty &&
+            r->second.rec.etag.empty() && !r->second.failed) {
+          return true;
+        }
+      }
+      return false;
+    };
     work_cv_.notify_all();
-    done_cv_.wait(lock, [&] {
-      return stopping_ || failures_ != failures || ops_.empty() || ops_.begin()->first > upto;
-    });
-    if (!ops_.empty() && ops_.begin()->first <= upto) {
+    done_cv_.wait(lock, [&] { return stopping_ || failures_ != failures || !pending(); });
+    if (pending()) {
+      for (const auto& [key, uid] : fresh) sync_wanted_.erase(key);
       return Status::Error(Code::kUnavailable, "sync " + path + ": " + last_error_);
     }
     return Status::Ok();
@@ -1295,8 +1043,8 @@ Status CachedTree::Flush(std::chrono::milliseconds timeout) {
   ++flushers_;
   retry_at_ = Clock::time_point{};
   work_cv_.notify_all();
-  const auto deadline = Clock::now() + std::min(timeout, std::chrono::milliseconds(
-                                                             std::chrono::hours(24 * 365)));
+  const auto deadline =
+      Clock::now() + std::min(timeout, std::chrono::milliseconds(std::chrono::hours(24 * 365)));
   bool done = done_cv_.wait_until(lock, deadline, [&] { return stopping_ || !HasWork(); });
   --flushers_;
   if (!done || HasWork()) {
@@ -1338,26 +1086,33 @@ CacheStatus CachedTree::GetStatus() {
 
 void CachedTree::EvictIfNeeded() {
   uint64_t total = 0;
-  std::vector<std::pair<uint64_t, std::string>> candidates;
+  std::vector<std::pair<uint64_t, std::string>> candidates;  // clean object rows, by last use
   for (const auto& [key, row] : rows_) {
-    uint64_t bytes = CachedBytesOf(row);
-    total += bytes;
-    if (bytes != 0 && !row.rec.dirty && !KeyHasOps(key) && uploading_.count(key) == 0) {
+    total += CachedBytesOf(row);
+    if (row.rec.kind == RowKind::kObject && !row.rec.dirty && !KeyHasOps(key) &&
+        uploading_.count(key) == 0) {
       candidates.emplace_back(row.last_access, key);
     }
   }
-  if (total <= options_.cache_limit_bytes) return;
+  if (total <= options_.cache_limit_bytes && candidates.size() <= kMaxCleanRows) return;
   std::sort(candidates.begin(), candidates.end());
+  size_t clean_rows = candidates.size();
+  std::vector<std::string> dropped;
   for (const auto& [access, key] : candidates) {
-    if (total <= options_.cache_limit_bytes) break;
-    Row& row = rows_.at(key);
-    total -= CachedBytesOf(row);
-    // Keep the row (its etag and size stay known); only its bytes go.
-    row.rec.chunks.clear();
-    (void)SizeFile(row.rec.file_id, 0);
-    (void)SizeFile(row.rec.file_id, row.rec.size);
-    (void)Transact(Durability::kLazy, [&] { return SaveRow(key, row); });
+    if (total <= options_.cache_limit_bytes && clean_rows <= kMaxCleanRows) break;
+    // A clean row only mirrors the store: dropping it (bytes and all) loses nothing, and the
+    // journal and memory stay bounded too.
+    total -= CachedBytesOf(rows_.at(key));
+    --clean_rows;
+    dropped.push_back(key);
   }
+  (void)Transact(Durability::kLazy, [&]() -> Status {
+    for (const std::string& key : dropped) {
+      DropRow(key);
+      PHRFS_RETURN_IF_ERROR(journal_->DeleteRow(key));
+    }
+    return Status::Ok();
+  });
 }
 
 }  // namespace phrfs::remote

@@ -3,7 +3,9 @@
 // contract"). It only ever sees store keys and encrypted bytes.
 // Thread-safe: every CipherTree call may come from any thread. One mutex guards the in-memory
 // view, the journal and the cache files; store round trips happen outside it, on the caller's
-// thread (fetches) or on the uploader threads.
+// thread (fetches), the uploader threads or the prefetch threads.
+// Files: cached_tree.cc (open, CipherTree calls, Sync/Flush/Status), local_view.cc (lookups,
+// listings, revalidation, chunk fetches), uploader.cc (ops, uploads, conflicts), journal.cc.
 //
 // Design
 // ------
@@ -33,7 +35,11 @@
 //     never-uploaded object is only renamed locally and later uploaded under its new key.
 //     Exchange is three such moves through a temporary name, in one journal transaction.
 //   - namespace calls on a key wait for an upload of that key in flight (so every etag a
-//     queued op carries is the one the store will have).
+//     queued op carries is the one the store will have); a read needing chunks of an object
+//     named by a queued op waits for that op (a renamed object is still under its old key).
+//   - an object whose upload may have reached the store unconfirmed (`sent_hashes` non-empty)
+//     is treated as possibly there: deleting or moving it queues a Delete that removes the
+//     store's object only if its bytes hash to one of ours.
 // Durability: a call that changes the view commits the journal (synchronous=FULL) before it
 // returns; a dirty row is committed before its cache file is first changed. A crash (kill -9)
 // therefore loses nothing that was acknowledged: the next CachedTree on the directory resumes
@@ -55,17 +61,22 @@
 //   conflicts/<key with '/' replaced by '~'>.conflict-<UTC yyyymmddThhmmssZ>-<host>
 // at the store root (the vault cannot decrypt a name it did not make, so the copy is parked in
 // one root folder instead of next to the key; the layer above may supply a callback that makes
-// a decryptable name). A Delete whose etag no longer matches is dropped (the other writer's
-// version stays). Each conflict goes to the journal, to Status and to the log.
+// a decryptable name). An upload into a folder another client removed is parked the same way.
+// A Delete whose etag no longer matches is dropped (the other writer's version stays). Each
+// conflict goes to the journal, to Status and to the log. Sync returns Ok after a conflict.
+// Permanent errors (e.g. PermissionDenied) mark the upload failed: kept in the cache, reported
+// by Flush and Status, retried by the next Open.
 //
 // Eviction: when cached bytes exceed Options::cache_limit_bytes, clean objects not named by a
-// queued op are dropped in least-recently-used order; dirty objects never are.
+// queued op lose their cached chunks in least-recently-used order; dirty objects never do.
+// docs/write-back-cache.md says the same for users.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -91,6 +102,7 @@ struct CachedTreeOptions {
   std::chrono::milliseconds retry_min{500};
   std::chrono::milliseconds retry_max{30000};
   int upload_threads = 2;
+  int prefetch_threads = 4;  // serve Prefetch hints (a listing's node headers) in parallel
   // While the store is Unavailable, a name the cache knows nothing about is taken as new by
   // Put, MakeFolder and Move targets (instead of failing with Unavailable).
   bool assume_new_names_offline = true;
@@ -118,9 +130,9 @@ struct CacheStatus {
   uint64_t bytes_queued = 0;     // their total size
   uint64_t failed_uploads = 0;   // given up on until the next open (see last_error)
   uint64_t cached_bytes = 0;
-  bool store_reachable = true;   // false after an Unavailable until the next success
+  bool store_reachable = true;  // false after an Unavailable until the next success
   std::string last_error;
-  uint64_t conflicts = 0;                // recorded in this cache dir, ever
+  uint64_t conflicts = 0;                       // recorded in this cache dir, ever
   std::vector<CacheConflict> recent_conflicts;  // the last few, oldest first
 };
 
@@ -160,6 +172,9 @@ class CachedTree final : public CipherTree {
   Status Exchange(const std::string& a, const std::string& b) override;
   Status Link(const std::string& from, const std::string& to) override;
   Result<TreeSpace> Space() override;
+  // Queues reads of the first `bytes` of each path for the prefetch threads (bounded queue;
+  // hints beyond it are dropped). A prefetch never waits for queued store ops.
+  void Prefetch(const std::vector<std::string>& paths, size_t bytes) override;
   // The cache dir's flock is held by the tree itself; the lease is one per tree at a time
   // (Busy otherwise). The store is shared by design between mounts on different machines.
   Result<std::unique_ptr<TreeLease>> AcquireLease() override;
@@ -180,8 +195,8 @@ class CachedTree final : public CipherTree {
   struct View {
     enum class Kind { kAbsent, kObject, kFolder } kind = Kind::kAbsent;
     uint64_t size = 0;
-    std::string etag;       // of the store object (objects only)
-    bool from_row = false;  // a row decided it
+    std::string etag;         // of the store object (objects only)
+    bool from_row = false;    // a row decided it
     bool new_folder = false;  // a folder row, or under one: the store has nothing below it
   };
   struct Listing {
@@ -263,9 +278,11 @@ class CachedTree final : public CipherTree {
   bool RunOneOp(std::unique_lock<std::mutex>& lock);
   bool RunOneUpload(std::unique_lock<std::mutex>& lock);
   Status ExecuteOp(const cache::OpRecord& op, ObjectInfo* moved);
-  void HandleConflict(std::unique_lock<std::mutex>& lock, const std::string& key, uint64_t uid);
+  void HandleConflict(std::unique_lock<std::mutex>& lock, const std::string& key, uint64_t uid,
+                      const std::string& detail);
   Result<std::string> ParkConflictCopy(const std::string& key, std::span<const uint8_t> data);
   bool HasWork() const;
+  void PrefetchLoop();
 
   const std::shared_ptr<ObjectStore> store_;
   const std::string dir_;
@@ -303,6 +320,9 @@ class CachedTree final : public CipherTree {
   bool stopping_ = false;
   bool abandoned_ = false;
   std::vector<std::thread> workers_;
+  std::condition_variable prefetch_cv_;
+  std::deque<std::pair<std::string, size_t>> prefetch_queue_;
+  std::vector<std::thread> prefetchers_;
 };
 
 }  // namespace phrfs::remote

@@ -58,9 +58,8 @@ constexpr char kSchema[] =
 
 Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     Status st = db ? DbError(db, "open") : Status::IoError("cache journal: open " + path);
     sqlite3_close(db);
@@ -148,9 +147,10 @@ Status Journal::UpdateOpETag(uint64_t seq, const std::string& etag) {
 }
 
 Status Journal::AddConflict(const ConflictRecord& c) {
-  PHRFS_ASSIGN_OR_RETURN(
-      Stmt s, Prepare(db_, "INSERT INTO conflicts (key, conflict_key, unix_time, detail) "
-                           "VALUES (?,?,?,?)"));
+  PHRFS_ASSIGN_OR_RETURN(Stmt s,
+                         Prepare(db_,
+                                 "INSERT INTO conflicts (key, conflict_key, unix_time, detail) "
+                                 "VALUES (?,?,?,?)"));
   BindText(s.get(), 1, c.key);
   BindText(s.get(), 2, c.conflict_key);
   sqlite3_bind_int64(s.get(), 3, c.unix_time);
@@ -200,9 +200,10 @@ Result<std::vector<OpRecord>> Journal::LoadOps() {
 }
 
 Result<std::vector<ConflictRecord>> Journal::LoadConflicts() {
-  PHRFS_ASSIGN_OR_RETURN(
-      Stmt s, Prepare(db_, "SELECT key, conflict_key, unix_time, detail FROM conflicts "
-                           "ORDER BY id"));
+  PHRFS_ASSIGN_OR_RETURN(Stmt s,
+                         Prepare(db_,
+                                 "SELECT key, conflict_key, unix_time, detail FROM conflicts "
+                                 "ORDER BY id"));
   std::vector<ConflictRecord> out;
   int rc;
   while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {

@@ -35,8 +35,8 @@ struct OpRecord {
   uint64_t seq = 0;  // assigned by AppendOp; the order in which ops reach the store
   OpKind kind = OpKind::kDelete;
   std::string key;
-  std::string key2;   // kMove: the target
-  std::string etag;   // kDelete: precondition; kMove: the etag of the object moved
+  std::string key2;      // kMove: the target
+  std::string etag;      // kDelete: precondition; kMove: the etag of the object moved
   bool replace = false;  // kMove: the target exists in the store and is replaced
 };
 

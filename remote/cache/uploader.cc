@@ -106,7 +106,9 @@ bool CachedTree::RunOneOp(std::unique_lock<std::mutex>& lock) {
       NoteRemote(op.key, ListEntry{LeafOf(op.key), true, 0, ""});
       break;
     case OpKind::kRemoveFolder:
-    case OpKind::kDelete: NoteRemote(op.key, std::nullopt); break;
+    case OpKind::kDelete:
+      NoteRemote(op.key, std::nullopt);
+      break;
     case OpKind::kMove:
       NoteRemote(op.key, std::nullopt);
       if (st.ok()) {
@@ -233,9 +235,8 @@ bool CachedTree::RunOneUpload(std::unique_lock<std::mutex>& lock) {
   uploading_.insert(key);
   lock.unlock();
 
-  Result<std::string> written =
-      store_->Write(key, data, base.empty() ? Precondition::MustNotExist()
-                                            : Precondition::ETagMatches(base));
+  Result<std::string> written = store_->Write(
+      key, data, base.empty() ? Precondition::MustNotExist() : Precondition::ETagMatches(base));
   bool adopted_only = false;  // the store has an earlier upload of ours, not this one
   uint64_t store_size = data.size();
   if (written.status().code() == Code::kPreconditionFailed) {
@@ -286,7 +287,13 @@ bool CachedTree::RunOneUpload(std::unique_lock<std::mutex>& lock) {
   } else if (written.status().code() == Code::kUnavailable) {
     NoteUnavailable(written.status());
   } else if (written.status().code() == Code::kPreconditionFailed) {
-    HandleConflict(lock, key, uid);
+    HandleConflict(lock, key, uid,
+                   "the store's object changed since the local copy was based on it");
+  } else if (written.status().code() == Code::kNotFound ||
+             written.status().code() == Code::kNotADirectory) {
+    // Another client removed (or replaced) the folder: keep our bytes where they can land.
+    HandleConflict(lock, key, uid,
+                   "the folder is gone from the store: " + written.status().ToString());
   } else {
     now_row.failed = true;
     last_error_ = written.status().ToString();
@@ -298,7 +305,7 @@ bool CachedTree::RunOneUpload(std::unique_lock<std::mutex>& lock) {
 }
 
 void CachedTree::HandleConflict(std::unique_lock<std::mutex>& lock, const std::string& key,
-                                uint64_t uid) {
+                                uint64_t uid, const std::string& detail) {
   // Someone else changed (or created, or deleted) the object since our copy's base: theirs stays
   // at the key, ours is parked under a conflict key. Namespace calls on the key wait meanwhile.
   uploading_.insert(key);
@@ -312,6 +319,9 @@ void CachedTree::HandleConflict(std::unique_lock<std::mutex>& lock, const std::s
     lock.unlock();
     Result<std::string> parked = ParkConflictCopy(key, data);
     auto info = parked.ok() ? store_->Stat(key) : Result<ObjectInfo>(parked.status());
+    if (!info.ok() && info.status().code() == Code::kNotADirectory) {
+      info = Status::NotFound("stat " + key);  // nothing of theirs at the key itself
+    }
     lock.lock();
     if (abandoned_) break;
     if (!parked.ok() || (!info.ok() && info.status().code() != Code::kNotFound)) {
@@ -322,8 +332,8 @@ void CachedTree::HandleConflict(std::unique_lock<std::mutex>& lock, const std::s
         auto r = rows_.find(key);
         if (r != rows_.end()) r->second.failed = true;
         last_error_ = err.ToString();
-        Log(LogLevel::kError, "cache: cannot keep the conflicting copy of " + key + ": " +
-                                  err.ToString());
+        Log(LogLevel::kError,
+            "cache: cannot keep the conflicting copy of " + key + ": " + err.ToString());
       }
       break;
     }
@@ -333,7 +343,7 @@ void CachedTree::HandleConflict(std::unique_lock<std::mutex>& lock, const std::s
     ConflictRecord c;
     c.key = key;
     c.conflict_key = *parked;
-    c.detail = "the store's object changed since the local copy was based on it";
+    c.detail = detail;
     RecordConflict(std::move(c));
     Row& r = it->second;
     dirty_.erase(key);

@@ -6,6 +6,10 @@
 #include "remote/cache/cached_tree.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -18,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "remote/local_store.h"
 #include "remote/memory_store.h"
 #include "remote/object_tree.h"
 #include "tests/remote/cipher_tree_contract.h"
@@ -175,9 +180,9 @@ TEST_P(CachedTreeDifferentialTest, MatchesTheObjectTreeDespiteFaultsAndCrashes) 
   const uint32_t seed = GetParam();
   std::mt19937 rng(seed);
   CachedTreeOptions options = FastOptions();
-  options.chunk_size = 512;           // many chunks per object
-  options.cache_limit_bytes = 6000;   // eviction happens all the time
-  options.listing_ttl = 3ms;          // and so do revalidations
+  options.chunk_size = 512;          // many chunks per object
+  options.cache_limit_bytes = 6000;  // eviction happens all the time
+  options.listing_ttl = 3ms;         // and so do revalidations
   options.write_back_delay = std::chrono::milliseconds(rng() % 4);
   options.upload_threads = 1 + static_cast<int>(rng() % 3);
   options.assume_new_names_offline = false;  // the reference cannot guess: compare like for like
@@ -281,6 +286,9 @@ TEST_P(CachedTreeDifferentialTest, MatchesTheObjectTreeDespiteFaultsAndCrashes) 
       ASSERT_NE(tree_, nullptr);
     } else if (kind < 94) {
       std::string folder = any(folders);
+      std::vector<std::string> heads;
+      for (const std::string& l : leaves) heads.push_back(folder.empty() ? l : folder + "/" + l);
+      tree_->Prefetch(heads, 700);  // as the vault does for a listing's node headers
       std::string mine = TreeNames(*tree_, folder);
       if (mine != "<Unavailable>") {
         EXPECT_EQ(mine, TreeNames(reference, folder)) << "list " << folder;
@@ -374,6 +382,28 @@ TEST_F(CachedTreeTest, AChangedObjectNeverYieldsAMixOfTwoVersions) {
   EXPECT_EQ(TreeGet(*tree_, "doc"), std::string(4096, 'b'));
 }
 
+TEST_F(CachedTreeTest, PrefetchedHeadersAreReadableOffline) {
+  CachedTreeOptions o = FastOptions();
+  o.chunk_size = 4096;
+  Open(o);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 6; ++i) {
+    keys.push_back("n" + std::to_string(i));
+    StorePut(keys.back(), std::string(10000, static_cast<char>('a' + i)));
+  }
+  tree_->Prefetch(keys, 100);
+  EXPECT_TRUE(Eventually([&] { return tree_->GetStatus().cached_bytes >= 6 * 4096; }));
+  const uint64_t fetched = faulty_->bytes_read();
+  EXPECT_LE(fetched, 6u * 4096);
+  faulty_->SetOffline(true);
+  std::vector<uint8_t> head(100);
+  for (int i = 0; i < 6; ++i) {
+    auto got = tree_->Read(keys[static_cast<size_t>(i)], 0, head);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(head, std::vector<uint8_t>(100, static_cast<uint8_t>('a' + i)));
+  }
+}
+
 // ----- Sync and the write-back delay.
 
 TEST_F(CachedTreeTest, SyncReturnsOnlyOnceTheStoreHasTheBytes) {
@@ -387,11 +417,69 @@ TEST_F(CachedTreeTest, SyncReturnsOnlyOnceTheStoreHasTheBytes) {
   ASSERT_TRUE(tree_->Sync("doc").ok());
   EXPECT_EQ(StoreGet(*memory_, "doc"), "hello world");
   EXPECT_EQ(tree_->GetStatus().pending_uploads, 0u);
+  EXPECT_EQ(faulty_->writes(), 1u);  // the put and the write went up as one upload
+}
+
+TEST_F(CachedTreeTest, ANeverUploadedObjectMovedTwiceIsUploadedOnceUnderItsLastName) {
+  CachedTreeOptions o = FastOptions();
+  o.write_back_delay = std::chrono::hours(1);
+  Open(o);
+  ASSERT_TRUE(tree_->MakeFolder("f").ok());
+  ASSERT_TRUE(tree_->Put("a", Bytes("payload"), PutMode::kMustNotExist).ok());
+  ASSERT_TRUE(tree_->Move("a", "f/b", MoveMode::kNoReplace).ok());
+  ASSERT_TRUE(tree_->Move("f/b", "c", MoveMode::kNoReplace).ok());
+  ASSERT_TRUE(tree_->Flush(10s).ok());
+  EXPECT_EQ(Dump(*memory_),
+            (std::map<std::string, std::string>{{"c", "payload"}, {"f", "<folder>"}}));
+  EXPECT_EQ(faulty_->writes(), 1u);
+}
+
+TEST_F(CachedTreeTest, AnUploadedObjectMovedBeforeItsChangeIsUploadedIsRenamedThenUpdated) {
+  CachedTreeOptions o = FastOptions();
+  o.write_back_delay = std::chrono::hours(1);
+  Open(o);
+  ASSERT_TRUE(tree_->Put("a", Bytes("version 1"), PutMode::kMustNotExist).ok());
+  ASSERT_TRUE(tree_->Sync("a").ok());
+  ASSERT_TRUE(tree_->WriteAt("a", 8, Bytes("2")).ok());
+  ASSERT_TRUE(tree_->Move("a", "b", MoveMode::kNoReplace).ok());
+  ASSERT_TRUE(tree_->Put("a", Bytes("a new a"), PutMode::kMustNotExist).ok());
+  ASSERT_TRUE(tree_->Flush(10s).ok());
+  EXPECT_EQ(Dump(*memory_),
+            (std::map<std::string, std::string>{{"a", "a new a"}, {"b", "version 2"}}));
+  EXPECT_EQ(tree_->GetStatus().conflicts, 0u);
+}
+
+TEST_F(CachedTreeTest, AnUploadIntoAFolderAnotherClientRemovedIsParked) {
+  CachedTreeOptions o = FastOptions();
+  o.write_back_delay = std::chrono::hours(1);
+  Open(o);
+  ASSERT_TRUE(tree_->MakeFolder("f").ok());
+  ASSERT_TRUE(tree_->Sync("f").ok());
+  ASSERT_TRUE(tree_->Put("f/doc", Bytes("orphan"), PutMode::kMustNotExist).ok());
+  ASSERT_TRUE(memory_->RemoveCollection("f").ok());
+  ASSERT_TRUE(tree_->Flush(10s).ok());
+  auto parked = memory_->List("conflicts");
+  ASSERT_TRUE(parked.ok());
+  ASSERT_EQ(parked->size(), 1u);
+  EXPECT_EQ(StoreGet(*memory_, "conflicts/" + parked->at(0).name), "orphan");
+  EXPECT_EQ(tree_->GetStatus().conflicts, 1u);
+}
+
+TEST_F(CachedTreeTest, SyncOfAFolderReturnsOnceItsNewEntriesAreInTheStore) {
+  CachedTreeOptions o = FastOptions();
+  o.write_back_delay = std::chrono::hours(1);
+  Open(o);
+  ASSERT_TRUE(tree_->MakeFolder("f").ok());
+  ASSERT_TRUE(tree_->Put("f/new", Bytes("entry"), PutMode::kMustNotExist).ok());
+  ASSERT_TRUE(tree_->Put("elsewhere", Bytes("not asked"), PutMode::kMustNotExist).ok());
+  ASSERT_TRUE(tree_->Sync("f").ok());
+  EXPECT_EQ(StoreGet(*memory_, "f/new"), "entry");
+  EXPECT_EQ(StoreGet(*memory_, "elsewhere"), "<NotFound>");
 }
 
 TEST_F(CachedTreeTest, AnUnsyncedWriteIsUploadedAfterTheDelay) {
   CachedTreeOptions o = FastOptions();
-  o.write_back_delay = 300ms;
+  o.write_back_delay = 1000ms;  // long enough for a loaded machine to check the store first
   Open(o);
   ASSERT_TRUE(tree_->Put("doc", Bytes("later"), PutMode::kReplace).ok());
   EXPECT_EQ(StoreGet(*memory_, "doc"), "<NotFound>");
@@ -471,6 +559,61 @@ TEST_F(CachedTreeTest, AKilledMountResumesEveryPendingUpload) {
   EXPECT_EQ(tree_->GetStatus().conflicts, 0u);
 }
 
+// The real thing: a process killed with SIGKILL while its work is queued (the store offline for
+// it), and a new process-local tree on the same cache dir over the same on-disk store.
+TEST(CachedTreeKillTest, AProcessKilledWithQueuedWorkLosesNothingItAcknowledged) {
+  TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string store_dir = dir.path() + "/store";
+  const std::string cache_dir = dir.path() + "/cache";
+  ASSERT_EQ(::mkdir(store_dir.c_str(), 0700), 0);
+  const std::string big(300 * 1024, 'B');
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(ready[0]);
+    bool ok = false;
+    auto local = LocalStore::Open(store_dir);
+    if (local.ok()) {
+      auto faulty = std::make_shared<FaultyStore>(std::shared_ptr<ObjectStore>(std::move(*local)));
+      faulty->SetOffline(true);
+      CachedTreeOptions o = FastOptions();
+      auto tree = CachedTree::Open(faulty, cache_dir, o);
+      ok = tree.ok() && (*tree)->MakeFolder("f").ok() &&
+           (*tree)->Put("f/x", Bytes("small"), PutMode::kMustNotExist).ok() &&
+           (*tree)->Put("big", Bytes(big), PutMode::kMustNotExist).ok() &&
+           (*tree)->WriteAt("big", 10, Bytes("patched")).ok() &&
+           (*tree)->Move("f/x", "f/y", MoveMode::kNoReplace).ok();
+      char c = ok ? '1' : '0';
+      if (::write(ready[1], &c, 1) != 1) ::_exit(2);
+      ::pause();  // killed here, the tree still open
+    }
+    ::_exit(ok ? 0 : 1);
+  }
+  ::close(ready[1]);
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ::close(ready[0]);
+  ::kill(pid, SIGKILL);
+  int wstatus = 0;
+  ASSERT_EQ(::waitpid(pid, &wstatus, 0), pid);
+  ASSERT_EQ(c, '1');
+
+  auto local = LocalStore::Open(store_dir);
+  ASSERT_TRUE(local.ok());
+  std::shared_ptr<ObjectStore> store(std::move(*local));
+  EXPECT_EQ(Dump(*store).size(), 0u);  // nothing reached the store before the kill
+  auto tree = CachedTree::Open(store, cache_dir, FastOptions());  // the flock went with it
+  ASSERT_TRUE(tree.ok()) << tree.status().ToString();
+  ASSERT_TRUE((*tree)->Flush(10s).ok());
+  std::string patched = big;
+  patched.replace(10, 7, "patched");
+  EXPECT_EQ(Dump(*store), (std::map<std::string, std::string>{
+                              {"big", patched}, {"f", "<folder>"}, {"f/y", "small"}}));
+}
+
 TEST_F(CachedTreeTest, AnUploadWhoseReplyWasLostIsNotAConflict) {
   Open();
   faulty_->SetRandomFaults(7, 0.0, 1.0);  // every change reaches the store, no reply does
@@ -544,7 +687,7 @@ TEST_F(CachedTreeTest, ADeleteOfAnObjectChangedElsewhereKeepsTheirVersion) {
 
 TEST_F(CachedTreeTest, ListingsAndCachedObjectsAreRefreshedAfterTheTtl) {
   CachedTreeOptions o = FastOptions();
-  o.listing_ttl = 200ms;
+  o.listing_ttl = 1000ms;  // long enough for a loaded machine to look twice within it
   Open(o);
   StorePut("doc", "v1");
   EXPECT_EQ(TreeNames(*tree_, ""), "doc ");
@@ -553,12 +696,16 @@ TEST_F(CachedTreeTest, ListingsAndCachedObjectsAreRefreshedAfterTheTtl) {
   StorePut("other", "o");
   EXPECT_EQ(TreeNames(*tree_, ""), "doc ");  // within the TTL: the cached listing
   EXPECT_EQ(TreeGet(*tree_, "doc"), "v1");
-  std::this_thread::sleep_for(250ms);
+  std::this_thread::sleep_for(1100ms);
   EXPECT_EQ(TreeNames(*tree_, ""), "doc other ");
   EXPECT_EQ(TreeGet(*tree_, "doc"), "version 2");
   auto st = tree_->Stat("doc");
   ASSERT_TRUE(st.ok());
   EXPECT_EQ(st->size, 9u);
+  ASSERT_TRUE(memory_->Delete("doc").ok());  // and another client deletes it
+  std::this_thread::sleep_for(1100ms);
+  EXPECT_EQ(TreeGet(*tree_, "doc"), "<NotFound>");
+  EXPECT_EQ(TreeNames(*tree_, ""), "other ");
 }
 
 // ----- Eviction, status, the cache-dir lock.
@@ -580,7 +727,7 @@ TEST_F(CachedTreeTest, EvictionKeepsDirtyObjectsAndRespectsTheLimit) {
   EXPECT_EQ(s.pending_uploads, 1u);
   EXPECT_GE(s.cached_bytes, dirty.size());
   faulty_->SetOffline(true);
-  EXPECT_EQ(TreeGet(*tree_, "dirty"), dirty);  // still local
+  EXPECT_EQ(TreeGet(*tree_, "dirty"), dirty);             // still local
   EXPECT_EQ(TreeGet(*tree_, "clean0"), "<Unavailable>");  // evicted
   faulty_->SetOffline(false);
   ASSERT_TRUE(tree_->Flush(10s).ok());
