@@ -17,6 +17,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <shared_mutex>
+#include <span>
 #include <utility>
 
 #include "fs/cli/command_util.h"
@@ -55,12 +57,38 @@ void PrepareToServe() {
   }
 }
 
-Result<std::unique_ptr<remote::CipherTree>> OpenCache(const PreparedMount& prepared) {
+// The vault, for the cache's uploader threads that need it to name a conflict copy: set once
+// the vault is open, cleared (under the exclusive lock, so no callback still uses it) before
+// it goes away.
+struct VaultForCache {
+  std::shared_mutex mu;
+  Vault* vault = nullptr;
+};
+
+Result<std::unique_ptr<remote::CipherTree>> OpenCache(const PreparedMount& prepared,
+                                                      std::shared_ptr<VaultForCache> vault_ref) {
   remote::CachedTreeOptions options;
+  options.conflict_copy = [vault_ref](const std::string& key, std::span<const uint8_t> data)
+      -> std::optional<remote::CachedTreeOptions::ConflictPlacement> {
+    std::shared_lock lock(vault_ref->mu);
+    if (vault_ref->vault == nullptr || data.size() < crypto::kNodeHeaderSize) return std::nullopt;
+    auto copy = vault_ref->vault->ConflictCopyFor(key, data.first(crypto::kNodeHeaderSize));
+    if (!copy) return std::nullopt;
+    return remote::CachedTreeOptions::ConflictPlacement{
+        copy->key, std::vector<uint8_t>(copy->header.begin(), copy->header.end())};
+  };
   options.write_back_delay = prepared.cache.write_back_delay;
   options.listing_ttl = prepared.cache.listing_ttl;
   options.cache_limit_bytes = prepared.cache.size;
-  options.store_id = prepared.store.label;
+  // The store's own id (phrfs.conf), not its URL: the same store reached by another name
+  // (a proxy, a second host name) keeps its cache; another store is refused.
+  std::string id;
+  for (uint8_t b : prepared.store.config.store_id.bytes) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    id += kHex[b >> 4];
+    id += kHex[b & 15];
+  }
+  options.store_id = "phrfs-store:" + id;
   options.log = [](LogLevel level, const std::string& line) { Log(level, "%s", line.c_str()); };
   std::error_code ec;
   std::filesystem::create_directories(prepared.cache.dir, ec);
@@ -78,9 +106,10 @@ Result<std::unique_ptr<remote::CipherTree>> OpenCache(const PreparedMount& prepa
 // reports from the moment the mount is ready until the tree has flushed at unmount.
 Status Serve(PreparedMount& prepared, const std::function<void(const Status&, Step)>& ready) {
   PrepareToServe();
+  auto vault_ref = std::make_shared<VaultForCache>();
   if (prepared.remote) {
     // A remote store: the write-back cache of ciphertext goes between it and the vault.
-    auto cached = OpenCache(prepared);
+    auto cached = OpenCache(prepared, vault_ref);
     if (!cached.ok()) {
       ready(cached.status(), Step::kStore);
       return cached.status();
@@ -94,11 +123,19 @@ Status Serve(PreparedMount& prepared, const std::function<void(const Status&, St
     // Other mounts may change a remote store: trust what was read for one listing TTL.
     vault_options.revalidate_ms = std::max<int64_t>(1, prepared.cache.listing_ttl.count());
   }
-  vault_options.on_close = [&reporter](remote::CipherTree& tree) { reporter.FlushAtClose(tree); };
+  vault_options.on_close = [&reporter, vault_ref](remote::CipherTree& tree) {
+    reporter.FlushAtClose(tree);
+    std::unique_lock lock(vault_ref->mu);
+    vault_ref->vault = nullptr;
+  };
   auto vault = Vault::Open(std::move(prepared.store.tree), std::move(prepared.keys), vault_options);
   if (!vault.ok()) {
     ready(vault.status(), Step::kStore);
     return vault.status();
+  }
+  {
+    std::unique_lock lock(vault_ref->mu);
+    vault_ref->vault = vault->get();
   }
   Status st = ServeMount(std::move(vault).value(), prepared.mountpoint, prepared.options,
                          [&](const Status& status) {

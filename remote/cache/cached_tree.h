@@ -112,6 +112,17 @@ struct CachedTreeOptions {
   uint64_t cache_limit_bytes = uint64_t{2} << 30;
   // Where the local bytes of a conflicting upload go; must return a valid store key.
   std::function<std::string(const std::string& key)> conflict_key;
+  // Better than conflict_key when the layer above can name a copy beside the key (the vault:
+  // "NAME (conflict ...)" with a node header of its own): given the key and the local bytes,
+  // the copy's key and the bytes that replace the first prefix.size() bytes. nullopt, or a
+  // key already taken: conflict_key's place. Called without the tree's lock held.
+  struct ConflictPlacement {
+    std::string key;
+    std::vector<uint8_t> prefix;
+  };
+  std::function<std::optional<ConflictPlacement>(const std::string& key,
+                                                 std::span<const uint8_t> data)>
+      conflict_copy;
   // Receives errors, conflicts (warning) and debug lines (store keys only, never plaintext).
   std::function<void(LogLevel, const std::string&)> log;
 };

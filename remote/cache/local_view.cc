@@ -120,6 +120,18 @@ Result<std::optional<ListEntry>> CachedTree::RemoteLookup(std::unique_lock<std::
   }
   if (l_fresh) return from_listing(l->second);
 
+  // One listing of the parent answers this lookup and the next ones in that folder for a TTL
+  // (the vault probes up to four keys per name, and a burst of creates probes many names):
+  // one request per folder instead of one per key. While the store is unreachable, RemoteList
+  // answers with the last listing it had, however old.
+  {
+    auto listed = RemoteList(lock, parent);
+    if (listed.ok()) return from_listing(*listed);
+    if (listed.status().code() == Code::kNotFound) return std::optional<ListEntry>();
+    if (listed.status().code() == Code::kUnavailable) return listed.status();
+    // Anything else (a parent that is an object, ...): ask about the key itself.
+  }
+
   uint64_t gen = remote_gen_;
   lock.unlock();
   auto info = store_->Stat(key);

@@ -104,6 +104,9 @@ bool CachedTree::RunOneOp(std::unique_lock<std::mutex>& lock) {
   switch (op.kind) {
     case OpKind::kMakeFolder:
       NoteRemote(op.key, ListEntry{LeafOf(op.key), true, 0, ""});
+      // A folder we just made holds nothing of anyone else's: its listing is known (empty;
+      // our own uploads into it enter it through NoteRemote), also for lookups made offline.
+      if (st.ok()) listings_.emplace(op.key, Listing{Clock::now(), {}});
       break;
     case OpKind::kRemoveFolder:
     case OpKind::kDelete:
@@ -368,6 +371,17 @@ void CachedTree::HandleConflict(std::unique_lock<std::mutex>& lock, const std::s
 
 Result<std::string> CachedTree::ParkConflictCopy(const std::string& key,
                                                  std::span<const uint8_t> data) {
+  if (options_.conflict_copy) {
+    std::optional<CachedTreeOptions::ConflictPlacement> beside = options_.conflict_copy(key, data);
+    if (beside && beside->prefix.size() <= data.size()) {
+      std::vector<uint8_t> bytes(data.begin(), data.end());
+      std::copy(beside->prefix.begin(), beside->prefix.end(), bytes.begin());
+      auto w = store_->Write(beside->key, bytes, Precondition::MustNotExist());
+      if (w.ok()) return beside->key;
+      if (w.status().code() == Code::kUnavailable) return w.status();
+      // Taken or refused: park it the default way.
+    }
+  }
   std::string target = options_.conflict_key ? options_.conflict_key(key) : DefaultConflictKey(key);
   PHRFS_ASSIGN_OR_RETURN(std::vector<std::string> parts, ObjectStore::SplitKey(target, false));
   std::string folder;
