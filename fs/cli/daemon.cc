@@ -12,13 +12,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
 #include <functional>
+#include <shared_mutex>
+#include <span>
 #include <utility>
 
 #include "fs/cli/command_util.h"
 #include "fs/cli/status_reporter.h"
 #include "fs/log.h"
 #include "fs/vault/vault.h"
+#include "remote/cache/cached_tree.h"
 
 namespace phrfs::fs {
 namespace {
@@ -50,18 +57,85 @@ void PrepareToServe() {
   }
 }
 
+// The vault, for the cache's uploader threads that need it to name a conflict copy: set once
+// the vault is open, cleared (under the exclusive lock, so no callback still uses it) before
+// it goes away.
+struct VaultForCache {
+  std::shared_mutex mu;
+  Vault* vault = nullptr;
+};
+
+Result<std::unique_ptr<remote::CipherTree>> OpenCache(const PreparedMount& prepared,
+                                                      std::shared_ptr<VaultForCache> vault_ref) {
+  remote::CachedTreeOptions options;
+  options.conflict_copy = [vault_ref](const std::string& key, std::span<const uint8_t> data)
+      -> std::optional<remote::CachedTreeOptions::ConflictPlacement> {
+    std::shared_lock lock(vault_ref->mu);
+    if (vault_ref->vault == nullptr || data.size() < crypto::kNodeHeaderSize) return std::nullopt;
+    auto copy = vault_ref->vault->ConflictCopyFor(key, data.first(crypto::kNodeHeaderSize));
+    if (!copy) return std::nullopt;
+    return remote::CachedTreeOptions::ConflictPlacement{
+        copy->key, std::vector<uint8_t>(copy->header.begin(), copy->header.end())};
+  };
+  options.write_back_delay = prepared.cache.write_back_delay;
+  options.listing_ttl = prepared.cache.listing_ttl;
+  options.cache_limit_bytes = prepared.cache.size;
+  // The store's own id (phrfs.conf), not its URL: the same store reached by another name
+  // (a proxy, a second host name) keeps its cache; another store is refused.
+  std::string id;
+  for (uint8_t b : prepared.store.config.store_id.bytes) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    id += kHex[b >> 4];
+    id += kHex[b & 15];
+  }
+  options.store_id = "phrfs-store:" + id;
+  options.log = [](LogLevel level, const std::string& line) { Log(level, "%s", line.c_str()); };
+  std::error_code ec;
+  std::filesystem::create_directories(prepared.cache.dir, ec);
+  if (ec) return Status::IoError("cache folder " + prepared.cache.dir + ": " + ec.message());
+  chmod(prepared.cache.dir.c_str(), 0700);
+  auto tree = remote::CachedTree::Open(prepared.remote, prepared.cache.dir, std::move(options));
+  if (!tree.ok()) {
+    return Status::Error(tree.status().code(),
+                         "cache folder " + prepared.cache.dir + ": " + tree.status().message());
+  }
+  return std::unique_ptr<remote::CipherTree>(std::move(tree).value());
+}
+
 // Vault + ServeMount; `ready` reports the outcome of mounting exactly once. The status file
 // reports from the moment the mount is ready until the tree has flushed at unmount.
 Status Serve(PreparedMount& prepared, const std::function<void(const Status&, Step)>& ready) {
   PrepareToServe();
+  auto vault_ref = std::make_shared<VaultForCache>();
+  if (prepared.remote) {
+    // A remote store: the write-back cache of ciphertext goes between it and the vault.
+    auto cached = OpenCache(prepared, vault_ref);
+    if (!cached.ok()) {
+      ready(cached.status(), Step::kStore);
+      return cached.status();
+    }
+    prepared.store.tree = std::move(cached).value();  // replaces the write-through tree
+  }
   StatusReporter reporter(prepared.store.label, *prepared.store.tree);
   VaultOptions vault_options;
   vault_options.read_only = prepared.options.read_only;
-  vault_options.on_close = [&reporter](remote::CipherTree& tree) { reporter.FlushAtClose(tree); };
+  if (prepared.remote) {
+    // Other mounts may change a remote store: trust what was read for one listing TTL.
+    vault_options.revalidate_ms = std::max<int64_t>(1, prepared.cache.listing_ttl.count());
+  }
+  vault_options.on_close = [&reporter, vault_ref](remote::CipherTree& tree) {
+    reporter.FlushAtClose(tree);
+    std::unique_lock lock(vault_ref->mu);
+    vault_ref->vault = nullptr;
+  };
   auto vault = Vault::Open(std::move(prepared.store.tree), std::move(prepared.keys), vault_options);
   if (!vault.ok()) {
     ready(vault.status(), Step::kStore);
     return vault.status();
+  }
+  {
+    std::unique_lock lock(vault_ref->mu);
+    vault_ref->vault = vault->get();
   }
   Status st = ServeMount(std::move(vault).value(), prepared.mountpoint, prepared.options,
                          [&](const Status& status) {

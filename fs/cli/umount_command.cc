@@ -91,7 +91,9 @@ int WaitForDaemon(pid_t daemon, const std::string& mountpoint) {
       auto lines = ReadStatusFile(status_path);
       if (lines.ok()) {
         const std::string text = PendingText(*lines);
-        if (*lines != last_lines) last_sign = Now();
+        // A daemon that is flushing is alive even when no upload finishes for a while: it
+        // gives up by itself (StatusReporter::kFlushPatience).
+        if (*lines != last_lines || StatusValue(*lines, "state") == "flushing") last_sign = Now();
         last_lines = std::move(lines).value();
         if (StatusValue(last_lines, "pending uploads", "0") != "0" &&
             (text != last_text || Now() - last_print > 5)) {

@@ -1,0 +1,146 @@
+// FaultyStore: an ObjectStore decorator for tests that fails chosen calls the way a flaky network
+// does (Unavailable before the call, or after it took effect: a lost reply), can go offline, and
+// counts the bytes it reads. Test-only.
+// Thread-safe: the counters and faults are guarded by one mutex; calls reach the inner store
+// concurrently.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "remote/object_store.h"
+
+namespace phrfs::remote::testing {
+
+class FaultyStore final : public ObjectStore {
+ public:
+  explicit FaultyStore(std::shared_ptr<ObjectStore> inner) : inner_(std::move(inner)) {}
+
+  // The n-th Write from now (1 = the next) fails with `code` and changes nothing.
+  void FailNthWrite(uint64_t n, Code code) {
+    std::lock_guard lock(mu_);
+    fail_write_at_ = writes_ + n;
+    fail_code_ = code;
+  }
+  // While offline every call is Unavailable and changes nothing.
+  void SetOffline(bool offline) {
+    std::lock_guard lock(mu_);
+    offline_ = offline;
+  }
+  // Every call fails with probability `before` (nothing happens); every call that changes the
+  // store takes effect and then reports Unavailable with probability `after` (a lost reply).
+  void SetRandomFaults(uint32_t seed, double before, double after) {
+    std::lock_guard lock(mu_);
+    rng_.seed(seed);
+    p_before_ = before;
+    p_after_ = after;
+  }
+  void ClearFaults() {
+    std::lock_guard lock(mu_);
+    offline_ = false;
+    p_before_ = p_after_ = 0;
+    fail_write_at_ = 0;
+  }
+  uint64_t bytes_read() const {
+    std::lock_guard lock(mu_);
+    return bytes_read_;
+  }
+  uint64_t writes() const {
+    std::lock_guard lock(mu_);
+    return writes_;
+  }
+  void ResetCounters() {
+    std::lock_guard lock(mu_);
+    bytes_read_ = 0;
+  }
+
+ protected:
+  Result<std::vector<ListEntry>> DoList(const std::string& collection) override {
+    if (auto f = Before()) return *f;
+    return inner_->List(collection);
+  }
+  Result<ObjectInfo> DoStat(const std::string& path) override {
+    if (auto f = Before()) return *f;
+    return inner_->Stat(path);
+  }
+  Result<std::vector<uint8_t>> DoRead(const std::string& path, uint64_t offset,
+                                      size_t max_length) override {
+    if (auto f = Before()) return *f;
+    auto r = inner_->Read(path, offset, max_length);
+    if (r.ok()) {
+      std::lock_guard lock(mu_);
+      bytes_read_ += r->size();
+    }
+    return r;
+  }
+  Result<std::string> DoWrite(const std::string& path, std::span<const uint8_t> data,
+                              const Precondition& precondition) override {
+    {
+      std::lock_guard lock(mu_);
+      ++writes_;
+      if (fail_write_at_ != 0 && writes_ == fail_write_at_) {
+        fail_write_at_ = 0;
+        return Status::Error(fail_code_, "injected failure of write #" + std::to_string(writes_));
+      }
+    }
+    if (auto f = Before()) return *f;
+    auto r = inner_->Write(path, data, precondition);
+    if (r.ok() && LostReply()) return Lost("write " + path);
+    return r;
+  }
+  Status DoDelete(const std::string& path, const Precondition& precondition) override {
+    if (auto f = Before()) return *f;
+    return After(inner_->Delete(path, precondition), "delete " + path);
+  }
+  Status DoMakeCollection(const std::string& path) override {
+    if (auto f = Before()) return *f;
+    return After(inner_->MakeCollection(path), "mkcol " + path);
+  }
+  Status DoRemoveCollection(const std::string& path) override {
+    if (auto f = Before()) return *f;
+    return After(inner_->RemoveCollection(path), "rmcol " + path);
+  }
+  Status DoRename(const std::string& from, const std::string& to, RenameOptions options) override {
+    if (auto f = Before()) return *f;
+    return After(inner_->Rename(from, to, options), "rename " + from);
+  }
+
+ private:
+  std::optional<Status> Before() {
+    std::lock_guard lock(mu_);
+    if (offline_) return Status::Error(Code::kUnavailable, "injected: offline");
+    if (p_before_ > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < p_before_) {
+      return Status::Error(Code::kUnavailable, "injected: transient failure");
+    }
+    return std::nullopt;
+  }
+  bool LostReply() {
+    std::lock_guard lock(mu_);
+    return p_after_ > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < p_after_;
+  }
+  static Status Lost(const std::string& what) {
+    return Status::Error(Code::kUnavailable, "injected: lost reply of " + what);
+  }
+  Status After(Status st, const std::string& what) {
+    if (st.ok() && LostReply()) return Lost(what);
+    return st;
+  }
+
+  const std::shared_ptr<ObjectStore> inner_;
+  mutable std::mutex mu_;
+  std::mt19937 rng_;
+  double p_before_ = 0;
+  double p_after_ = 0;
+  bool offline_ = false;
+  uint64_t writes_ = 0;
+  uint64_t fail_write_at_ = 0;
+  Code fail_code_ = Code::kIoError;
+  uint64_t bytes_read_ = 0;
+};
+
+}  // namespace phrfs::remote::testing
