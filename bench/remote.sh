@@ -512,7 +512,7 @@ fmt() {  # value kind
   case "$2" in
     s) awk -v v="$1" 'BEGIN { printf "%.2f", v }' ;;
     f1) awk -v v="$1" 'BEGIN { printf "%.1f", v }' ;;
-    *) awk -v v="$1" 'BEGIN { printf "%.0f", v }' | sed -E ':a; s/([0-9])([0-9]{3})($|,)/\1,\2\3/; ta' ;;
+    *) awk -v v="$1" 'BEGIN { printf (v < 10 ? "%.1f" : "%.0f"), v }' | sed -E ':a; s/([0-9])([0-9]{3})($|,)/\1,\2\3/; ta' ;;
   esac
 }
 med() { printf '%s' "${vals[$1|$2]:-}" | median; }
