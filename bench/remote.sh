@@ -9,7 +9,7 @@
 # progress on stderr and a markdown table on stdout. Never fails on a timing.
 #
 # usage: sudo bench/remote.sh [--quick] [--rounds N] [--dir DIR] [--phrfs PATH] [--only LIST]
-#                             [--size MIB] [--files N] [--no-s3] [--port-base N] [--out FILE] [--keep]
+#                             [--size MIB] [--files N] [--s3] [--port-base N] [--out FILE] [--keep]
 #   --quick        16 MiB, 200 files, 1 round: to try the script out (about 2 minutes)
 #   --rounds N     default 3
 #   --size MIB     the sequential file (default 100); --files N: small files (default 1,000)
@@ -17,7 +17,10 @@
 #                  servers' data, caches and mount points all live below it
 #   --phrfs PATH   the phrfs binary (default build/fs/phrfs, or $PHRFS_BIN)
 #   --only LIST    comma-separated subset of phrfs,rclone,phrfs-s3
-#   --no-s3        no Ceph RGW, no phrfs-s3 column (also skipped when another RGW holds port 6789)
+#   --s3           also phrfs over S3: a Ceph RGW (scripts/testenv/rgw.sh), skipped when another
+#                  cluster holds the mon port 6789. Its data lives in 1 GiB of RAM (memstore):
+#                  with phrfs writing through (a growing file re-uploaded on every write, 1.3 GiB
+#                  sent for 32 MiB) it stopped answering at --size 32; --size 16 worked
 #   --port-base N  first local port to try for the servers (default 18600; busy ones are skipped)
 #   --out FILE     also write the markdown report to FILE
 #   --keep         keep the servers' data afterwards (default: removed)
@@ -31,7 +34,7 @@ rounds=3 size_mib=100 nfiles=1000 ndirs=10 sizes=1-16
 work=${PHRFS_BENCH_DIR:-/var/tmp/phrfs-remote-bench}
 phrfs=${PHRFS_BIN:-$root/build/fs/phrfs}
 only=phrfs,rclone,phrfs-s3
-use_s3=1
+use_s3=0
 port_base=18600
 out=""
 keep=0
@@ -45,11 +48,12 @@ while (( $# )); do
     --dir) work=$2; shift ;;
     --phrfs) phrfs=$2; shift ;;
     --only) only=$2; shift ;;
+    --s3) use_s3=1 ;;
     --no-s3) use_s3=0 ;;
     --port-base) port_base=$2; shift ;;
     --out) out=$2; shift ;;
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option: $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -81,7 +85,7 @@ for fs in "${wanted[@]}"; do
       else log "rclone not installed (scripts/install-deps.sh --bench): its column is skipped"
            notes+=("rclone was not installed: no rclone column."); fi ;;
     phrfs-s3)
-      if (( ! use_s3 )); then notes+=("phrfs over S3 not measured (--no-s3).")
+      if (( ! use_s3 )); then notes+=("phrfs over S3 not measured (no --s3).")
       elif [[ ! -x "$phrfs" ]]; then :
       elif ss -ltnH 'sport = :6789' | grep -q .; then
         log "port 6789 is taken (another Ceph RGW runs on this machine): no phrfs-s3 column"
@@ -518,6 +522,7 @@ fmt() {  # value kind
 med() { printf '%s' "${vals[$1|$2]:-}" | median; }
 
 phrfs_version=$([[ -x "$phrfs" ]] && "$phrfs" --version 2>/dev/null | head -n 1 || echo "not built")
+phrfs_version+=" (work tree at $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'))"
 rclone_version=$(command -v rclone >/dev/null && rclone version 2>/dev/null | awk 'NR == 1 { print $2 }' || echo -)
 apache_version=$(/usr/sbin/apache2 -v 2>/dev/null | awk -F'[/ ]' '/version/ { print $4; exit }' || echo -)
 rgw_version=$(dpkg-query -W -f='${Version}' radosgw 2>/dev/null || echo -)
