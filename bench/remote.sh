@@ -516,6 +516,7 @@ fmt() {  # value kind
   case "$2" in
     s) awk -v v="$1" 'BEGIN { printf "%.2f", v }' ;;
     f1) awk -v v="$1" 'BEGIN { printf "%.1f", v }' ;;
+    i) awk -v v="$1" 'BEGIN { printf "%.0f", v }' | sed -E ':a; s/([0-9])([0-9]{3})($|,)/\1,\2\3/; ta' ;;
     *) awk -v v="$1" 'BEGIN { printf (v < 10 ? "%.1f" : "%.0f"), v }' | sed -E ':a; s/([0-9])([0-9]{3})($|,)/\1,\2\3/; ta' ;;
   esac
 }
@@ -532,8 +533,8 @@ files_label="$(fmt "$nfiles" n) files of $sizes KiB in $ndirs folders"
 {
   echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) vCPU ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)),"
   echo "$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, Linux $(uname -r), work directory on $(findmnt -n -o FSTYPE --target "$work")"
-  echo "($(df -P "$work" | awk 'NR == 2 { print $1 }')). phrfs: $phrfs_version; rclone $rclone_version; Apache $apache_version (mod_dav_fs);"
-  if [[ -n "${pport[phrfs-s3]:-}" ]]; then echo "Ceph RGW $rgw_version (memstore)."; fi
+  echo "($(df -P "$work" | awk 'NR == 2 { print $1 }')). phrfs: $phrfs_version; rclone $rclone_version; Apache $apache_version (mod_dav_fs)."
+  if [[ -n "${pport[phrfs-s3]:-}" ]]; then echo "S3: Ceph RGW $rgw_version (memstore)."; fi
   echo "Servers, proxy and daemons all on 127.0.0.1 of this machine."
   echo "Command: \`$cmdline\` ($rounds round(s), median shown; took $(( elapsed / 60 )) min $(( elapsed % 60 )) s)."
   echo
@@ -585,8 +586,8 @@ files_label="$(fmt "$nfiles" n) files of $sizes KiB in $ndirs folders"
     for fs in "${all_fs[@]}"; do
       rq=$(med "$fs" "${key}_req")
       if [[ -z "$rq" ]]; then line+=" | –"; continue; fi
-      if [[ $key == first4k ]]; then line+=" | $(fmt "$rq" n) req, $(fmt "$(med "$fs" first4k)" f1) KiB in all"
-      else line+=" | $(fmt "$rq" n) req, $(fmt "$(med "$fs" "${key}_down")" f1) ↓ $(fmt "$(med "$fs" "${key}_up")" f1) ↑"; fi
+      if [[ $key == first4k ]]; then line+=" | $(fmt "$rq" i) req, $(fmt "$(med "$fs" first4k)" f1) KiB in all"
+      else line+=" | $(fmt "$rq" i) req, $(fmt "$(med "$fs" "${key}_down")" f1) ↓ $(fmt "$(med "$fs" "${key}_up")" f1) ↑"; fi
     done
     echo "$line |"
   done
