@@ -31,8 +31,9 @@ build_pkgs=(build-essential cmake pkg-config ccache
 test_pkgs=(sqlite3 git rsync tar diffutils util-linux bsdextrautils procps coreutils findutils
            man-db groff-base libcap2-bin
            apache2 apache2-utils ceph-mon ceph-osd radosgw python3 curl)
-# Benchmark only: the two peers, fio, and tools to look closer (perf, hyperfine, GNU time).
-bench_pkgs=(gocryptfs securefs fio hyperfine linux-perf time)
+# Benchmark only: the two peers, fio, and tools to look closer (perf, hyperfine, GNU time);
+# rclone for bench/remote.sh (rclone mount + crypt over WebDAV, the peer of phrfs's remote stores).
+bench_pkgs=(gocryptfs securefs fio hyperfine linux-perf time rclone)
 
 pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}")
 if (( want_bench )); then pkgs+=("${bench_pkgs[@]}"); fi
