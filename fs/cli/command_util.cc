@@ -6,6 +6,9 @@
 #include <sys/resource.h>
 
 #include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -51,7 +54,16 @@ Result<OpenedStore> OpenStoreArg(const std::string& store, const config::MountCo
   options.access = access;
   options.create = create;
   options.file = &file;
-  return OpenStore(store, options);
+  auto opened = OpenStore(store, options);
+  ScrubSecretEnvironment();  // the store holds what it needs
+  return opened;
+}
+
+void ScrubSecretEnvironment() {
+  for (const char* name : {"AWS_SECRET_ACCESS_KEY", "PHRFS_WEBDAV_PASSWORD"}) {
+    if (char* value = getenv(name)) OPENSSL_cleanse(value, strlen(value));
+    unsetenv(name);
+  }
 }
 
 void ProtectSecrets() {

@@ -36,4 +36,9 @@ Result<OpenedStore> OpenStoreArg(const std::string& store, const config::MountCo
 // Keeps secrets out of core files and other users' debuggers; applies to every command.
 void ProtectSecrets();
 
+// Once a store is open: wipes the secrets the environment carried (AWS_SECRET_ACCESS_KEY,
+// PHRFS_WEBDAV_PASSWORD) in place, so that /proc/PID/environ of a long-lived mount daemon
+// no longer shows them, and removes them from the environment.
+void ScrubSecretEnvironment();
+
 }  // namespace phrfs::fs

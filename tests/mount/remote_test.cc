@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include <algorithm>
 #include <functional>
 #include <string>
@@ -160,6 +162,25 @@ TEST(RemoteStoreTest, AStoreMadeLocallyAndCopiedObjectByObjectMountsFromTheServe
   RunResult m = fx.Mount();
   ASSERT_EQ(m.exit_code, 0) << m.Describe();
   EXPECT_EQ(ReadFileOrDie(fx.InMnt("imaging/ct.dcm")), scan);
+}
+
+TEST(RemoteStoreTest, TheDaemonsEnvironmentNoLongerShowsTheSecretItWasGiven) {
+  // The S3 tier's real secret, or (for stores that do not read it) a stand-in.
+  const char* given = getenv("AWS_SECRET_ACCESS_KEY");
+  const std::string secret = given != nullptr ? given : "stand-in-secret-Zq81";
+  if (given == nullptr) setenv("AWS_SECRET_ACCESS_KEY", secret.c_str(), 1);
+  MountFixture fx;
+  const std::string err = fx.InitAndMount();
+  if (given == nullptr) unsetenv("AWS_SECRET_ACCESS_KEY");
+  ASSERT_EQ(err, "");
+  RunResult s = RunPhrfs({"status", fx.mnt()}, std::chrono::seconds(30));
+  const size_t at = s.out.find("daemon pid: ");
+  ASSERT_NE(at, std::string::npos) << s.Describe();
+  const std::string environ_path = "/proc/" + std::to_string(std::atoi(s.out.c_str() + at + 12)) + "/environ";
+  std::string environ = ReadAll(environ_path);
+  ASSERT_FALSE(environ.empty()) << environ_path;
+  // (The variable's name may stay in the process's first environment block; its value is wiped.)
+  EXPECT_EQ(environ.find(secret), std::string::npos) << "the daemon's environment holds the secret";
 }
 
 }  // namespace
