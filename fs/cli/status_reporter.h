@@ -20,8 +20,9 @@ namespace phrfs::fs {
 class StatusReporter {
  public:
   // How long the final flush waits without any upload finishing before it leaves the rest to
-  // the next mount (the cache's journal keeps it).
-  static constexpr std::chrono::seconds kFlushPatience{60};
+  // the next mount (the cache's journal keeps it). Longer than a WebDAV key lock left by a
+  // crashed writer takes to go stale (60 s), so that uploads queued behind one still land.
+  static constexpr std::chrono::seconds kFlushPatience{150};
 
   StatusReporter(std::string store_label, remote::CipherTree& tree);
   // Stops the thread; removes the file unless uploads were left pending. Never touches the tree

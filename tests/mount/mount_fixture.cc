@@ -359,9 +359,9 @@ RunResult MountFixture::Mount(const std::string& store, const MountOptions& opti
 }
 
 RunResult MountFixture::Unmount() {
-  // Remote stores: umount waits for pending uploads (the daemon gives up after 60 s without
-  // progress, e.g. behind a crashed writer's WebDAV key lock).
-  RunResult r = RunPhrfs({"umount", mnt_}, std::chrono::seconds(180));
+  // Remote stores: umount waits for pending uploads (the daemon gives up after 150 s without
+  // progress; behind a crashed writer's WebDAV key lock the wait is about 60 s).
+  RunResult r = RunPhrfs({"umount", mnt_}, std::chrono::seconds(240));
   if (IsMountPoint(mnt_)) {
     if (r.exit_code == 0) r.err += " [still mounted after phrfs umount exit 0]";
     ForceUnmount(mnt_);
