@@ -143,15 +143,36 @@ void ExpectOnServer(MountFixture& fx, const std::vector<std::pair<std::string, s
   EXPECT_EQ(u.exit_code, 0) << u.Describe();
 }
 
-TEST(RemoteFaultTest, BurstsOf503AndCutConnectionsLoseNothingThatFsyncAcknowledged) {
+// A fixture's store, made on the tier's server, with the proxy in front of the server and the
+// tests' phrfs.yaml; Mount mounts it through the proxy (with another cache folder when given).
+struct ProxiedStore {
   MountFixture fx;
-  ASSERT_EQ(fx.Init().exit_code, 0);
-  Proxy proxy(fx.root() + "/proxy");
-  ASSERT_TRUE(proxy.ok());
-  ThroughProxy via(fx, proxy);
+  Proxy proxy{fx.root() + "/proxy"};
+  ThroughProxy via{fx, proxy};
   MountOptions options;
-  options.extra_args = {"--config", WriteConfig(fx)};
-  RunResult m = fx.Mount(via.store(), options);
+
+  ProxiedStore() {
+    RunResult init = fx.Init();
+    EXPECT_EQ(init.exit_code, 0) << init.Describe();
+    options.extra_args = {"--config", WriteConfig(fx)};
+  }
+  bool ok() const { return proxy.ok() && !::testing::Test::HasFailure(); }
+  RunResult Mount(const std::string& cache_dir = "") {
+    MountOptions o = options;
+    if (!cache_dir.empty()) {
+      o.extra_args.push_back("--cache-dir");
+      o.extra_args.push_back(fx.root() + "/" + cache_dir);
+    }
+    return fx.Mount(via.store(), o);
+  }
+};
+
+TEST(RemoteFaultTest, BurstsOf503AndCutConnectionsLoseNothingThatFsyncAcknowledged) {
+  ProxiedStore ps;
+  ASSERT_TRUE(ps.ok());
+  MountFixture& fx = ps.fx;
+  Proxy& proxy = ps.proxy;
+  RunResult m = ps.Mount();
   ASSERT_EQ(m.exit_code, 0) << m.Describe();
 
   proxy.Post(R"({"method": "PUT", "action": "status", "status": 503, "times": 4, "retry_after": 0})");
@@ -169,10 +190,7 @@ TEST(RemoteFaultTest, BurstsOf503AndCutConnectionsLoseNothingThatFsyncAcknowledg
   // A download cut short is retried, never served short.
   proxy.Clear();
   proxy.Post(R"({"method": "GET", "action": "truncate", "bytes": 500, "times": 3})");
-  MountOptions fresh = options;
-  fresh.extra_args.push_back("--cache-dir");
-  fresh.extra_args.push_back(fx.root() + "/cache-2");
-  m = fx.Mount(via.store(), fresh);
+  m = ps.Mount("cache-2");
   ASSERT_EQ(m.exit_code, 0) << m.Describe();
   for (const auto& [name, content] : files) EXPECT_EQ(ReadAll(fx.InMnt(name)), content) << name;
   EXPECT_GE(proxy.Fired(), 1);
@@ -181,23 +199,17 @@ TEST(RemoteFaultTest, BurstsOf503AndCutConnectionsLoseNothingThatFsyncAcknowledg
 }
 
 TEST(RemoteFaultTest, AStalledServerFailsAnUncachedReadInBoundedTime) {
-  MountFixture fx;
-  ASSERT_EQ(fx.Init().exit_code, 0);
-  Proxy proxy(fx.root() + "/proxy");
-  ASSERT_TRUE(proxy.ok());
-  ThroughProxy via(fx, proxy);
-  MountOptions options;
-  options.extra_args = {"--config", WriteConfig(fx)};
-  ASSERT_EQ(fx.Mount(via.store(), options).exit_code, 0);
+  ProxiedStore ps;
+  ASSERT_TRUE(ps.ok());
+  MountFixture& fx = ps.fx;
+  Proxy& proxy = ps.proxy;
+  ASSERT_EQ(ps.Mount().exit_code, 0);
   const std::string content = Pattern(300 * 1024, 9);
   WriteFile(fx.InMnt("scan"), content);
   ASSERT_EQ(FsyncFile(fx.InMnt("scan")), "");
   ASSERT_EQ(fx.Unmount().exit_code, 0);
 
-  MountOptions fresh = options;
-  fresh.extra_args.push_back("--cache-dir");
-  fresh.extra_args.push_back(fx.root() + "/cache-2");
-  ASSERT_EQ(fx.Mount(via.store(), fresh).exit_code, 0);
+  ASSERT_EQ(ps.Mount("cache-2").exit_code, 0);
   struct stat st;
   ASSERT_EQ(stat(fx.InMnt("scan").c_str(), &st), 0);  // header fetched before the stall
   proxy.Post(R"({"method": "GET", "action": "stall"})");
@@ -213,14 +225,11 @@ TEST(RemoteFaultTest, AStalledServerFailsAnUncachedReadInBoundedTime) {
 }
 
 TEST(RemoteFaultTest, WritesWhileTheServerIsDownLandOnceItIsBack) {
-  MountFixture fx;
-  ASSERT_EQ(fx.Init().exit_code, 0);
-  Proxy proxy(fx.root() + "/proxy");
-  ASSERT_TRUE(proxy.ok());
-  ThroughProxy via(fx, proxy);
-  MountOptions options;
-  options.extra_args = {"--config", WriteConfig(fx)};
-  ASSERT_EQ(fx.Mount(via.store(), options).exit_code, 0);
+  ProxiedStore ps;
+  ASSERT_TRUE(ps.ok());
+  MountFixture& fx = ps.fx;
+  Proxy& proxy = ps.proxy;
+  ASSERT_EQ(ps.Mount().exit_code, 0);
   ASSERT_EQ(mkdir(fx.InMnt("labs").c_str(), 0700), 0);
 
   proxy.Post(R"({"down": true})");
@@ -248,14 +257,11 @@ TEST(RemoteFaultTest, WritesWhileTheServerIsDownLandOnceItIsBack) {
 }
 
 TEST(RemoteFaultTest, KillNineMidUploadResumesAtTheNextMountWithTheSameCache) {
-  MountFixture fx;
-  ASSERT_EQ(fx.Init().exit_code, 0);
-  Proxy proxy(fx.root() + "/proxy");
-  ASSERT_TRUE(proxy.ok());
-  ThroughProxy via(fx, proxy);
-  MountOptions options;
-  options.extra_args = {"--config", WriteConfig(fx)};
-  ASSERT_EQ(fx.Mount(via.store(), options).exit_code, 0);
+  ProxiedStore ps;
+  ASSERT_TRUE(ps.ok());
+  MountFixture& fx = ps.fx;
+  Proxy& proxy = ps.proxy;
+  ASSERT_EQ(ps.Mount().exit_code, 0);
   // Every upload takes a while, so the kill comes while some are in flight.
   proxy.Post(R"({"method": "PUT", "action": "delay", "ms": 1500})");
   std::vector<std::pair<std::string, std::string>> files;
@@ -277,7 +283,7 @@ TEST(RemoteFaultTest, KillNineMidUploadResumesAtTheNextMountWithTheSameCache) {
 
   proxy.Clear();
   // The same cache: the journal resumes every upload, and umount waits for them.
-  ASSERT_EQ(fx.Mount(via.store(), options).exit_code, 0);
+  ASSERT_EQ(ps.Mount().exit_code, 0);
   RunResult u = fx.Unmount();
   ASSERT_EQ(u.exit_code, 0) << u.Describe();
   ExpectOnServer(fx, files);
