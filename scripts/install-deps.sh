@@ -27,10 +27,12 @@ build_pkgs=(build-essential cmake pkg-config ccache
 # hexdump (bsdextrautils) for the demo, ps/pgrep (procps), capsh (libcap2-bin) for the tier
 # whose daemon lacks DAC capabilities; prlimit and setpriv come with util-linux.
 # The remote tiers: Apache with mod_dav (WebDAV) and htpasswd, a one-node Ceph cluster with its
-# RADOS Gateway (S3, strict SigV4), python3 for scripts/testenv/faultproxy.py, curl for probes.
+# RADOS Gateway (S3, strict SigV4; uuidgen from uuid-runtime for its ids), python3 for
+# scripts/testenv/faultproxy.py, curl for probes, openssl for the WebDAV TLS test's CA, ss.
 test_pkgs=(sqlite3 git rsync tar diffutils util-linux bsdextrautils procps coreutils findutils
            man-db groff-base libcap2-bin
-           apache2 apache2-utils ceph-mon ceph-osd radosgw python3 curl)
+           apache2 apache2-utils ceph-mon ceph-osd radosgw python3 curl
+           uuid-runtime openssl iproute2)
 # Benchmark only: the two peers, fio, and tools to look closer (perf, hyperfine, GNU time);
 # rclone for bench/remote.sh (rclone mount + crypt over WebDAV, the peer of phrfs's remote stores).
 bench_pkgs=(gocryptfs securefs fio hyperfine linux-perf time rclone)
