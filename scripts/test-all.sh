@@ -135,7 +135,9 @@ asan_mount_step() {
 # with KIND webdav (Apache mod_dav) or s3 (Ceph RGW). Each fixture's store is a fresh folder or
 # prefix there (PHRFS_TEST_STORE_BASE), its cache in its temp dir.
 remote_mount_step() {
-  local name=$1 kind=$2 dir=$build/testenv/$1 base rc=0
+  # Under /tmp: Apache's workers (www-data) cannot enter a build directory in a private folder.
+  local name=$1 kind=$2 base rc=0
+  local dir=/tmp/phrfs-testenv-$(printf '%s' "$build" | md5sum | cut -c1-10)/$1
   local tests='DifferentialTest|RemoteStoreTest|RemoteFaultTest'
   mkdir -p "$build/tmp"
   if [[ $kind == webdav ]]; then
