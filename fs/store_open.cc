@@ -1,8 +1,7 @@
 // Opening a STORE argument as a tree (fs/store_open.h).
 #include "fs/store_open.h"
 
-#include <cstdio>
-
+#include "base/encoding.h"
 #include "crypto/kdf.h"
 #include "remote/http/http_client.h"
 #include "remote/object_tree.h"
@@ -102,14 +101,8 @@ std::string DefaultCacheDir(const std::string& cache_root, const std::string& st
   seed.push_back('\0');
   seed.append(reinterpret_cast<const char*>(store_id.bytes.data()), store_id.bytes.size());
   auto digest = crypto::Sha256({reinterpret_cast<const uint8_t*>(seed.data()), seed.size()});
-  std::string name;
-  if (digest.ok()) {
-    char hex[3];
-    for (size_t i = 0; i < 12; ++i) {
-      std::snprintf(hex, sizeof hex, "%02x", (*digest)[i]);
-      name += hex;
-    }
-  }
+  // SHA-256 fails only with a broken OpenSSL; the cache's store check still guards the folder.
+  const std::string name = digest.ok() ? HexEncode(std::span(*digest).first(12)) : "store";
   return cache_root + "/" + name;
 }
 

@@ -22,7 +22,8 @@ done
 # Build: compiler, CMake, and the libraries the code links against.
 build_pkgs=(build-essential cmake pkg-config ccache
             libfuse3-dev fuse3 libssl-dev libcurl4-openssl-dev
-            libyaml-cpp-dev libcli11-dev libgtest-dev libgmock-dev googletest)
+            libyaml-cpp-dev libcli11-dev libgtest-dev libgmock-dev googletest
+            libxml2-dev libsqlite3-dev)
 # Tests and the demo: real tools the mounted tests run inside a mount, the man page check,
 # hexdump (bsdextrautils) for the demo, ps/pgrep (procps), capsh (libcap2-bin) for the tier
 # whose daemon lacks DAC capabilities; prlimit and setpriv come with util-linux.

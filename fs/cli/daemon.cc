@@ -2,6 +2,7 @@
 // daemon and the `phrfs mount` that started it (fs/cli/daemon.h).
 #include "fs/cli/daemon.h"
 
+#include "base/encoding.h"
 #include "base/secure_arena.h"
 
 #include <errno.h>
@@ -82,13 +83,7 @@ Result<std::unique_ptr<remote::CipherTree>> OpenCache(const PreparedMount& prepa
   options.cache_limit_bytes = prepared.cache.size;
   // The store's own id (phrfs.conf), not its URL: the same store reached by another name
   // (a proxy, a second host name) keeps its cache; another store is refused.
-  std::string id;
-  for (uint8_t b : prepared.store.config.store_id.bytes) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    id += kHex[b >> 4];
-    id += kHex[b & 15];
-  }
-  options.store_id = "phrfs-store:" + id;
+  options.store_id = "phrfs-store:" + HexEncode(prepared.store.config.store_id.bytes);
   options.log = [](LogLevel level, const std::string& line) { Log(level, "%s", line.c_str()); };
   std::error_code ec;
   std::filesystem::create_directories(prepared.cache.dir, ec);

@@ -29,12 +29,12 @@ void LogCorrupt(const Node& node, const Status& st) {
 Result<struct stat> Vault::GetAttr(uint64_t ino) {
   auto node = Get(ino);
   if (!node) return Status::NotFound("node unknown");
-  if (shared_store()) {
-    std::unique_lock lock(node->mu);
-    PHRFS_RETURN_IF_ERROR(Revalidate(*node));
-    return Attr(*node);
+  {
+    std::shared_lock lock(node->mu);
+    if (!Stale(*node)) return Attr(*node);  // always, when this mount is the only writer
   }
-  std::shared_lock lock(node->mu);
+  std::unique_lock lock(node->mu);
+  PHRFS_RETURN_IF_ERROR(Revalidate(*node));  // checks again: another thread may have done it
   return Attr(*node);
 }
 

@@ -13,7 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "base/encoding.h"
 #include "base/status.h"
+#include "crypto/kdf.h"
 #include "remote/cache/journal.h"
 #include "remote/object_store.h"
 #include "remote/temp_names.h"
@@ -47,21 +49,16 @@ inline std::string Join(const std::string& folder, const std::string& leaf) {
   return folder.empty() ? leaf : folder + "/" + leaf;
 }
 
-// FNV-1a, 64 bit: recognises our own bytes in the store after a lost reply. Not a security
-// measure (the store can always replace objects; the vault authenticates contents).
+// SHA-256 and size: recognises our own bytes in the store after a lost reply (a collision would
+// take another writer's object for ours). "" when hashing failed, which matches nothing.
 inline std::string HashBytes(std::span<const uint8_t> data) {
-  uint64_t h = 1469598103934665603ull;
-  for (uint8_t b : data) {
-    h ^= b;
-    h *= 1099511628211ull;
-  }
-  char buf[40];
-  std::snprintf(buf, sizeof(buf), "%016llx:%llx", static_cast<unsigned long long>(h),
-                static_cast<unsigned long long>(data.size()));
-  return buf;
+  auto digest = crypto::Sha256(data);
+  if (!digest.ok()) return "";
+  return HexEncode(*digest) + ":" + std::to_string(data.size());
 }
 
 inline bool HashListed(const std::string& list, const std::string& hash) {
+  if (hash.empty()) return false;
   size_t pos = 0;
   while (pos < list.size()) {
     size_t end = list.find(',', pos);

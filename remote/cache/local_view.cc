@@ -255,19 +255,12 @@ void CachedTree::Revalidate(std::unique_lock<std::mutex>& lock, const std::strin
 }
 
 Result<CachedTree::Row*> CachedTree::EnsureRow(const std::string& key, const View& view) {
-  auto it = rows_.find(key);
-  if (it != rows_.end() && it->second.rec.kind == RowKind::kObject) return &it->second;
-  Row row;
-  row.uid = next_uid_++;
-  row.rec.kind = RowKind::kObject;
-  row.rec.file_id = next_file_id_++;
-  row.rec.size = view.size;
-  row.rec.etag = view.etag;
-  row.validated_at = Clock::now();
-  PHRFS_RETURN_IF_ERROR(SizeFile(row.rec.file_id, view.size));
-  Row& placed = rows_[key] = std::move(row);
-  PHRFS_RETURN_IF_ERROR(Transact(Durability::kLazy, [&] { return SaveRow(key, placed); }));
-  return &placed;
+  Row* row = nullptr;
+  PHRFS_RETURN_IF_ERROR(Transact(Durability::kLazy, [&]() -> Status {
+    PHRFS_ASSIGN_OR_RETURN(row, EnsureRowInTxn(key, view));
+    return Status::Ok();
+  }));
+  return row;
 }
 
 Status CachedTree::FetchChunks(std::unique_lock<std::mutex>& lock, const std::string& key,

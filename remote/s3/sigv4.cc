@@ -1,9 +1,6 @@
 #include "remote/s3/sigv4.h"
 
-#include <openssl/core_names.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
+#include <openssl/crypto.h>
 
 #include <algorithm>
 #include <array>
@@ -12,64 +9,21 @@
 #include <utility>
 
 #include "base/encoding.h"
+#include "crypto/kdf.h"
 
 namespace phrfs::remote::s3 {
 namespace {
-
-template <auto Fn>
-struct FreeWith {
-  template <class T>
-  void operator()(T* p) const {
-    Fn(p);
-  }
-};
-using MacCtx = std::unique_ptr<EVP_MAC_CTX, FreeWith<EVP_MAC_CTX_free>>;
-
-constexpr size_t kSha256Size = 32;
-
-// Fetched once, never freed (thread-safe static initialisation).
-EVP_MAC* HmacAlgorithm() {
-  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  return mac;
-}
-EVP_MD* Sha256Algorithm() {
-  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  return md;
-}
-
-Status OpenSslFailure(std::string what) {
-  unsigned long err;
-  while ((err = ERR_get_error()) != 0) {
-    char buf[256];
-    ERR_error_string_n(err, buf, sizeof(buf));
-    what += "; ";
-    what += buf;
-  }
-  return Status::IoError(std::move(what));
-}
 
 std::span<const uint8_t> AsBytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
-// HMAC-SHA256(key, data) into a SecureBytes: every intermediate key of the chain is secret.
+// HMAC-SHA256(key, data) (crypto/kdf.h) into a SecureBytes: every intermediate key of the
+// chain is secret, so the plain copy is wiped at once.
 Result<SecureBytes> HmacSha256(std::span<const uint8_t> key, std::string_view data) {
-  EVP_MAC* mac = HmacAlgorithm();
-  if (mac == nullptr) return OpenSslFailure("sigv4: HMAC unavailable");
-  MacCtx ctx(EVP_MAC_CTX_new(mac));
-  if (!ctx) return OpenSslFailure("sigv4: EVP_MAC_CTX_new failed");
-  char digest_name[] = "SHA256";
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-      OSSL_PARAM_construct_end()};
-  SecureBytes out(kSha256Size);
-  size_t out_len = 0;
-  bool ok = EVP_MAC_init(ctx.get(), key.data(), key.size(), params) == 1 &&
-            EVP_MAC_update(ctx.get(), reinterpret_cast<const uint8_t*>(data.data()),
-                           data.size()) == 1 &&
-            EVP_MAC_final(ctx.get(), out.data(), &out_len, out.size()) == 1 &&
-            out_len == out.size();
-  if (!ok) return OpenSslFailure("sigv4: HMAC-SHA256 failed");
+  PHRFS_ASSIGN_OR_RETURN(auto mac, crypto::HmacSha256(key, AsBytes(data)));
+  SecureBytes out(mac.data(), mac.size());
+  OPENSSL_cleanse(mac.data(), mac.size());
   return out;
 }
 
@@ -186,14 +140,7 @@ std::string HostHeader(const UrlParts& url) {
 }  // namespace
 
 Result<std::string> Sha256Hex(std::span<const uint8_t> data) {
-  EVP_MD* md = Sha256Algorithm();
-  if (md == nullptr) return OpenSslFailure("sigv4: SHA256 unavailable");
-  std::array<uint8_t, kSha256Size> digest{};
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), digest.data(), &len, md, nullptr) != 1 ||
-      len != digest.size()) {
-    return OpenSslFailure("sigv4: SHA256 failed");
-  }
+  PHRFS_ASSIGN_OR_RETURN(auto digest, crypto::Sha256(data));
   return HexEncode(digest);
 }
 

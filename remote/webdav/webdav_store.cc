@@ -29,6 +29,7 @@
 #include <thread>
 
 #include "base/encoding.h"
+#include "crypto/kdf.h"
 #include "remote/http/xml.h"
 
 namespace phrfs::remote {
@@ -219,12 +220,8 @@ Result<http::Response> WebDavStore::Send(std::string method, const std::string& 
 }
 
 Result<std::string> WebDavStore::AcquireKeyLock(const std::string& key) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(key.data(), key.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
-    return Status::IoError("SHA-256 failed");
-  }
-  const std::string lock = std::string(kLockRoot) + "/" + HexEncode({digest, 16});
+  PHRFS_ASSIGN_OR_RETURN(auto digest, crypto::Sha256({reinterpret_cast<const uint8_t*>(key.data()), key.size()}));
+  const std::string lock = std::string(kLockRoot) + "/" + HexEncode({digest.data(), 16});
   const std::string what = "lock for " + key;
   thread_local std::mt19937 rng(std::random_device{}());
   const auto start = std::chrono::steady_clock::now();

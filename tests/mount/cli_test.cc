@@ -144,6 +144,57 @@ TEST_F(CliTest, WrongPassphraseExits3AndMountsNothing) {
   EXPECT_EQ(ReadFileOrDie(fx_.InMnt("note.txt")), "blood pressure 120/80");
 }
 
+// A remote store whose server does not answer is exit 10; one whose server refuses the
+// credentials (here a loopback server that answers every request with 401) is exit 11.
+TEST_F(CliTest, AnUnreachableServerExits10AndRefusedCredentialsExit11) {
+  // (And a cache folder makes no sense for a local store: a usage error.)
+  ExpectFails({"mount", fx_.store(), fx_.mnt(), "--passfile", fx_.passfile(), "--cache-dir",
+               fx_.root() + "/cache"},
+              kExitUsage);
+  ExpectFails({"mount", "webdav://127.0.0.1:9/records", fx_.mnt(), "--passfile", fx_.passfile()},
+              kExitUnreachable);
+
+  static const char kRefuser[] =
+      "import http.server, sys\n"
+      "class H(http.server.BaseHTTPRequestHandler):\n"
+      "    def __getattr__(self, name):\n"
+      "        if name.startswith('do_'): return self.refuse\n"
+      "        raise AttributeError(name)\n"
+      "    def refuse(self):\n"
+      "        self.send_response(401)\n"
+      "        self.send_header('WWW-Authenticate', 'Basic realm=x')\n"
+      "        self.send_header('Content-Length', '0')\n"
+      "        self.end_headers()\n"
+      "    def log_message(self, *a): pass\n"
+      "s = http.server.HTTPServer(('127.0.0.1', 0), H)\n"
+      "print(s.server_address[1], flush=True)\n"
+      "s.serve_forever()\n";
+  int out[2];
+  ASSERT_EQ(pipe(out), 0);
+  pid_t server = fork();
+  ASSERT_GE(server, 0);
+  if (server == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    close(out[0]);
+    execlp("python3", "python3", "-c", kRefuser, static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(out[1]);
+  char port[16] = {};
+  ssize_t n = read(out[0], port, sizeof port - 1);
+  close(out[0]);
+  struct Stop {
+    pid_t pid;
+    ~Stop() {
+      kill(pid, SIGTERM);
+      waitpid(pid, nullptr, 0);
+    }
+  } stop{server};
+  ASSERT_GT(n, 0) << "the refusing server did not start";
+  const std::string url = "webdav://127.0.0.1:" + std::string(port, strcspn(port, "\n")) + "/records";
+  ExpectFails({"mount", url, fx_.mnt(), "--passfile", fx_.passfile()}, kExitAccessDenied);
+}
+
 TEST_F(CliTest, MissingOrUninitialisedStoreExits4) {
   const std::string missing = fx_.root() + "/no-such-store";
   ExpectFails({"mount", missing, fx_.mnt(), "--passfile", fx_.passfile()}, kExitNoStore);
