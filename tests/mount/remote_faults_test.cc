@@ -240,9 +240,15 @@ TEST(RemoteFaultTest, WritesWhileTheServerIsDownLandOnceItIsBack) {
   }
   ASSERT_EQ(mkdir(fx.InMnt("offline-dir").c_str(), 0700), 0);
   for (const auto& [name, content] : files) EXPECT_EQ(ReadAll(fx.InMnt(name)), content);
-  std::this_thread::sleep_for(std::chrono::seconds(2));
-  RunResult s = RunPhrfs({"status", fx.mnt()}, std::chrono::seconds(30));
-  EXPECT_EQ(s.exit_code, 0) << s.Describe();
+  // The daemon calls itself offline once an upload has used up its retries (with backoff and
+  // jitter, a few seconds); poll for that rather than guess how long it takes.
+  RunResult s;
+  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    s = RunPhrfs({"status", fx.mnt()}, std::chrono::seconds(30));
+    ASSERT_EQ(s.exit_code, 0) << s.Describe();
+  } while (s.out.find("connection: offline") == std::string::npos && Clock::now() < deadline);
   EXPECT_EQ(s.out.find("pending uploads: 0\n"), std::string::npos) << s.out;
   EXPECT_NE(s.out.find("connection: offline"), std::string::npos) << s.out;
 
