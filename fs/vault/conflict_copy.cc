@@ -37,32 +37,32 @@ std::optional<ConflictCopy> Vault::ConflictCopyFor(const std::string& key,
 
   // The directory whose folder this is, among the nodes this mount knows.
   std::optional<crypto::DirId> dir;
-  if (folder == root_folder_) {
-    dir = crypto::kRootDirId;
-  } else {
-    for (const auto& node : table_.All()) {
-      if (node->kind == crypto::NodeKind::kDirectory && node->folder == folder) {
-        dir = node->dir_id();
-        break;
-      }
+  std::shared_ptr<const KeyDomain> domain;
+  for (const auto& node : table_.All()) {
+    if (node->kind == crypto::NodeKind::kDirectory && node->folder == folder) {
+      dir = node->dir_id();
+      domain = node->children;
+      break;
     }
   }
   if (!dir) return std::nullopt;
 
-  auto name = names_.Decode(*dir, stem);
+  auto name = domain->names().Decode(*dir, stem);
   if (!name.ok()) return std::nullopt;
-  auto stored = names_.Encode(*dir, ConflictName(*name, time(nullptr)));
+  auto stored = domain->names().Encode(*dir, ConflictName(*name, time(nullptr)));
   if (!stored.ok() || stored->is_long()) return std::nullopt;
 
   auto fields = crypto::ParseNodeHeaderFields(header);
-  if (!fields.ok() || fields->key_epoch != keys_.content.epoch) return std::nullopt;
-  auto old_meta_key = crypto::DeriveMetaKey(keys_.content, fields->node_id);
+  if (!fields.ok()) return std::nullopt;
+  const crypto::FolderKey* folder_key = domain->KeyFor(fields->key_epoch);
+  if (folder_key == nullptr) return std::nullopt;
+  auto old_meta_key = crypto::DeriveMetaKey(*folder_key, fields->node_id);
   if (!old_meta_key.ok()) return std::nullopt;
   auto meta = crypto::OpenNodeMeta(header, *fields, *old_meta_key);
   if (!meta.ok()) return std::nullopt;
   auto id = NewNodeId();
   if (!id.ok()) return std::nullopt;
-  auto sealed = SealHeader(
+  auto sealed = SealHeader(*domain,
       crypto::NodeHeader{fields->kind, *id, fields->key_epoch, fields->content_id, *meta});
   if (!sealed.ok()) return std::nullopt;
   return ConflictCopy{Join(folder, stored->stem + std::string(SuffixOf(kind))), *sealed};

@@ -261,10 +261,11 @@ Status ContentFile::Truncate(remote::CipherTree& tree, const std::string& path, 
 
 Status ContentFile::Reset(remote::CipherTree& tree, const std::string& path,
                           std::span<const uint8_t, kHeader> new_header,
-                          const crypto::FileId& new_content_id) {
+                          const crypto::FileId& new_content_id,
+                          const crypto::FolderKey& new_folder) {
   PHRFS_ASSIGN_OR_RETURN(std::vector<uint8_t> object,
-                         NewObject(*folder_, new_header, new_content_id));
-  PHRFS_ASSIGN_OR_RETURN(crypto::FileKey key, crypto::DeriveFileKey(*folder_, new_content_id));
+                         NewObject(new_folder, new_header, new_content_id));
+  PHRFS_ASSIGN_OR_RETURN(crypto::FileKey key, crypto::DeriveFileKey(new_folder, new_content_id));
   const uint64_t old_cipher = cipher_size();
   // The new object is never longer than the old one (even an empty file has a sealed block), so
   // writing it over the start needs no new space.
@@ -277,6 +278,7 @@ Status ContentFile::Reset(remote::CipherTree& tree, const std::string& path,
     (void)Restore(tree, path, 0, saved, old_cipher);
     return st;
   }
+  folder_ = &new_folder;
   content_id_ = new_content_id;
   key_ = std::move(key);
   size_ = 0;

@@ -53,10 +53,11 @@ class ContentFile {
   Status Truncate(remote::CipherTree& tree, const std::string& path, uint64_t new_size);
   // Empties the file under a new content id (so no block of the old contents can be replayed
   // into the new ones): writes `new_header` (which names `new_content_id`) and the sealed empty
-  // block, and cuts the object.
+  // block, and cuts the object. The new contents are sealed under `new_folder` (the key of the
+  // domain's current epoch: a rewritten file moves to it), which must outlive this object.
   Status Reset(remote::CipherTree& tree, const std::string& path,
                std::span<const uint8_t, crypto::kNodeHeaderSize> new_header,
-               const crypto::FileId& new_content_id);
+               const crypto::FileId& new_content_id, const crypto::FolderKey& new_folder);
 
  private:
   ContentFile(const crypto::FolderKey& folder, crypto::FileId content_id, crypto::FileKey key,

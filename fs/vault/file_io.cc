@@ -40,7 +40,8 @@ Result<struct stat> Vault::GetAttr(uint64_t ino) {
 
 Status Vault::LoadContent(Node& node) {
   if (node.content) return Status::Ok();
-  auto content = ContentFile::Open(keys_.content, node.header.content_id, node.cipher_size);
+  PHRFS_ASSIGN_OR_RETURN(const crypto::FolderKey* key, KeyOf(node, node.path));
+  auto content = ContentFile::Open(*key, node.header.content_id, node.cipher_size);
   if (!content.ok()) {
     LogCorrupt(node, content.status());
     return content.status();
@@ -65,12 +66,21 @@ Status Vault::Resize(Node& node, uint64_t size) {
   if (size == 0) {
     // A new content id, so that no block of the old contents can be replayed into the new ones;
     // the header names it, so header and empty block go out together.
+    // A rewritten file moves to its domain's current key epoch: after a revocation, what is
+    // written again is out of the revoked person's reach (FORMAT "KEY DOMAINS").
     PHRFS_ASSIGN_OR_RETURN(crypto::FileId content_id, crypto::NewFileId());
     crypto::NodeHeader header = node.header;
     header.content_id = content_id;
-    PHRFS_ASSIGN_OR_RETURN(auto bytes, SealHeader(header));
-    st = node.content->Reset(*tree_, node.path, bytes, content_id);
-    if (st.ok()) node.header.content_id = content_id;
+    const crypto::FolderKey& current = node.domain->current();
+    header.key_epoch = current.epoch;
+    PHRFS_ASSIGN_OR_RETURN(SecureBytes meta_key, crypto::DeriveMetaKey(current, node.id));
+    PHRFS_ASSIGN_OR_RETURN(auto bytes, crypto::SealNodeHeader(header, meta_key));
+    st = node.content->Reset(*tree_, node.path, bytes, content_id, current);
+    if (st.ok()) {
+      node.header.content_id = content_id;
+      node.header.key_epoch = current.epoch;
+      node.meta_key = std::move(meta_key);
+    }
   } else {
     st = node.content->Truncate(*tree_, node.path, size);
   }
@@ -123,7 +133,8 @@ Result<std::string> Vault::ReadLink(uint64_t ino) {
   if (!node) return Status::NotFound("node unknown");
   if (node->kind != crypto::NodeKind::kSymlink) return Status::InvalidArgument("not a symlink");
   std::shared_lock lock(node->mu);
-  auto content = ContentFile::Open(keys_.content, node->header.content_id, node->cipher_size);
+  PHRFS_ASSIGN_OR_RETURN(const crypto::FolderKey* key, KeyOf(*node, node->path));
+  auto content = ContentFile::Open(*key, node->header.content_id, node->cipher_size);
   if (!content.ok()) {
     LogCorrupt(*node, content.status());
     return content.status();
@@ -256,7 +267,7 @@ Status Vault::ListDir(DirHandle& handle) {
         continue;
       }
     }
-    auto name = names_.Decode(dir->dir_id(), encoded);
+    auto name = dir->children->names().Decode(dir->dir_id(), encoded);
     if (!name.ok()) {
       Log(LogLevel::kWarning,
           "directory node %llu: store entry %s has a name that does not decrypt; skipped",

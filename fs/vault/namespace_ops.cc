@@ -21,7 +21,7 @@ Result<crypto::NodeId> NewNodeId() {
 
 Result<Entry> Vault::Lookup(uint64_t parent_ino, std::string_view name) {
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
-  PHRFS_ASSIGN_OR_RETURN(StoredName stored, names_.Encode(parent->dir_id(), name));
+  PHRFS_ASSIGN_OR_RETURN(StoredName stored, parent->children->names().Encode(parent->dir_id(), name));
   std::shared_ptr<Node> known;
   {
     std::shared_lock tree(tree_mu_);
@@ -93,7 +93,7 @@ Result<std::shared_ptr<Node>> Vault::NewChild(Node& parent, const StoredName& st
   auto node = std::make_shared<Node>(crypto::InodeNumberOf(id), kind, id);
   {
     std::shared_lock plock(parent.mu);
-    node->header = crypto::NodeHeader{kind, id, keys_.content.epoch, content_id,
+    node->header = crypto::NodeHeader{kind, id, parent.children->current().epoch, content_id,
                                       NewMeta(parent, mode, caller)};
   }
   if (kind == crypto::NodeKind::kSymlink)
@@ -102,10 +102,12 @@ Result<std::shared_ptr<Node>> Vault::NewChild(Node& parent, const StoredName& st
   node->parent_folder = parent.folder;
   node->stem = stored.stem;
   node->path = Join(parent.folder, stored.stem + std::string(SuffixOf(StoredKindOf(kind))));
+  node->domain = parent.children;
   if (kind == crypto::NodeKind::kDirectory) {
-    PHRFS_ASSIGN_OR_RETURN(node->folder, FolderOf(keys_.dir_hash, node->dir_id()));
+    node->children = ChildrenDomain(node->domain, node->dir_id());
+    PHRFS_ASSIGN_OR_RETURN(node->folder, node->children->FolderOf(node->dir_id()));
   }
-  PHRFS_ASSIGN_OR_RETURN(node->meta_key, crypto::DeriveMetaKey(keys_.content, id));
+  PHRFS_ASSIGN_OR_RETURN(node->meta_key, crypto::DeriveMetaKey(node->domain->current(), id));
   return node;
 }
 
@@ -136,7 +138,7 @@ Result<Entry> Vault::MakeNode(uint64_t parent_ino, std::string_view name, mode_t
     default: return Status::Error(Code::kNotPermitted, "device nodes are not supported");
   }
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
-  PHRFS_ASSIGN_OR_RETURN(StoredName stored, names_.Encode(parent->dir_id(), name));
+  PHRFS_ASSIGN_OR_RETURN(StoredName stored, parent->children->names().Encode(parent->dir_id(), name));
   std::unique_lock tree(tree_mu_);
   NamesChange change{this};
   PHRFS_ASSIGN_OR_RETURN(auto existing, Locate(*parent, stored));
@@ -147,14 +149,14 @@ Result<Entry> Vault::MakeNode(uint64_t parent_ino, std::string_view name, mode_t
   std::vector<uint8_t> object(header.begin(), header.end());
   if (kind == crypto::NodeKind::kFile) {
     PHRFS_ASSIGN_OR_RETURN(object,
-                           ContentFile::NewObject(keys_.content, header, node->header.content_id));
+                           ContentFile::NewObject(node->domain->current(), header, node->header.content_id));
   }
   PHRFS_RETURN_IF_ERROR(StoreNewEntry(*parent, stored, *node, object));
   if (kind == crypto::NodeKind::kFile) {
     // The new object's state serves the node from now on: no reload.
     PHRFS_ASSIGN_OR_RETURN(
         ContentFile content,
-        ContentFile::Open(keys_.content, node->header.content_id, object.size()));
+        ContentFile::Open(node->domain->current(), node->header.content_id, object.size()));
     node->content.emplace(std::move(content));
   }
   TouchDir(*parent, 0);
@@ -165,7 +167,7 @@ Result<Entry> Vault::MakeDir(uint64_t parent_ino, std::string_view name, mode_t 
                              const Caller& caller) {
   PHRFS_RETURN_IF_ERROR(CheckWritable());
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
-  PHRFS_ASSIGN_OR_RETURN(StoredName stored, names_.Encode(parent->dir_id(), name));
+  PHRFS_ASSIGN_OR_RETURN(StoredName stored, parent->children->names().Encode(parent->dir_id(), name));
   std::unique_lock tree(tree_mu_);
   NamesChange change{this};
   PHRFS_ASSIGN_OR_RETURN(auto existing, Locate(*parent, stored));
@@ -195,7 +197,7 @@ Result<Entry> Vault::MakeSymlink(uint64_t parent_ino, std::string_view name,
   if (target.empty() || target.size() >= 4096)
     return Status::Error(Code::kNameTooLong, "bad symlink target length");
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
-  PHRFS_ASSIGN_OR_RETURN(StoredName stored, names_.Encode(parent->dir_id(), name));
+  PHRFS_ASSIGN_OR_RETURN(StoredName stored, parent->children->names().Encode(parent->dir_id(), name));
   std::unique_lock tree(tree_mu_);
   NamesChange change{this};
   PHRFS_ASSIGN_OR_RETURN(auto existing, Locate(*parent, stored));
@@ -207,7 +209,7 @@ Result<Entry> Vault::MakeSymlink(uint64_t parent_ino, std::string_view name,
   const auto* p = reinterpret_cast<const uint8_t*>(target.data());
   PHRFS_ASSIGN_OR_RETURN(
       auto object,
-      ContentFile::SealWhole(keys_.content, header, node->header.content_id, {p, target.size()}));
+      ContentFile::SealWhole(node->domain->current(), header, node->header.content_id, {p, target.size()}));
   PHRFS_RETURN_IF_ERROR(StoreNewEntry(*parent, stored, *node, object));
   TouchDir(*parent, 0);
   return PublishNew(*parent, std::move(node), stored.stem);
@@ -222,7 +224,9 @@ Result<Entry> Vault::Link(uint64_t ino, uint64_t new_parent_ino, std::string_vie
   if (!tree_->SupportsLinks())
     return Status::Error(Code::kNotPermitted, "this store has no hard links");
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(new_parent_ino));
-  PHRFS_ASSIGN_OR_RETURN(StoredName stored, names_.Encode(parent->dir_id(), new_name));
+  if (node->domain != parent->children)
+    return Status::Error(Code::kCrossDevice, "hard link into another key domain (shared folder)");
+  PHRFS_ASSIGN_OR_RETURN(StoredName stored, parent->children->names().Encode(parent->dir_id(), new_name));
   std::unique_lock tree(tree_mu_);
   NamesChange change{this};
   PHRFS_ASSIGN_OR_RETURN(auto existing, Locate(*parent, stored));
@@ -256,7 +260,7 @@ Result<Entry> Vault::Link(uint64_t ino, uint64_t new_parent_ino, std::string_vie
 Status Vault::Unlink(uint64_t parent_ino, std::string_view name) {
   PHRFS_RETURN_IF_ERROR(CheckWritable());
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
-  PHRFS_ASSIGN_OR_RETURN(StoredName stored, names_.Encode(parent->dir_id(), name));
+  PHRFS_ASSIGN_OR_RETURN(StoredName stored, parent->children->names().Encode(parent->dir_id(), name));
   std::unique_lock tree(tree_mu_);
   NamesChange change{this};
   PHRFS_ASSIGN_OR_RETURN(auto where, Locate(*parent, stored));
@@ -274,7 +278,7 @@ Status Vault::Unlink(uint64_t parent_ino, std::string_view name) {
 Status Vault::RemoveDir(uint64_t parent_ino, std::string_view name) {
   PHRFS_RETURN_IF_ERROR(CheckWritable());
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
-  PHRFS_ASSIGN_OR_RETURN(StoredName stored, names_.Encode(parent->dir_id(), name));
+  PHRFS_ASSIGN_OR_RETURN(StoredName stored, parent->children->names().Encode(parent->dir_id(), name));
   std::unique_lock tree(tree_mu_);
   NamesChange change{this};
   PHRFS_ASSIGN_OR_RETURN(auto where, Locate(*parent, stored));
@@ -322,8 +326,12 @@ Status Vault::Rename(uint64_t parent_ino, std::string_view name, uint64_t new_pa
   if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) return Status::InvalidArgument("rename flags");
   PHRFS_ASSIGN_OR_RETURN(auto from_dir, GetDir(parent_ino));
   PHRFS_ASSIGN_OR_RETURN(auto to_dir, GetDir(new_parent_ino));
-  PHRFS_ASSIGN_OR_RETURN(StoredName from, names_.Encode(from_dir->dir_id(), name));
-  PHRFS_ASSIGN_OR_RETURN(StoredName to, names_.Encode(to_dir->dir_id(), new_name));
+  // Another domain seals names and contents under other keys: programs copy instead (as across
+  // filesystems), which re-encrypts.
+  if (from_dir->children != to_dir->children)
+    return Status::Error(Code::kCrossDevice, "rename into another key domain (shared folder)");
+  PHRFS_ASSIGN_OR_RETURN(StoredName from, from_dir->children->names().Encode(from_dir->dir_id(), name));
+  PHRFS_ASSIGN_OR_RETURN(StoredName to, to_dir->children->names().Encode(to_dir->dir_id(), new_name));
 
   std::unique_lock tree(tree_mu_);
   NamesChange change{this};

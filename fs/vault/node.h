@@ -18,6 +18,7 @@
 #include "crypto/node_format.h"
 #include "crypto/types.h"
 #include "fs/vault/content_file.h"
+#include "fs/vault/key_domain.h"
 #include "fs/vault/layout.h"
 
 namespace phrfs::fs {
@@ -44,6 +45,11 @@ struct Node {
   bool removed = false;             // a directory that was removed (its listing is empty)
   // Directories: the folder of their entries (const after creation).
   std::string folder;
+  // The key domain that seals this node's object (its parent's `children`), and for directories
+  // the domain of their entries: the same, except at the root of a shared folder. Const after
+  // creation; they keep the keys a content state points to alive.
+  std::shared_ptr<const KeyDomain> domain;
+  std::shared_ptr<const KeyDomain> children;
   // The header as stored: the authenticated metadata, content id and epoch.
   crypto::NodeHeader header;
   SecureBytes meta_key;  // derived on the first header write (files are written often)

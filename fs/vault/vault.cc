@@ -21,8 +21,7 @@ struct timespec ToTimespec(const crypto::Timestamp& t) {
 Vault::Vault(std::unique_ptr<remote::CipherTree> tree, crypto::StoreKeys keys,
              const VaultOptions& options)
     : tree_(std::move(tree)),
-      keys_(std::move(keys)),
-      names_(keys_.names.Clone()),
+      main_(KeyDomain::Main(keys)),
       options_(options) {}
 
 Vault::~Vault() {
@@ -43,7 +42,6 @@ Result<std::unique_ptr<Vault>> Vault::Open(std::unique_ptr<remote::CipherTree> t
 
 Status Vault::Init() {
   PHRFS_ASSIGN_OR_RETURN(lease_, tree_->AcquireLease());
-  PHRFS_ASSIGN_OR_RETURN(root_folder_, FolderOf(keys_.dir_hash, crypto::kRootDirId));
 
   // The root's object lives at a fixed key; load it as any directory's.
   auto stat = tree_->Stat(kRootObject);
@@ -55,6 +53,7 @@ Status Vault::Init() {
     return stat.status();
   }
   Node pseudo_parent(0, crypto::NodeKind::kDirectory, crypto::NodeId{});
+  pseudo_parent.children = main_;
   auto root = LoadNode(pseudo_parent, "", StoredKind::kDirectory);
   if (!root.ok())
     return Status::Error(root.status().code(), "root directory: " + root.status().message());
@@ -92,6 +91,11 @@ Result<std::shared_ptr<Node>> Vault::GetDir(uint64_t ino) const {
   return node;
 }
 
+Result<crypto::DirId> Vault::DirIdOf(uint64_t ino) const {
+  PHRFS_ASSIGN_OR_RETURN(auto node, GetDir(ino));
+  return node->dir_id();
+}
+
 Result<std::shared_ptr<Node>> Vault::GetFile(uint64_t ino) const {
   auto node = Get(ino);
   if (!node) return Status::NotFound("node " + std::to_string(ino) + " unknown");
@@ -124,12 +128,14 @@ Result<std::shared_ptr<Node>> Vault::LoadNode(const Node& parent, const std::str
     Log(LogLevel::kError, "store object %s claims the root's node id; returning EIO", path.c_str());
     return Status::Corrupt("store object " + path + ": the root's node id under another name");
   }
-  if (fields->key_epoch != keys_.content.epoch) {
+  const crypto::FolderKey* key = parent.children->KeyFor(fields->key_epoch);
+  if (key == nullptr) {
+    Log(LogLevel::kError, "store object %s: sealed under key epoch %u, which this mount does not "
+        "hold; returning EIO", path.c_str(), fields->key_epoch);
     return Status::Corrupt("store object " + path + ": unknown key epoch " +
                            std::to_string(fields->key_epoch));
   }
-  PHRFS_ASSIGN_OR_RETURN(SecureBytes meta_key,
-                         crypto::DeriveMetaKey(keys_.content, fields->node_id));
+  PHRFS_ASSIGN_OR_RETURN(SecureBytes meta_key, crypto::DeriveMetaKey(*key, fields->node_id));
   auto meta = crypto::OpenNodeMeta({raw, got}, *fields, meta_key);
   if (!meta.ok()) {
     Log(LogLevel::kError, "store object %s: %s; returning EIO", path.c_str(),
@@ -154,10 +160,29 @@ Result<std::shared_ptr<Node>> Vault::LoadNode(const Node& parent, const std::str
   node->links = st.links;
   node->cipher_size = st.size;
   node->checked_ms = MonotonicMs();
+  node->domain = parent.children;
   if (node->kind == crypto::NodeKind::kDirectory) {
-    PHRFS_ASSIGN_OR_RETURN(node->folder, FolderOf(keys_.dir_hash, node->dir_id()));
+    node->children = ChildrenDomain(node->domain, node->dir_id());
+    PHRFS_ASSIGN_OR_RETURN(node->folder, node->children->FolderOf(node->dir_id()));
   }
   return node;
+}
+
+std::shared_ptr<const KeyDomain> Vault::ChildrenDomain(const std::shared_ptr<const KeyDomain>& own,
+                                                       const crypto::DirId& dir) const {
+  auto it = options_.shared_domains.find(DomainRootKey(dir));
+  return it == options_.shared_domains.end() ? own : it->second;
+}
+
+Result<const crypto::FolderKey*> Vault::KeyOf(const Node& node, const std::string& path) const {
+  const crypto::FolderKey* key = node.domain->KeyFor(node.header.key_epoch);
+  if (key == nullptr) {
+    Log(LogLevel::kError, "store object %s: sealed under key epoch %u, which this mount does not "
+        "hold; returning EIO", path.c_str(), node.header.key_epoch);
+    return Status::Corrupt("store object " + path + ": unknown key epoch " +
+                           std::to_string(node.header.key_epoch));
+  }
+  return key;
 }
 
 bool Vault::Stale(const Node& node) const {
@@ -180,20 +205,23 @@ Status Vault::Revalidate(Node& node) {
     // Another mount replaced the name with a different node: this node is gone from here.
     return Status::NotFound("replaced by another mount");
   }
-  if (fields->key_epoch != keys_.content.epoch) {
+  const crypto::FolderKey* key = node.domain->KeyFor(fields->key_epoch);
+  if (key == nullptr) {
     return Status::Corrupt("store object " + node.path + ": unknown key epoch " +
                            std::to_string(fields->key_epoch));
   }
-  PHRFS_ASSIGN_OR_RETURN(SecureBytes meta_key, crypto::DeriveMetaKey(keys_.content, node.id));
+  PHRFS_ASSIGN_OR_RETURN(SecureBytes meta_key, crypto::DeriveMetaKey(*key, node.id));
   auto meta = crypto::OpenNodeMeta({raw, got}, *fields, meta_key);
   if (!meta.ok()) {
     Log(LogLevel::kError, "store object %s: %s; returning EIO", node.path.c_str(),
         meta.status().message().c_str());
     return Status::Corrupt("store object " + node.path + ": " + meta.status().message());
   }
-  if (fields->content_id != node.header.content_id || st.size != node.cipher_size) {
+  if (fields->content_id != node.header.content_id || st.size != node.cipher_size ||
+      fields->key_epoch != node.header.key_epoch) {
     node.content.reset();  // a new version: its key and blocks are loaded on the next read
   }
+  if (fields->key_epoch != node.header.key_epoch) node.meta_key = std::move(meta_key);
   node.header = crypto::NodeHeader{fields->kind, fields->node_id, fields->key_epoch,
                                    fields->content_id, *meta};
   node.cipher_size = st.size;
@@ -203,16 +231,17 @@ Status Vault::Revalidate(Node& node) {
 }
 
 Result<std::array<uint8_t, crypto::kNodeHeaderSize>> Vault::SealHeader(
-    const crypto::NodeHeader& header) {
-  PHRFS_ASSIGN_OR_RETURN(SecureBytes meta_key,
-                         crypto::DeriveMetaKey(keys_.content, header.node_id));
+    const KeyDomain& domain, const crypto::NodeHeader& header) {
+  const crypto::FolderKey* key = domain.KeyFor(header.key_epoch);
+  if (key == nullptr) return Status::Corrupt("no key for epoch " + std::to_string(header.key_epoch));
+  PHRFS_ASSIGN_OR_RETURN(SecureBytes meta_key, crypto::DeriveMetaKey(*key, header.node_id));
   return crypto::SealNodeHeader(header, meta_key);
 }
 
 Status Vault::WriteHeader(Node& node) {
   if (node.meta_key.empty()) {
-    PHRFS_ASSIGN_OR_RETURN(node.meta_key,
-                           crypto::DeriveMetaKey(keys_.content, node.header.node_id));
+    PHRFS_ASSIGN_OR_RETURN(const crypto::FolderKey* key, KeyOf(node, node.path));
+    PHRFS_ASSIGN_OR_RETURN(node.meta_key, crypto::DeriveMetaKey(*key, node.header.node_id));
   }
   PHRFS_ASSIGN_OR_RETURN(auto bytes, crypto::SealNodeHeader(node.header, node.meta_key));
   PHRFS_RETURN_IF_ERROR(tree_->WriteAt(node.path, 0, bytes));

@@ -26,6 +26,7 @@
 
 #include "base/status.h"
 #include "crypto/keys.h"
+#include "fs/vault/key_domain.h"
 #include "fs/vault/layout.h"
 #include "fs/vault/node.h"
 #include "fs/vault/node_table.h"
@@ -45,6 +46,9 @@ struct VaultOptions {
   // Called once at unmount, after the vault's last writes and before it lets go of the store's
   // lease and tree: where a write-back tree waits for its uploads.
   std::function<void(remote::CipherTree&)> on_close;
+  // The shared folders (key domains of their own) this mount holds keys for, by the directory
+  // id of their root. A directory not in it keeps its parent's domain.
+  SharedDomains shared_domains;
 };
 
 struct Entry {
@@ -151,6 +155,9 @@ class Vault {
   Status FsyncDir(uint64_t node);
   Result<struct statvfs> StatFs();
 
+  // A known directory's id (what a shared domain's root is registered by).
+  Result<crypto::DirId> DirIdOf(uint64_t node) const;
+
   bool read_only() const { return options_.read_only; }
   size_t known_nodes() const { return table_.size(); }
 
@@ -178,7 +185,13 @@ class Vault {
   Status WriteHeader(Node& node);
   // Writes the header if writes left its times unstored (node.mu held exclusively).
   void FlushTimes(Node& node);
-  Result<std::array<uint8_t, crypto::kNodeHeaderSize>> SealHeader(const crypto::NodeHeader& header);
+  Result<std::array<uint8_t, crypto::kNodeHeaderSize>> SealHeader(const KeyDomain& domain,
+                                                                  const crypto::NodeHeader& header);
+  // The key of a node's epoch in its domain; Corrupt (logged) when this mount does not hold it.
+  Result<const crypto::FolderKey*> KeyOf(const Node& node, const std::string& path) const;
+  // The domain of the entries of directory `dir`, whose own object is sealed in `own`.
+  std::shared_ptr<const KeyDomain> ChildrenDomain(const std::shared_ptr<const KeyDomain>& own,
+                                                  const crypto::DirId& dir) const;
   // Sets mtime and ctime of a directory to now and adjusts its subdirectory count.
   void TouchDir(Node& dir, int subdirs_delta);
   // Sets ctime to now (rename, link, unlink of one of several names). `known`: the node is in
@@ -230,10 +243,8 @@ class Vault {
 
   std::unique_ptr<remote::CipherTree> tree_;
   std::unique_ptr<remote::TreeLease> lease_;
-  crypto::StoreKeys keys_;
-  Names names_;
+  std::shared_ptr<const KeyDomain> main_;  // the store's own keys (FORMAT "KEY DOMAINS")
   VaultOptions options_;
-  std::string root_folder_;
 
   mutable std::shared_mutex tree_mu_;
   NodeTable table_;
