@@ -140,7 +140,8 @@ class Parser {
 
   void ParseOwner(const YAML::Node& value, const YAML::Mark& key_mark) {
     if (!value.IsScalar() || value.Scalar().empty()) {
-      Fail(value.IsNull() ? key_mark : value.Mark(), "owner", "missing: name the owner of the store, e.g. owner: alice");
+      Fail(value.IsNull() ? key_mark : value.Mark(), "owner",
+           "missing: name the owner of the store, e.g. owner: alice");
       return;
     }
     if (!IsValidShareName(value.Scalar())) {
