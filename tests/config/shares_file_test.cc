@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -367,6 +368,44 @@ TEST(SharesFileTest, LoadsAFileAndNamesItInMessages) {
   EXPECT_EQ(missing.status().code(), Code::kNotFound);
   unlink(path.c_str());
   rmdir(dir_template);
+}
+
+TEST(SharesFileTest, TheManPageExampleParses) {
+  const std::string path = std::string(PHRFS_SOURCE_DIR) + "/man/phrfs-shares.5";
+  std::ifstream man(path);
+  ASSERT_TRUE(man.good()) << "cannot read " << path;
+  std::string line, block, example;
+  bool in_example = false;
+  while (std::getline(man, line)) {
+    if (line == ".EX") {
+      in_example = true;
+      block.clear();
+    } else if (line == ".EE") {
+      in_example = false;
+      if (block.starts_with("owner:")) example = block;
+    } else if (in_example) {
+      for (size_t i = 0; i < line.size(); ++i) {
+        if (line[i] == '\\' && i + 1 < line.size() && line[i + 1] == '-') continue;  // \- is -
+        block += line[i];
+      }
+      block += "\n";
+    }
+  }
+  ASSERT_FALSE(example.empty()) << "no example starting with owner: in " << path;
+  // The page writes every key "phrfs1..."; one key for two people is refused, so make each
+  // distinct.
+  int n = 0;
+  for (size_t at = example.find("phrfs1..."); at != std::string::npos;
+       at = example.find("phrfs1...", at)) {
+    example.replace(at, 9, "phrfs1examplekey" + std::to_string(n++));
+  }
+  auto file = ParseSharesFile(example, "phrfs-shares.5", Options());
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  std::vector<ResolvedShare> shares = ResolveShares(*file);
+  ASSERT_THAT(shares, SizeIs(3));
+  EXPECT_EQ(shares[0].path, "/imaging");
+  EXPECT_THAT(shares[1].grants, SizeIs(3));
+  EXPECT_EQ(shares[2].path, "/mental-health");
 }
 
 TEST(SharesFileTest, CalendarDatesRoundTripAndCompare) {

@@ -4,6 +4,7 @@
 #include "fs/share/share_plan.h"
 
 #include <algorithm>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -305,6 +306,53 @@ TEST(SharePlanTest, FormatsAMixedPlanExactly) {
             "3 grants, 4 revocations, 3 key rotations, 1 folder to move, 1 access change, "
             "1 end date change, 1 share removed\n");
   EXPECT_TRUE(Plan(desired, Applied(current, plan)).empty());
+}
+
+// The example blocks of man/phrfs-shares.5 that show a plan (they start with a path or "$ "),
+// with roff's \- unescaped and a leading "$ ..." command line dropped.
+std::vector<std::string> ManPagePlans() {
+  const std::string path = std::string(PHRFS_SOURCE_DIR) + "/man/phrfs-shares.5";
+  std::ifstream man(path);
+  EXPECT_TRUE(man.good()) << "cannot read " << path;
+  std::vector<std::string> plans;
+  std::string line, block;
+  bool in_example = false;
+  while (std::getline(man, line)) {
+    if (line == ".EX") {
+      in_example = true;
+      block.clear();
+    } else if (line == ".EE") {
+      in_example = false;
+      if (block.starts_with("/")) plans.push_back(block);
+    } else if (in_example && !(block.empty() && line.starts_with("$ "))) {
+      std::string unescaped;
+      for (size_t i = 0; i < line.size(); ++i) {
+        if (line[i] == '\\' && i + 1 < line.size() && line[i + 1] == '-') continue;
+        unescaped += line[i];
+      }
+      block += unescaped + "\n";
+    }
+  }
+  return plans;
+}
+
+// The example of the man page, resolved, with every key written "phrfs1..." as it shows them.
+std::vector<ResolvedShare> ManPageExample(bool with_insurer) {
+  std::vector<Wanted> labs = {{"dr_bob", "phrfs1...", kRead}, {"st_mary_lab", "phrfs1...", kWrite}};
+  if (with_insurer) labs.push_back({"insurer_x", "phrfs1...", kRead});
+  return {Want("/imaging", {{"dr_bob", "phrfs1...", kRead}}, CalendarDate{2027, 6, 30}),
+          Want("/labs", labs), Want("/mental-health", {})};
+}
+
+TEST(SharePlanTest, ManPagePlansAreWhatFormatPlanPrints) {
+  std::vector<std::string> plans = ManPagePlans();
+  ASSERT_THAT(plans, SizeIs(2));
+  // THE PLAN: insurer_x removed from /labs, and the day after /imaging's until.
+  std::vector<DomainState> applied = Applied({}, Plan(ManPageExample(true), {}));
+  for (DomainState& domain : applied) domain.epoch = domain.path == "/imaging" ? 2 : 3;
+  EXPECT_EQ(FormatPlan(Plan(ManPageExample(false), applied, CalendarDate{2027, 7, 1})), plans[0]);
+  // EXAMPLES: the file applied to a store where nothing is shared yet.
+  EXPECT_EQ(FormatPlan(Plan(ManPageExample(true), {})), plans[1]);
 }
 
 TEST(SharePlanTest, RefusesRepeatedPathsAndPeople) {
