@@ -17,6 +17,14 @@ constexpr std::array<int8_t, 256> MakeB64UrlTable() {
 }
 constexpr std::array<int8_t, 256> kB64UrlTable = MakeB64UrlTable();
 
+constexpr std::array<int8_t, 256> MakeB32LowerTable() {
+  std::array<int8_t, 256> t{};
+  for (auto& v : t) v = -1;
+  for (int i = 0; i < 32; ++i) t[static_cast<uint8_t>(kB32Lower[i])] = static_cast<int8_t>(i);
+  return t;
+}
+constexpr std::array<int8_t, 256> kB32LowerTable = MakeB32LowerTable();
+
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -110,6 +118,30 @@ std::string Base32LowerEncode(std::span<const uint8_t> data) {
     acc &= (1u << bits) - 1;
   }
   if (bits > 0) out.push_back(kB32Lower[(acc << (5 - bits)) & 31]);
+  return out;
+}
+
+std::optional<std::vector<uint8_t>> Base32LowerDecode(std::string_view text) {
+  // A final group of 1, 3 or 6 characters cannot come from whole bytes.
+  size_t tail = text.size() % 8;
+  if (tail == 1 || tail == 3 || tail == 6) return std::nullopt;
+  std::vector<uint8_t> out;
+  out.reserve(text.size() * 5 / 8);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : text) {
+    int8_t v = kB32LowerTable[static_cast<uint8_t>(c)];
+    if (v < 0) return std::nullopt;
+    acc = (acc << 5) | static_cast<uint32_t>(v);
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<uint8_t>(acc >> bits));
+      acc &= (1u << bits) - 1;
+    }
+  }
+  // Unused trailing bits must be zero, or two texts would decode to the same bytes.
+  if (acc != 0) return std::nullopt;
   return out;
 }
 

@@ -20,7 +20,10 @@ std::string HexEncode(std::span<const uint8_t> data);
 // nullopt on odd length or a character outside [0-9a-f] (uppercase is rejected: canonical only).
 std::optional<std::vector<uint8_t>> HexDecode(std::string_view text);
 
-// RFC 4648 base32, lowercase, no padding. Encode only: used for store folder names.
+// RFC 4648 base32, lowercase, no padding: store folder names and public identities.
 std::string Base32LowerEncode(std::span<const uint8_t> data);
+// nullopt on any character outside [a-z2-7] (uppercase and '=' too), on an impossible length
+// (len % 8 in {1, 3, 6}) or on non-zero unused trailing bits (non-canonical).
+std::optional<std::vector<uint8_t>> Base32LowerDecode(std::string_view text);
 
 }  // namespace phrfs

@@ -46,6 +46,9 @@ inline constexpr size_t kNodeHeaderSize = kNodeHeaderPlainSize + kNodeSealedMeta
 inline constexpr char kLabelMeta[] = "phrfs/v2/meta";
 inline constexpr char kLabelMetaSeal[] = "phrfs/v2/meta-seal";
 
+// FORMAT "RECIPIENT WRAP": HKDF-SHA256 info label of the X25519 wrapping key.
+inline constexpr char kLabelX25519Wrap[] = "phrfs/v2/x25519-wrap";
+
 // FORMAT "STORE CONFIG"
 inline constexpr uint32_t kStoreVersion = 2;
 inline constexpr uint32_t kStoreVersionV1 = 1;

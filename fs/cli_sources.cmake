@@ -7,6 +7,8 @@ set(PHRFS_CLI_SOURCES
   cli/command_util.cc
   cli/daemon.cc
   cli/exit_codes.cc
+  cli/identity_command.cc
+  cli/identity_loader.cc
   cli/init_command.cc
   cli/mount_command.cc
   cli/mountinfo.cc

@@ -111,6 +111,28 @@ int RunCli(int argc, char** argv) {
                           "Read the passphrase from the first line of FILE")
       ->type_name("FILE");
 
+  // ---- phrfs identity (fs/cli/identity_command.cc) ----
+  CLI::App* identity_cmd =
+      app.add_subcommand("identity", "Create or show a personal identity (for sharing)");
+  identity_cmd->require_subcommand(1);
+  IdentityNewArgs identity_new;
+  CLI::App* identity_new_cmd = identity_cmd->add_subcommand(
+      "new", "Create an identity file sealed under a new passphrase; print its public line");
+  identity_new_cmd->add_option("FILE", identity_new.file, "Identity file to create (must not exist)")
+      ->required();
+  identity_new_cmd->add_option("--passfile", identity_new.passfile,
+                               "Read the passphrase from the first line of FILE")
+      ->type_name("FILE");
+  identity_new_cmd->add_option("--scrypt-logn", identity_new.scrypt_logn,
+                               "scrypt cost: N = 2^LOGN (10..20, default 17)")
+      ->type_name("LOGN")
+      ->check(logn_check);
+  IdentityShowArgs identity_show;
+  CLI::App* identity_show_cmd =
+      identity_cmd->add_subcommand("show", "Print an identity file's public line");
+  identity_show_cmd->add_option("FILE", identity_show.file, "Identity file")->required();
+  // ---- end phrfs identity ----
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -130,6 +152,8 @@ int RunCli(int argc, char** argv) {
   if (status_cmd->parsed()) return RunStatus(status);
   if (passwd_cmd->parsed()) return RunPasswd(passwd);
   if (upgrade_cmd->parsed()) return RunUpgrade(upgrade);
+  if (identity_new_cmd->parsed()) return RunIdentityNew(identity_new);
+  if (identity_show_cmd->parsed()) return RunIdentityShow(identity_show);
   std::fprintf(stderr, "%s", app.help().c_str());
   return kExitUsage;
 }

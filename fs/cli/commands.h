@@ -55,6 +55,21 @@ struct UpgradeArgs {
   std::string passfile;
 };
 
+// ---- phrfs identity (personal identities for sharing; fs/cli/identity_command.cc) ----
+struct IdentityNewArgs {
+  std::string file;
+  std::string passfile;
+  int scrypt_logn = kDefaultScryptLogN;
+};
+
+struct IdentityShowArgs {
+  std::string file;
+};
+
+int RunIdentityNew(const IdentityNewArgs& args);
+int RunIdentityShow(const IdentityShowArgs& args);
+// ---- end phrfs identity ----
+
 int RunInit(const InitArgs& args);
 int RunMount(const MountArgs& args);
 int RunUmount(const UmountArgs& args);

@@ -105,5 +105,27 @@ TEST(EncodingTest, Base32LowerEncodesTheRfc4648VectorsWithoutPadding) {
   EXPECT_EQ(Base32LowerEncode(twenty), std::string(32, '7'));
 }
 
+TEST(EncodingTest, Base32LowerDecodesTheRfc4648VectorsAndRoundTrips) {
+  for (const auto& v : kRfc4648) {
+    auto decoded = Base32LowerDecode(v.base32);
+    ASSERT_TRUE(decoded.has_value()) << v.base32;
+    EXPECT_EQ(std::string(decoded->begin(), decoded->end()), v.plain);
+  }
+  std::vector<uint8_t> data;
+  for (int n = 0; n < 40; ++n) {
+    auto decoded = Base32LowerDecode(Base32LowerEncode(data));
+    ASSERT_TRUE(decoded.has_value()) << n;
+    EXPECT_EQ(*decoded, data);
+    data.push_back(static_cast<uint8_t>(n * 53 + 7));
+  }
+}
+
+TEST(EncodingTest, Base32LowerRejectsUppercasePaddingBadLengthsAndNonCanonicalTails) {
+  // "my" is "f"; "mz" has a non-zero unused bit; 1, 3 and 6 trailing characters are impossible.
+  for (const char* bad : {"MY", "my======", "m", "mzxw7", "mzxw6y", "mz", "m1", "m8", "my ", "m-"}) {
+    EXPECT_FALSE(Base32LowerDecode(bad).has_value()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace phrfs
