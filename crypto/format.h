@@ -48,6 +48,8 @@ inline constexpr char kLabelMetaSeal[] = "phrfs/v2/meta-seal";
 
 // FORMAT "RECIPIENT WRAP": HKDF-SHA256 info label of the X25519 wrapping key.
 inline constexpr char kLabelX25519Wrap[] = "phrfs/v2/x25519-wrap";
+// FORMAT "DOMAIN KEYRING": the owner's sealing key for keyrings, and the associated-data labels.
+inline constexpr char kLabelDomainOwner[] = "phrfs/v2/domain-owner";
 
 // FORMAT "STORE CONFIG"
 inline constexpr uint32_t kStoreVersion = 2;
