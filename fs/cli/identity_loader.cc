@@ -100,7 +100,7 @@ Status WriteNewIdentityFile(const std::string& path, const crypto::IdentityFile&
   const std::string folder = FolderOf(path);
   const std::string temp = path + ".tmp-" + HexEncode(random);
   Fd fd(open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (fd.get() < 0) return Status::FromErrno(errno, "create " + temp);
+  if (fd.get() < 0) return Status::FromErrno(errno, "create identity file " + path);
   // The umask may only take bits away; make the mode exactly 0600 whatever it is.
   Status written = fchmod(fd.get(), 0600) == 0 ? Status::Ok() : Status::FromErrno(errno, "chmod " + temp);
   if (written.ok()) written = WriteAll(fd.get(), crypto::SerializeIdentityFile(file), temp);

@@ -546,5 +546,112 @@ TEST_F(CliTest, MountTreeTakesDirectOrObjectsAndAnythingElseIsAUsageError) {
   }
 }
 
+// ---- phrfs identity new / show (no store, no mount; the fixture only gives a temp dir) ----
+
+std::vector<std::string> DirNames(const std::string& dir) {
+  std::vector<std::string> out;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      std::string n = e->d_name;
+      if (n != "." && n != "..") out.push_back(n);
+    }
+    closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+const std::regex kPublicLine("phrfs1[a-z2-7]{111}\n");
+
+TEST(CliIdentityTest, NewWritesMode0600AndPrintsThePublicLineThatShowRepeats) {
+  MountFixture fx;
+  const std::string file = fx.root() + "/me.identity";
+  auto before = DirNames(fx.root());
+  RunResult made = RunPhrfs({"identity", "new", file, "--passfile", fx.passfile(), "--scrypt-logn", "10"});
+  ASSERT_EQ(made.exit_code, kExitOk) << made.Describe();
+  EXPECT_TRUE(std::regex_match(made.out, kPublicLine)) << "stdout: " << made.out;
+
+  struct stat st;
+  ASSERT_EQ(stat(file.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  before.push_back("me.identity");
+  std::sort(before.begin(), before.end());
+  EXPECT_EQ(DirNames(fx.root()), before) << "a temporary file was left behind";
+
+  std::string text = ReadFileOrDie(file);
+  EXPECT_EQ(text.rfind("phrfs-identity 1\nkdf scrypt n=1024 r=8 p=1\nsalt ", 0), 0u) << text;
+  EXPECT_NE(text.find("\npublic " + made.out), std::string::npos) << text;
+  std::string passphrase = ReadFileOrDie(fx.passfile());
+  passphrase.pop_back();  // the newline
+  EXPECT_EQ(text.find(passphrase), std::string::npos);
+
+  RunResult shown = RunPhrfs({"identity", "show", file});
+  ASSERT_EQ(shown.exit_code, kExitOk) << shown.Describe();
+  EXPECT_EQ(shown.out, made.out);
+
+  // A second identity is a different one.
+  RunResult other = RunPhrfs({"identity", "new", fx.root() + "/other.identity", "--passfile",
+                              fx.passfile(), "--scrypt-logn", "10"});
+  ASSERT_EQ(other.exit_code, kExitOk) << other.Describe();
+  EXPECT_TRUE(std::regex_match(other.out, kPublicLine)) << other.out;
+  EXPECT_NE(other.out, made.out);
+}
+
+TEST(CliIdentityTest, NewOverAnExistingFileExits6AndLeavesItUntouched) {
+  MountFixture fx;
+  const std::string file = fx.root() + "/me.identity";
+  WriteFile(file, "precious, not an identity\n");
+  ASSERT_EQ(chmod(file.c_str(), 0640), 0);
+  RunResult r = RunPhrfs({"identity", "new", file, "--passfile", fx.passfile(), "--scrypt-logn", "10"});
+  EXPECT_EQ(r.exit_code, kExitStoreExists) << r.Describe();
+  ExpectCleanFailure(r);
+  EXPECT_NE(r.err.find("already exists"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_EQ(ReadFileOrDie(file), "precious, not an identity\n");
+  struct stat st;
+  ASSERT_EQ(stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+
+  // Also over a real identity: it keeps its public line.
+  const std::string real = fx.root() + "/real.identity";
+  RunResult made = RunPhrfs({"identity", "new", real, "--passfile", fx.passfile(), "--scrypt-logn", "10"});
+  ASSERT_EQ(made.exit_code, kExitOk) << made.Describe();
+  std::string bytes = ReadFileOrDie(real);
+  RunResult again = RunPhrfs({"identity", "new", real, "--passfile", fx.passfile(), "--scrypt-logn", "10"});
+  EXPECT_EQ(again.exit_code, kExitStoreExists) << again.Describe();
+  EXPECT_EQ(ReadFileOrDie(real), bytes);
+  for (const auto& name : DirNames(fx.root())) {
+    EXPECT_EQ(name.find(".tmp-"), std::string::npos) << "temporary file left behind: " << name;
+  }
+}
+
+TEST(CliIdentityTest, ShowOfAMissingOrDamagedFileFailsWithOneLine) {
+  MountFixture fx;
+  RunResult missing = RunPhrfs({"identity", "show", fx.root() + "/nobody.identity"});
+  EXPECT_EQ(missing.exit_code, kExitNoStore) << missing.Describe();
+  ExpectCleanFailure(missing);
+
+  const std::string file = fx.root() + "/me.identity";
+  RunResult made = RunPhrfs({"identity", "new", file, "--passfile", fx.passfile(), "--scrypt-logn", "10"});
+  ASSERT_EQ(made.exit_code, kExitOk) << made.Describe();
+  std::string text = ReadFileOrDie(file);
+  size_t at = text.find("\npublic phrfs1") + 20;
+  text[at] = text[at] == 'a' ? 'b' : 'a';  // a typo in the public line
+  WriteFile(file, text);
+  RunResult damaged = RunPhrfs({"identity", "show", file});
+  EXPECT_EQ(damaged.exit_code, kExitCorruptStore) << damaged.Describe();
+  ExpectCleanFailure(damaged);
+  EXPECT_NE(damaged.err.find("line 4"), std::string::npos) << damaged.err;
+  EXPECT_TRUE(damaged.out.empty());
+}
+
+TEST(CliIdentityTest, IdentityWithoutASubcommandIsAUsageError) {
+  RunResult r = RunPhrfs({"identity"});
+  EXPECT_EQ(r.exit_code, kExitUsage) << r.Describe();
+  RunResult bogus = RunPhrfs({"identity", "frobnicate", "x"});
+  EXPECT_EQ(bogus.exit_code, kExitUsage) << bogus.Describe();
+}
+
 }  // namespace
 }  // namespace phrfs::testing
