@@ -14,6 +14,7 @@ set(PHRFS_CLI_SOURCES
   cli/mountinfo.cc
   cli/passphrase.cc
   cli/passwd_command.cc
+  cli/share_command.cc
   cli/status_command.cc
   cli/status_file.cc
   cli/status_reporter.cc

@@ -133,6 +133,37 @@ int RunCli(int argc, char** argv) {
   identity_show_cmd->add_option("FILE", identity_show.file, "Identity file")->required();
   // ---- end phrfs identity ----
 
+  // ---- phrfs share (fs/cli/share_command.cc) ----
+  CLI::App* share_cmd =
+      app.add_subcommand("share", "Plan, apply or list who may read or write which folder");
+  share_cmd->require_subcommand(1);
+  ShareArgs share;
+  std::vector<CLI::App*> share_cmds;
+  for (const char* action : {"plan", "apply", "list"}) {
+    const std::string a = action;
+    CLI::App* c = share_cmd->add_subcommand(
+        a, a == "plan"    ? "Print what applying shares.yaml would change"
+           : a == "apply" ? "Apply shares.yaml: grants, revocations with key rotation, moves"
+                          : "List the grants in force");
+    c->add_option("STORE", share.store, "Store directory or URL")->required();
+    if (a != "list") {
+      c->add_option("SHARES_FILE", share.shares_file, "shares.yaml (phrfs-shares(5))")->required();
+      c->add_option("--identity", share.identity, "The owner's identity file (signs the keys)")
+          ->required(a == "apply");
+      c->add_option("--identity-passfile", share.identity_passfile,
+                    "Read the identity's passphrase from this file");
+      c->add_option("--today", share.today, "Take this date (YYYY-MM-DD) as today for expiry");
+    }
+    if (a == "apply")
+      c->add_flag("--reencrypt", share.reencrypt,
+                  "Also rewrite existing files under the newest key (locks revoked people out of "
+                  "old files too)");
+    c->add_option("--passfile", share.passfile, "Read the store's passphrase from this file");
+    c->add_option("-c,--config", share.config, "phrfs.yaml (phrfs.yaml(5))");
+    share_cmds.push_back(c);
+  }
+  // ---- end phrfs share ----
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -152,6 +183,12 @@ int RunCli(int argc, char** argv) {
   if (status_cmd->parsed()) return RunStatus(status);
   if (passwd_cmd->parsed()) return RunPasswd(passwd);
   if (upgrade_cmd->parsed()) return RunUpgrade(upgrade);
+  for (CLI::App* c : share_cmds) {
+    if (c->parsed()) {
+      share.action = c->get_name();
+      return RunShare(share);
+    }
+  }
   if (identity_new_cmd->parsed()) return RunIdentityNew(identity_new);
   if (identity_show_cmd->parsed()) return RunIdentityShow(identity_show);
   std::fprintf(stderr, "%s", app.help().c_str());

@@ -66,6 +66,21 @@ struct IdentityShowArgs {
   std::string file;
 };
 
+// ---- phrfs share (fs/cli/share_command.cc) ----
+struct ShareArgs {
+  std::string action;  // "plan", "apply" or "list"
+  std::string store;
+  std::string shares_file;
+  std::string identity;           // the owner's identity file (signs keyrings)
+  std::string identity_passfile;  // its passphrase
+  std::string passfile;           // the store's passphrase
+  std::string config;
+  bool reencrypt = false;
+  std::string today;  // YYYY-MM-DD; default: today (UTC). For tests and dry runs of expiry.
+};
+int RunShare(const ShareArgs& args);
+// ---- end phrfs share ----
+
 int RunIdentityNew(const IdentityNewArgs& args);
 int RunIdentityShow(const IdentityShowArgs& args);
 // ---- end phrfs identity ----

@@ -11,6 +11,7 @@
 #include "remote/object_store.h"
 #include "crypto/keys.h"
 #include "fs/mount.h"
+#include "fs/vault/key_domain.h"
 #include "fs/store_setup.h"
 
 namespace phrfs::fs {
@@ -25,6 +26,7 @@ struct PreparedMount {
   std::shared_ptr<remote::ObjectStore> remote;
   config::CacheSettings cache;
   crypto::StoreKeys keys;
+  SharedDomains shared_domains;  // the shared folders whose keys this mount holds
   FILE* log_file = nullptr;  // owned until handed to LogInit
   LogLevel log_level = LogLevel::kInfo;
 };

@@ -14,6 +14,7 @@
 #include "crypto/keys.h"
 #include "fs/cli/commands.h"
 #include "fs/cli/daemon.h"
+#include "fs/shared_domains.h"
 #include "fs/cli/mountinfo.h"
 #include "fs/cli/passphrase.h"
 #include "fs/store_setup.h"
@@ -160,6 +161,13 @@ int RunMount(const MountArgs& args) {
   auto keys = crypto::StoreKeys::Derive(prepared.store.master_key, prepared.store.config.store_id);
   if (!keys.ok()) return Fail(Step::kOther, keys.status());
   prepared.keys = std::move(keys).value();
+  // Shared folders: their keyrings open with a key of the owner's (FORMAT "DOMAIN KEYRING").
+  auto owner_key =
+      crypto::DeriveDomainOwnerKey(prepared.store.master_key, prepared.store.config.store_id);
+  if (!owner_key.ok()) return Fail(Step::kOther, owner_key.status());
+  auto domains = LoadOwnedDomains(*prepared.store.tree, *owner_key);
+  if (!domains.ok()) return Fail(Step::kStore, domains.status());
+  prepared.shared_domains = ByRoot(*domains);
   prepared.store.master_key.Wipe();  // the derived keys are all the vault needs
 
   if (!log_path.empty()) {

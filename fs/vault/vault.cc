@@ -239,6 +239,14 @@ Result<std::array<uint8_t, crypto::kNodeHeaderSize>> Vault::SealHeader(
 }
 
 Status Vault::WriteHeader(Node& node) {
+  // A header-only object (directory, FIFO, socket) has nothing sealed under its epoch but the
+  // header: it moves to the domain's current epoch whenever it is written.
+  const bool header_only =
+      node.kind != crypto::NodeKind::kFile && node.kind != crypto::NodeKind::kSymlink;
+  if (header_only && node.domain && node.header.key_epoch != node.domain->current().epoch) {
+    node.header.key_epoch = node.domain->current().epoch;
+    node.meta_key = SecureBytes();
+  }
   if (node.meta_key.empty()) {
     PHRFS_ASSIGN_OR_RETURN(const crypto::FolderKey* key, KeyOf(node, node.path));
     PHRFS_ASSIGN_OR_RETURN(node.meta_key, crypto::DeriveMetaKey(*key, node.header.node_id));
