@@ -14,13 +14,13 @@ std::string KeyringPath(const crypto::DomainId& id) {
 
 Result<std::shared_ptr<const KeyDomain>> KeyDomainFor(
     const crypto::DomainId& id, const SecureBytes& dir_hash,
-    const std::map<uint32_t, crypto::EpochKeys>& epochs, uint32_t current) {
+    const std::map<uint32_t, crypto::EpochKeys>& epochs, uint32_t current, bool writable) {
   auto it = epochs.find(current);
   if (it == epochs.end()) return Status::InvalidArgument("the current key epoch is not held");
   std::map<uint32_t, SecureBytes> contents;
   for (const auto& [epoch, keys] : epochs) contents.emplace(epoch, keys.content.Clone());
   return KeyDomain::Shared(crypto::DomainPrefix(id), it->second.names.Clone(), dir_hash.Clone(),
-                           std::move(contents), current);
+                           std::move(contents), current, writable);
 }
 
 Result<std::vector<crypto::DomainId>> ListDomains(remote::CipherTree& tree) {

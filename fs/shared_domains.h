@@ -22,7 +22,8 @@ namespace phrfs::fs {
 Result<std::shared_ptr<const KeyDomain>> KeyDomainFor(const crypto::DomainId& id,
                                                        const SecureBytes& dir_hash,
                                                        const std::map<uint32_t, crypto::EpochKeys>& epochs,
-                                                       uint32_t current);
+                                                       uint32_t current,
+                                                       bool writable = true);
 
 // The ids of every domain with a keyring in the store ("s/<hex>/keyring").
 Result<std::vector<crypto::DomainId>> ListDomains(remote::CipherTree& tree);

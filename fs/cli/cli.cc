@@ -52,6 +52,11 @@ int RunCli(int argc, char** argv) {
   mount_cmd->add_flag("-f,--foreground", mount.foreground,
                       "Stay in the foreground; log to stderr");
   mount_cmd->add_flag("--read-only", mount.read_only, "Mount read-only");
+  mount_cmd->add_option("--identity", mount.identity,
+                        "Mount as this person: only the folders shared with them (--passfile "
+                        "then holds the identity's passphrase)");
+  mount_cmd->add_option("--today", mount.today, "Take this date (YYYY-MM-DD) as today for grants' "
+                        "last days")->group("");
   mount_cmd->add_option("--cache-dir", mount.cache_dir,
                         "Remote stores: the folder of the local ciphertext cache")
       ->type_name("DIR");

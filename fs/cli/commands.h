@@ -30,6 +30,10 @@ struct MountArgs {
   std::string log_level;
   TreeAccess tree = TreeAccess::kDirect;
   std::string cache_dir;  // remote stores: the ciphertext cache (default: per store, phrfs.yaml(5))
+  // A grantee's mount: the person's identity file (--passfile then holds its passphrase), and
+  // the date taken as today for grants' last days (tests; default today, UTC).
+  std::string identity;
+  std::string today;
   std::vector<std::string> fuse_options;  // as given to -o, still comma-separated
 };
 

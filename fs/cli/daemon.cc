@@ -115,6 +115,8 @@ Status Serve(PreparedMount& prepared, const std::function<void(const Status&, St
   VaultOptions vault_options;
   vault_options.read_only = prepared.options.read_only;
   vault_options.shared_domains = prepared.shared_domains;
+  vault_options.grantee = prepared.grantee;
+  vault_options.granted = prepared.granted;
   if (prepared.remote) {
     // Other mounts may change a remote store: trust what was read for one listing TTL.
     vault_options.revalidate_ms = std::max<int64_t>(1, prepared.cache.listing_ttl.count());

@@ -27,6 +27,9 @@ struct PreparedMount {
   config::CacheSettings cache;
   crypto::StoreKeys keys;
   SharedDomains shared_domains;  // the shared folders whose keys this mount holds
+  // A grantee's mount: the folders shared with the person (VaultOptions::granted).
+  bool grantee = false;
+  std::vector<VaultOptions::GrantedFolder> granted;
   FILE* log_file = nullptr;  // owned until handed to LogInit
   LogLevel log_level = LogLevel::kInfo;
 };

@@ -15,6 +15,10 @@
 #include "fs/cli/commands.h"
 #include "fs/cli/daemon.h"
 #include "fs/shared_domains.h"
+#include "config/shares_file.h"
+#include "crypto/random.h"
+#include "crypto/store_config.h"
+#include "fs/cli/identity_loader.h"
 #include "fs/cli/mountinfo.h"
 #include "fs/cli/passphrase.h"
 #include "fs/store_setup.h"
@@ -86,6 +90,28 @@ void ApplyFuseOptions(const std::vector<std::string>& raw, MountOptions& options
   }
 }
 
+config::CalendarDate TodayUtc() {
+  time_t now = time(nullptr);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  return config::CalendarDate{tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
+}
+
+Result<std::string> ReadStoreConfigText(remote::CipherTree& tree) {
+  auto st = tree.Stat(crypto::kStoreConfigName);
+  if (!st.ok()) {
+    if (st.status().code() == Code::kNotFound)
+      return Status::NotFound("not a phrfs store (no " + std::string(crypto::kStoreConfigName) + ")");
+    return st.status();
+  }
+  if (st->size > (1u << 20)) return Status::Corrupt("store config too large");
+  std::string text(st->size, '\0');
+  PHRFS_ASSIGN_OR_RETURN(size_t got, tree.Read(crypto::kStoreConfigName, 0,
+                                               {reinterpret_cast<uint8_t*>(text.data()), text.size()}));
+  text.resize(got);
+  return text;
+}
+
 }  // namespace
 
 int RunMount(const MountArgs& args) {
@@ -135,6 +161,70 @@ int RunMount(const MountArgs& args) {
                 opened.status());
   }
   const std::string label = opened->label;
+  if (!args.identity.empty()) {
+    // A grantee: the identity opens the keyrings shared with it; the store's passphrase is not
+    // needed (nor, with scoped credentials, the rest of the store).
+    Step step = Step::kOther;
+    auto identity = LoadIdentityFile(args.identity, args.passfile, &step);
+    if (!identity.ok()) return Fail(step, identity.status());
+    auto config_text = ReadStoreConfigText(*opened->tree);
+    if (!config_text.ok()) return Fail(Step::kStore, config_text.status());
+    auto config = crypto::ParseStoreConfig(*config_text);
+    if (!config.ok()) return Fail(Step::kStore, config.status());
+    auto granted = LoadGrantedDomains(*opened->tree, *identity);
+    if (!granted.ok()) return Fail(Step::kStore, granted.status());
+    config::CalendarDate today = TodayUtc();
+    if (!args.today.empty()) {
+      auto d = config::ParseCalendarDate(args.today);
+      if (!d) return Fail(Step::kCommandLine, Status::InvalidArgument("--today: not a date YYYY-MM-DD"));
+      today = *d;
+    }
+    for (auto& g : *granted) {
+      if (!g.domain) continue;  // revoked: the newest keys were not wrapped to this person
+      if (!g.view.until.empty()) {
+        auto until = config::ParseCalendarDate(g.view.until);
+        if (until && *until < today) continue;  // past its last day
+      }
+      const bool writable = g.view.access == crypto::GrantAccess::kWrite;
+      auto domain = KeyDomainFor(g.view.id, g.view.dir_hash, g.view.epochs, g.view.current, writable);
+      if (!domain.ok()) return Fail(Step::kOther, domain.status());
+      prepared.granted.push_back(VaultOptions::GrantedFolder{g.view.owner_name, g.view.path,
+                                                             g.view.root, *domain, writable});
+    }
+    if (prepared.granted.empty()) {
+      return Fail(Step::kStore, Status::NotFound("nothing in store " + label +
+                                                 " is shared with this identity (or every grant "
+                                                 "was revoked or has ended)"));
+    }
+    prepared.grantee = true;
+    if (opened->remote) {
+      auto cache = config::ResolveCacheSettings(file.cache, config::ProcessEnvironment());
+      if (!cache.ok()) return Fail(Step::kCommandLine, cache.status());
+      prepared.remote = opened->remote;
+      prepared.cache = std::move(cache).value();
+      prepared.cache.dir = !args.cache_dir.empty()
+                               ? AbsolutePathOf(args.cache_dir)
+                               : DefaultCacheDir(prepared.cache.dir, label + "#" +
+                                                 crypto::Fingerprint(identity->public_identity()),
+                                                 config->store_id);
+    }
+    prepared.store.tree = std::move(opened->tree);
+    prepared.store.label = label;
+    prepared.store.config = std::move(config).value();
+    // The vault's own keys are never used in a grantee's view: random ones.
+    SecureBytes unused(32);
+    Status st = crypto::RandomBytes({unused.data(), unused.size()});
+    if (!st.ok()) return Fail(Step::kOther, st);
+    auto keys = crypto::StoreKeys::Derive(unused, prepared.store.config.store_id);
+    if (!keys.ok()) return Fail(Step::kOther, keys.status());
+    prepared.keys = std::move(keys).value();
+    if (!log_path.empty()) {
+      prepared.log_file = std::fopen(log_path.c_str(), "ae");
+      if (prepared.log_file == nullptr)
+        return Fail(Step::kOther, Status::FromErrno(errno, "cannot open log file " + log_path));
+    }
+    return args.foreground ? ServeForeground(prepared) : ServeDaemon(prepared);
+  }
   auto passphrase =
       ReadPassphrase({args.passfile, "Passphrase for store " + label + ": ", Confirm::kOnce});
   if (!passphrase.ok()) return Fail(Step::kPassphrase, passphrase.status());

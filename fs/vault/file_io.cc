@@ -93,6 +93,8 @@ Result<struct stat> Vault::SetAttr(uint64_t ino, const SetAttrRequest& r) {
   PHRFS_RETURN_IF_ERROR(CheckWritable());
   auto node = Get(ino);
   if (!node) return Status::NotFound("node unknown");
+  if (node->synthetic) return Status::Error(Code::kReadOnly, "a made-up folder of a grantee's mount");
+  PHRFS_RETURN_IF_ERROR(CheckWritable(*node));
   std::unique_lock lock(node->mu);
   const crypto::Timestamp now = Now();
   crypto::NodeMeta meta = node->header.meta;
@@ -155,7 +157,7 @@ Result<std::string> Vault::ReadLink(uint64_t ino) {
 
 Status Vault::Open(uint64_t ino, int flags) {
   PHRFS_ASSIGN_OR_RETURN(auto node, GetFile(ino));
-  if ((flags & O_ACCMODE) != O_RDONLY) PHRFS_RETURN_IF_ERROR(CheckWritable());
+  if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC)) PHRFS_RETURN_IF_ERROR(CheckWritable(*node));
   if (!shared_store()) return EnsureContent(*node);
   std::unique_lock lock(node->mu);
   PHRFS_RETURN_IF_ERROR(Revalidate(*node));
@@ -184,6 +186,7 @@ Result<size_t> Vault::Write(uint64_t ino, uint64_t offset, std::span<const uint8
                             bool append) {
   PHRFS_RETURN_IF_ERROR(CheckWritable());
   PHRFS_ASSIGN_OR_RETURN(auto node, GetFile(ino));
+  PHRFS_RETURN_IF_ERROR(CheckWritable(*node));
   std::unique_lock lock(node->mu);
   PHRFS_RETURN_IF_ERROR(LoadContent(*node));
   if (append) offset = node->content->size();
@@ -206,6 +209,7 @@ Result<size_t> Vault::Write(uint64_t ino, uint64_t offset, std::span<const uint8
 Status Vault::Allocate(uint64_t ino, uint64_t offset, uint64_t length) {
   PHRFS_RETURN_IF_ERROR(CheckWritable());
   PHRFS_ASSIGN_OR_RETURN(auto node, GetFile(ino));
+  PHRFS_RETURN_IF_ERROR(CheckWritable(*node));
   if (offset > kMaxFileSize || length > kMaxFileSize - offset)
     return Status::Error(Code::kFileTooBig, "past the largest file");
   std::unique_lock lock(node->mu);
@@ -242,6 +246,11 @@ Status Vault::ListDir(DirHandle& handle) {
   {
     std::shared_lock lock(dir->mu);
     if (dir->removed) return Status::Ok();
+  }
+  if (const auto* made_up = SyntheticEntries(dir->ino)) {
+    for (const auto& [name, node] : *made_up)
+      handle.entries.push_back(ListedEntry{name, name, StoredKind::kDirectory});
+    return Status::Ok();
   }
   PHRFS_ASSIGN_OR_RETURN(auto listed, tree_->List(dir->folder));
   handle.entries.reserve(listed.size());

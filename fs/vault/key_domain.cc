@@ -14,7 +14,7 @@ std::shared_ptr<const KeyDomain> KeyDomain::Main(const crypto::StoreKeys& keys) 
 Result<std::shared_ptr<const KeyDomain>> KeyDomain::Shared(std::string prefix, SecureBytes names,
                                                            SecureBytes dir_hash,
                                                            std::map<uint32_t, SecureBytes> contents,
-                                                           uint32_t current) {
+                                                           uint32_t current, bool writable) {
   if (prefix.empty() || prefix.back() != '/')
     return Status::InvalidArgument("a shared domain's prefix must end with '/'");
   if (names.size() != 64 || dir_hash.size() != 32)
@@ -26,6 +26,7 @@ Result<std::shared_ptr<const KeyDomain>> KeyDomain::Shared(std::string prefix, S
   d->dir_hash_ = std::move(dir_hash);
   d->names_ = std::make_unique<Names>(std::move(names));
   d->current_ = current;
+  d->writable_ = writable;
   for (auto& [epoch, key] : contents) {
     if (key.size() != 32) return Status::InvalidArgument("a content key must have 32 bytes");
     d->keys_.emplace(epoch, crypto::FolderKey{std::move(key), epoch});

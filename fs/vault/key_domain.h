@@ -32,7 +32,8 @@ class KeyDomain {
   static Result<std::shared_ptr<const KeyDomain>> Shared(std::string prefix, SecureBytes names,
                                                          SecureBytes dir_hash,
                                                          std::map<uint32_t, SecureBytes> contents,
-                                                         uint32_t current);
+                                                         uint32_t current,
+                                                         bool writable = true);
 
   // The key of an epoch, or nullptr when this mount does not hold it.
   const crypto::FolderKey* KeyFor(uint32_t epoch) const;
@@ -43,6 +44,8 @@ class KeyDomain {
   Names& names() const { return *names_; }
   const std::string& prefix() const { return prefix_; }
   bool is_main() const { return prefix_.empty(); }
+  // False for a share granted read-only: the mount refuses changes in it (EROFS).
+  bool writable() const { return writable_; }
 
  private:
   KeyDomain() = default;
@@ -51,6 +54,7 @@ class KeyDomain {
   std::unique_ptr<Names> names_;
   std::map<uint32_t, crypto::FolderKey> keys_;
   uint32_t current_ = 0;
+  bool writable_ = true;
 };
 
 // Makes the folders a shared domain needs before its root directory `root` can hold entries:

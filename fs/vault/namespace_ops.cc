@@ -21,6 +21,7 @@ Result<crypto::NodeId> NewNodeId() {
 
 Result<Entry> Vault::Lookup(uint64_t parent_ino, std::string_view name) {
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
+  if (parent->synthetic && SyntheticEntries(parent->ino)) return LookupSynthetic(*parent, name);
   PHRFS_ASSIGN_OR_RETURN(StoredName stored, parent->children->names().Encode(parent->dir_id(), name));
   std::shared_ptr<Node> known;
   {
@@ -52,6 +53,8 @@ Result<Entry> Vault::RecheckKnown(std::shared_ptr<Node> known) {
 
 Result<Entry> Vault::LookupListed(uint64_t parent_ino, const ListedEntry& entry) {
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
+  if (parent->synthetic && SyntheticEntries(parent->ino))
+    return LookupSynthetic(*parent, entry.name);
   std::shared_ptr<Node> known;
   {
     std::shared_lock tree(tree_mu_);
@@ -66,6 +69,12 @@ Result<Entry> Vault::LookupListed(uint64_t parent_ino, const ListedEntry& entry)
 
 Result<uint64_t> Vault::ListedInode(uint64_t parent_ino, const ListedEntry& entry) {
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
+  if (const auto* made_up = SyntheticEntries(parent->ino)) {
+    for (const auto& [n, node] : *made_up) {
+      if (n == entry.name) return node->ino;
+    }
+    return Status::NotFound("no such entry");
+  }
   if (auto known = table_.FindAt(parent->dir_id(), entry.stem, /*count_lookup=*/false))
     return known->ino;
   // Only the cleartext part of the header: the node id is the identity.
@@ -138,6 +147,7 @@ Result<Entry> Vault::MakeNode(uint64_t parent_ino, std::string_view name, mode_t
     default: return Status::Error(Code::kNotPermitted, "device nodes are not supported");
   }
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
+  PHRFS_RETURN_IF_ERROR(CheckWritable(*parent));
   PHRFS_ASSIGN_OR_RETURN(StoredName stored, parent->children->names().Encode(parent->dir_id(), name));
   std::unique_lock tree(tree_mu_);
   NamesChange change{this};
@@ -167,6 +177,7 @@ Result<Entry> Vault::MakeDir(uint64_t parent_ino, std::string_view name, mode_t 
                              const Caller& caller) {
   PHRFS_RETURN_IF_ERROR(CheckWritable());
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
+  PHRFS_RETURN_IF_ERROR(CheckWritable(*parent));
   PHRFS_ASSIGN_OR_RETURN(StoredName stored, parent->children->names().Encode(parent->dir_id(), name));
   std::unique_lock tree(tree_mu_);
   NamesChange change{this};
@@ -197,6 +208,7 @@ Result<Entry> Vault::MakeSymlink(uint64_t parent_ino, std::string_view name,
   if (target.empty() || target.size() >= 4096)
     return Status::Error(Code::kNameTooLong, "bad symlink target length");
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
+  PHRFS_RETURN_IF_ERROR(CheckWritable(*parent));
   PHRFS_ASSIGN_OR_RETURN(StoredName stored, parent->children->names().Encode(parent->dir_id(), name));
   std::unique_lock tree(tree_mu_);
   NamesChange change{this};
@@ -224,6 +236,8 @@ Result<Entry> Vault::Link(uint64_t ino, uint64_t new_parent_ino, std::string_vie
   if (!tree_->SupportsLinks())
     return Status::Error(Code::kNotPermitted, "this store has no hard links");
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(new_parent_ino));
+  PHRFS_RETURN_IF_ERROR(CheckWritable(*parent));
+  PHRFS_RETURN_IF_ERROR(CheckWritable(*node));
   if (node->domain != parent->children)
     return Status::Error(Code::kCrossDevice, "hard link into another key domain (shared folder)");
   PHRFS_ASSIGN_OR_RETURN(StoredName stored, parent->children->names().Encode(parent->dir_id(), new_name));
@@ -260,6 +274,7 @@ Result<Entry> Vault::Link(uint64_t ino, uint64_t new_parent_ino, std::string_vie
 Status Vault::Unlink(uint64_t parent_ino, std::string_view name) {
   PHRFS_RETURN_IF_ERROR(CheckWritable());
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
+  PHRFS_RETURN_IF_ERROR(CheckWritable(*parent));
   PHRFS_ASSIGN_OR_RETURN(StoredName stored, parent->children->names().Encode(parent->dir_id(), name));
   std::unique_lock tree(tree_mu_);
   NamesChange change{this};
@@ -278,6 +293,7 @@ Status Vault::Unlink(uint64_t parent_ino, std::string_view name) {
 Status Vault::RemoveDir(uint64_t parent_ino, std::string_view name) {
   PHRFS_RETURN_IF_ERROR(CheckWritable());
   PHRFS_ASSIGN_OR_RETURN(auto parent, GetDir(parent_ino));
+  PHRFS_RETURN_IF_ERROR(CheckWritable(*parent));
   PHRFS_ASSIGN_OR_RETURN(StoredName stored, parent->children->names().Encode(parent->dir_id(), name));
   std::unique_lock tree(tree_mu_);
   NamesChange change{this};
@@ -326,6 +342,8 @@ Status Vault::Rename(uint64_t parent_ino, std::string_view name, uint64_t new_pa
   if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) return Status::InvalidArgument("rename flags");
   PHRFS_ASSIGN_OR_RETURN(auto from_dir, GetDir(parent_ino));
   PHRFS_ASSIGN_OR_RETURN(auto to_dir, GetDir(new_parent_ino));
+  PHRFS_RETURN_IF_ERROR(CheckWritable(*from_dir));
+  PHRFS_RETURN_IF_ERROR(CheckWritable(*to_dir));
   // Another domain seals names and contents under other keys: programs copy instead (as across
   // filesystems), which re-encrypts.
   if (from_dir->children != to_dir->children)

@@ -43,6 +43,9 @@ struct Node {
   bool unlinked = false;            // `path` is in unlinked/: no name in the tree shows this object
   std::vector<std::string> hidden;  // names in unlinked/ that keep the object for open files
   bool removed = false;             // a directory that was removed (its listing is empty)
+  // Made up by a grantee's mount (its root, the folders above a shared folder, a shared
+  // folder's root): no object of its own in the store; its header lives in memory only.
+  bool synthetic = false;
   // Directories: the folder of their entries (const after creation).
   std::string folder;
   // The key domain that seals this node's object (its parent's `children`), and for directories

@@ -42,6 +42,17 @@ Result<std::unique_ptr<Vault>> Vault::Open(std::unique_ptr<remote::CipherTree> t
 
 Status Vault::Init() {
   PHRFS_ASSIGN_OR_RETURN(lease_, tree_->AcquireLease());
+  if (options_.grantee) {
+    // Nothing of the owner's record: no root object to load, and the owner's unlinked/ is left
+    // alone (a grantee's objects unlinked while open go there too; the owner's next mount
+    // removes them).
+    PHRFS_RETURN_IF_ERROR(InitGrantee());
+    Status st = tree_->MakeFolder(kUnlinkedFolder);
+    if (!st.ok() && st.code() != Code::kAlreadyExists)
+      Log(LogLevel::kInfo, "no %s folder for files removed while open: %s", kUnlinkedFolder,
+          st.ToString().c_str());
+    return Status::Ok();
+  }
 
   // The root's object lives at a fixed key; load it as any directory's.
   auto stat = tree_->Stat(kRootObject);
@@ -189,7 +200,7 @@ bool Vault::Stale(const Node& node) const {
   // A node with times of ours not yet stored is left alone: its header goes out first, and a
   // write-back tree turns a clash with another mount's version into a conflict copy.
   return options_.revalidate_ms > 0 && node.open_count == 0 && node.ino != kRootNode &&
-         !node.unlinked && !node.times_dirty &&
+         !node.synthetic && !node.unlinked && !node.times_dirty &&
          MonotonicMs() - node.checked_ms >= options_.revalidate_ms;
 }
 
@@ -239,6 +250,10 @@ Result<std::array<uint8_t, crypto::kNodeHeaderSize>> Vault::SealHeader(
 }
 
 Status Vault::WriteHeader(Node& node) {
+  if (node.synthetic) {  // a grantee's made-up folder: its header is only in memory
+    node.times_dirty = false;
+    return Status::Ok();
+  }
   // A header-only object (directory, FIFO, socket) has nothing sealed under its epoch but the
   // header: it moves to the domain's current epoch whenever it is written.
   const bool header_only =
@@ -344,6 +359,17 @@ Result<Entry> Vault::EntryFor(const std::shared_ptr<Node>& node) {
 
 Status Vault::CheckWritable() const {
   return options_.read_only ? Status::Error(Code::kReadOnly, "mounted read-only") : Status::Ok();
+}
+
+Status Vault::CheckWritable(const Node& node) const {
+  PHRFS_RETURN_IF_ERROR(CheckWritable());
+  if (SyntheticEntries(node.ino) != nullptr)
+    return Status::Error(Code::kReadOnly, "a made-up folder of a grantee's mount");
+  const KeyDomain* domain =
+      node.kind == crypto::NodeKind::kDirectory ? node.children.get() : node.domain.get();
+  if (domain != nullptr && !domain->writable())
+    return Status::Error(Code::kReadOnly, "a folder shared read-only");
+  return Status::Ok();
 }
 
 crypto::NodeMeta Vault::NewMeta(const Node& parent, uint32_t mode, const Caller& caller) const {
@@ -458,7 +484,7 @@ Status Vault::Discard(const Located& where) {
 }
 
 void Vault::Forget(uint64_t ino, uint64_t nlookup) {
-  if (ino == kRootNode) return;
+  if (ino == kRootNode || IsSynthetic(ino)) return;
   std::shared_ptr<Node> gone;
   {
     std::shared_lock tree(tree_mu_);

@@ -49,6 +49,18 @@ struct VaultOptions {
   // The shared folders (key domains of their own) this mount holds keys for, by the directory
   // id of their root. A directory not in it keeps its parent's domain.
   SharedDomains shared_domains;
+  // A grantee's mount (phrfs mount --identity): nothing of the owner's record but the folders
+  // shared with this person. The root and the folders above each shared folder are made up
+  // (read-only, owned by the mounting user); each shared folder shows at /<owner><path>.
+  struct GrantedFolder {
+    std::string owner;  // the owner's name, as the keyring gives it
+    std::string path;   // "/labs"
+    crypto::DirId root;
+    std::shared_ptr<const KeyDomain> domain;
+    bool writable = false;
+  };
+  bool grantee = false;
+  std::vector<GrantedFolder> granted;
 };
 
 struct Entry {
@@ -211,6 +223,15 @@ class Vault {
   Status WriteSidecar(const Node& dir, const StoredName& name);
   void RemoveSidecar(const Node& dir, const StoredName& name);
   Status CheckWritable() const;
+  // The same, for a change in directory `dir` or to node `node`: refused in made-up folders
+  // and in shares granted read-only.
+  Status CheckWritable(const Node& node) const;
+  // ---- a grantee's made-up folders (grantee_view.cc)
+  Status InitGrantee();
+  bool IsSynthetic(uint64_t ino) const { return synthetic_inos_.count(ino) != 0; }
+  // A made-up folder's entry, counted as a lookup; NotFound when absent. `dir` must be one.
+  Result<Entry> LookupSynthetic(const Node& dir, std::string_view name);
+  const std::vector<std::pair<std::string, std::shared_ptr<Node>>>* SyntheticEntries(uint64_t ino) const;
   Result<Entry> PublishNew(Node& parent, std::shared_ptr<Node> node, const std::string& stem);
   crypto::NodeMeta NewMeta(const Node& parent, uint32_t mode, const Caller& caller) const;
   // A new node of `kind` named `stored` in `parent`, not stored yet: fresh ids, metadata for the
@@ -244,6 +265,11 @@ class Vault {
   std::unique_ptr<remote::CipherTree> tree_;
   std::unique_ptr<remote::TreeLease> lease_;
   std::shared_ptr<const KeyDomain> main_;  // the store's own keys (FORMAT "KEY DOMAINS")
+  // A grantee's made-up folders: their entries, and every made-up node (shared folders' roots
+  // included). Built by InitGrantee, immutable afterwards.
+  std::unordered_map<uint64_t, std::vector<std::pair<std::string, std::shared_ptr<Node>>>>
+      synthetic_dirs_;
+  std::unordered_map<uint64_t, std::shared_ptr<Node>> synthetic_inos_;
   VaultOptions options_;
 
   mutable std::shared_mutex tree_mu_;
