@@ -46,6 +46,21 @@ inline constexpr size_t kNodeHeaderSize = kNodeHeaderPlainSize + kNodeSealedMeta
 inline constexpr char kLabelMeta[] = "phrfs/v2/meta";
 inline constexpr char kLabelMetaSeal[] = "phrfs/v2/meta-seal";
 
+// FORMAT "ACCESS LOG": the owner-readable, hash-chained log of a mount's accesses.
+inline constexpr std::array<uint8_t, 4> kLogMagic = {'P', 'H', 'R', 'L'};
+inline constexpr uint8_t kLogVersion = 1;
+inline constexpr uint8_t kLogKindHeader = 0;  // object 0 of a session
+inline constexpr uint8_t kLogKindBatch = 1;   // objects 1..n
+inline constexpr uint8_t kLogFlagEnd = 1;     // a batch's flags: the session's last object
+inline constexpr size_t kLogSessionIdSize = 16;
+inline constexpr size_t kLogSessionKeySize = 32;
+inline constexpr char kLogAdLabel[] = "phrfs-log-v1";  // first bytes of every log AAD
+inline constexpr char kLabelLogHeader[] = "phrfs/v2/log-header";
+inline constexpr char kLabelLogRecords[] = "phrfs/v2/log-records";
+inline constexpr char kLabelAudit[] = "phrfs/v2/audit";  // the passphrase store's sealing key
+inline constexpr char kLogFolder[] = "log";            // log/<session hex>/<seq, 10 digits>
+inline constexpr size_t kLogSeqDigits = 10;
+
 // FORMAT "STORE CONFIG"
 inline constexpr uint32_t kStoreVersion = 2;
 inline constexpr uint32_t kStoreVersionV1 = 1;
