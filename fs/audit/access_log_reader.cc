@@ -143,8 +143,9 @@ Result<AuditLog> ReadAccessLog(remote::CipherTree& tree, crypto::SessionKeySeale
 
 Result<int64_t> ParseAuditTime(std::string_view text) {
   auto bad = [&] {
-    return Status::InvalidArgument("not a UTC date or date-time (YYYY-MM-DD[THH:MM[:SS]][Z]): '" +
-                                   std::string(text) + "'");
+    return Status::InvalidArgument(
+        "not a UTC date or date-time (YYYY-MM-DD[THH:MM[:SS]][Z], 1970 to 2261): '" +
+        std::string(text) + "'");
   };
   std::string_view t = text;
   if (!t.empty() && (t.back() == 'Z' || t.back() == 'z')) t.remove_suffix(1);
@@ -164,7 +165,9 @@ Result<int64_t> ParseAuditTime(std::string_view text) {
     }
     if (t.size() != 16 && t.size() != 19) return bad();
   }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+  // Nanoseconds since 1970 in 64 bits reach into 2262.
+  if (year < 1970 || year > 2261 || month < 1 || month > 12 || day < 1 || day > 31 ||
+      hour > 23 || minute > 59 || second > 60) {
     return bad();
   }
   tm.tm_year = year - 1900;

@@ -55,11 +55,22 @@ struct UpgradeArgs {
   std::string passfile;
 };
 
+struct AuditArgs {
+  std::string store;
+  std::string passfile;
+  std::string config;
+  std::string person;  // "" = everyone
+  std::string since;   // UTC date or date-time; "" = from the start
+  std::string path;    // "" = every path
+  bool json = false;
+};
+
 int RunInit(const InitArgs& args);
 int RunMount(const MountArgs& args);
 int RunUmount(const UmountArgs& args);
 int RunPasswd(const PasswdArgs& args);
 int RunStatus(const StatusArgs& args);
 int RunUpgrade(const UpgradeArgs& args);
+int RunAudit(const AuditArgs& args);
 
 }  // namespace phrfs::fs

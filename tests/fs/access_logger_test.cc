@@ -432,7 +432,8 @@ TEST(AuditTimeTest, ParsesUtcDatesAndDateTimes) {
   EXPECT_EQ(ParseAuditTime("2026-12-01 10:20:30").value(), int64_t{1'796'120'430} * 1'000'000'000);
   EXPECT_EQ(ParseAuditTime("2026-12-01T10:20").value(), int64_t{1'796'120'400} * 1'000'000'000);
   for (const char* bad : {"", "2026-12", "2026-13-01", "2026-02-31", "2026-12-01T25:00",
-                          "2026-12-01T10", "2026-12-01T10:20:3", "yesterday", "2026-12-01+01:00"}) {
+                          "2026-12-01T10", "2026-12-01T10:20:3", "yesterday", "2999-01-01",
+                          "1969-12-31", "2026-12-01+01:00"}) {
     EXPECT_EQ(ParseAuditTime(bad).status().code(), Code::kInvalidArgument) << bad;
   }
   EXPECT_EQ(FormatAuditTime(int64_t{1'796'120'430} * 1'000'000'000 + 5), "2026-12-01 10:20:30Z");
