@@ -100,6 +100,9 @@ Result<AuditLog> ReadAccessLog(remote::CipherTree& tree, crypto::SessionKeySeale
   std::map<crypto::LogSessionId, std::vector<crypto::LogSessionId>> refs;
   for (const crypto::LogSessionId& session : sessions) {
     PHRFS_ASSIGN_OR_RETURN(auto objects, ReadLogSession(tree, session));
+    // A folder without objects is a session whose start failed (or one emptied on purpose:
+    // then the session after it names it as missing).
+    if (objects.empty()) continue;
     crypto::VerifiedSession v = crypto::VerifySession(session, objects, sealer);
     refs[session] = v.header ? v.header->previous : std::vector<crypto::LogSessionId>{};
     if (!v.header) {

@@ -31,6 +31,13 @@ Status PutOnce(remote::CipherTree& tree, const std::string& path, const std::vec
   return Status::Corrupt("access log object " + path + " exists with other contents");
 }
 
+int64_t NowFrom(const AccessLoggerOptions& options) {
+  if (options.now_ns) return options.now_ns();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 AccessLogger::AccessLogger(remote::CipherTree& tree, AccessLoggerOptions options,
@@ -48,21 +55,29 @@ Result<std::unique_ptr<AccessLogger>> AccessLogger::Start(remote::CipherTree& tr
   PHRFS_ASSIGN_OR_RETURN(SecureBytes key, crypto::NewLogSessionKey());
   PHRFS_ASSIGN_OR_RETURN(auto refs, ReadSessionReferences(tree));
 
-  std::unique_ptr<AccessLogger> logger(
-      new AccessLogger(tree, std::move(options), session, std::move(key)));
   crypto::LogSessionHeader header;
   header.session = session;
-  header.start_ns = logger->Now();
-  header.writer = logger->options_.writer;
-  header.person = logger->options_.person;
+  header.start_ns = NowFrom(options);
+  header.writer = options.writer;
+  header.person = options.person;
   header.previous = crypto::LatestSessions(refs);
-  PHRFS_ASSIGN_OR_RETURN(auto wrapped, sealer.Seal(logger->key_, session));
-  PHRFS_ASSIGN_OR_RETURN(auto object, crypto::SealLogHeader(logger->key_, header, wrapped));
+  PHRFS_ASSIGN_OR_RETURN(auto wrapped, sealer.Seal(key, session));
+  PHRFS_ASSIGN_OR_RETURN(auto object, crypto::SealLogHeader(key, header, wrapped));
 
+  // The header is in the store before a logger exists: a logger never writes batches into a
+  // session without one.
   Status st = tree.MakeFolder(crypto::kLogFolder);
   if (!st.ok() && st.code() != Code::kAlreadyExists) return st;
   PHRFS_RETURN_IF_ERROR(tree.MakeFolder(crypto::LogSessionFolder(session)));
-  PHRFS_RETURN_IF_ERROR(PutOnce(tree, crypto::LogObjectPath(session, 0), object));
+  st = PutOnce(tree, crypto::LogObjectPath(session, 0), object);
+  if (!st.ok()) {
+    // Best effort: an empty session folder is ignored by readers anyway.
+    (void)tree.RemoveFolder(crypto::LogSessionFolder(session));
+    return st;
+  }
+
+  std::unique_ptr<AccessLogger> logger(
+      new AccessLogger(tree, std::move(options), session, std::move(key)));
   logger->last_object_ = std::move(object);
   logger->stats_.objects_written = 1;
   logger->thread_ = std::thread([raw = logger.get()] { raw->Run(); });
@@ -77,12 +92,7 @@ AccessLogger::~AccessLogger() {
   }
 }
 
-int64_t AccessLogger::Now() const {
-  if (options_.now_ns) return options_.now_ns();
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+int64_t AccessLogger::Now() const { return NowFrom(options_); }
 
 void AccessLogger::Record(crypto::LogOp op, std::string_view path, std::string_view path2,
                           int result) {
@@ -199,7 +209,10 @@ Status AccessLogger::Close() {
     closing_ = true;
   }
   wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard<std::mutex> lock(join_mu_);
+    if (thread_.joinable()) thread_.join();
+  }
   return FlushOnce(crypto::LogEnd::kEnd);
 }
 

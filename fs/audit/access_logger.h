@@ -101,6 +101,8 @@ class AccessLogger {
   const crypto::LogSessionId session_;
   const SecureBytes key_;
 
+  std::mutex join_mu_;  // two Close calls at once join the thread once
+
   // Lock order: flush_mu_ before mu_.
   std::mutex flush_mu_;  // one flush at a time; guards the chain state below
   uint64_t next_seq_ = 1;

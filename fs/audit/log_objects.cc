@@ -63,8 +63,9 @@ Result<std::map<crypto::LogSessionId, std::vector<crypto::LogSessionId>>> ReadSe
     if (header.ok()) {
       auto pub = crypto::ParseLogHeaderPublic(*header);
       if (pub.ok() && pub->session == s) previous = std::move(pub->previous);
-    } else if (header.status().code() != Code::kNotFound &&
-               header.status().code() != Code::kCorrupt) {
+    } else if (header.status().code() == Code::kNotFound) {
+      continue;  // a failed start, or a damaged session that its reader reports
+    } else if (header.status().code() != Code::kCorrupt) {
       return header.status();
     }
     refs.emplace(s, std::move(previous));

@@ -25,8 +25,9 @@ Result<std::vector<crypto::LogSessionId>> ListLogSessions(remote::CipherTree& tr
 Result<std::map<uint64_t, std::vector<uint8_t>>> ReadLogSession(remote::CipherTree& tree,
                                                                 const crypto::LogSessionId& session);
 
-// Every present session and the sessions its header references (empty when its header is
-// missing or unreadable: that is reported by the verification, not here).
+// Every session with a header and the sessions that header references (none when it is
+// unreadable). Sessions without a header are left out: an empty folder is a start that failed,
+// and any other damage is the verification's to report.
 Result<std::map<crypto::LogSessionId, std::vector<crypto::LogSessionId>>> ReadSessionReferences(
     remote::CipherTree& tree);
 

@@ -138,6 +138,20 @@ TEST_F(AccessLogTest, FlippedByteInAnyObjectIsCaught) {
   }
 }
 
+TEST_F(AccessLogTest, TruncatedObjectIsCaught) {
+  const Objects good = MakeSession(2);
+  for (const auto& [seq, bytes] : good) {
+    for (size_t len = 0; len < bytes.size(); len += (len < 80 ? 1 : 7)) {
+      Objects bad = good;
+      bad[seq].resize(len);
+      VerifiedSession v = Verify(bad);
+      bool caught = Has(v, LogProblemKind::kAltered, seq) ||
+                    (seq == 0 && Has(v, LogProblemKind::kKeyUnreadable, std::nullopt));
+      ASSERT_TRUE(caught) << "object " << seq << " cut to " << len << ":\n" << Dump(v);
+    }
+  }
+}
+
 TEST_F(AccessLogTest, ObjectDeletedFromTheMiddleIsAGap) {
   Objects objects = MakeSession(4);
   objects.erase(2);

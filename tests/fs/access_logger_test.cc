@@ -241,6 +241,28 @@ TEST_F(AccessLoggerTest, FailedPutIsRetriedAndLosesNoRecord) {
   EXPECT_EQ(CountOf(log, LogOp::kDelete, "/b"), 1u);
 }
 
+TEST_F(AccessLoggerTest, StartFailsWhenTheHeaderCannotBeWrittenAndLeavesNoBatch) {
+  auto faulty = std::make_shared<remote::testing::FaultyTree>(tree_);
+  faulty->FailNthWrite(1, Code::kUnavailable);  // the header's put
+  auto logger = AccessLogger::Start(*faulty, *sealer_, Options());
+  EXPECT_EQ(logger.status().code(), Code::kUnavailable);
+  EXPECT_EQ(faulty->writes(), 1u);  // nothing was written after the failure
+  auto sessions = ListLogSessions(*tree_);
+  ASSERT_TRUE(sessions.ok());
+  EXPECT_TRUE(sessions->empty());  // its folder went again
+
+  // An empty session folder left behind (the removal failed too) is no damage, and the next
+  // session does not name it.
+  ASSERT_TRUE(tree_->MakeFolder(std::string(crypto::kLogFolder) + "/" + std::string(32, 'a')).ok());
+  EXPECT_TRUE(Read().problems.empty()) << Problems(Read());
+  auto next = Start(Options());
+  ASSERT_NE(next, nullptr);
+  ASSERT_TRUE(next->Close().ok());
+  AuditLog log = Read();
+  EXPECT_TRUE(log.problems.empty()) << Problems(log);
+  EXPECT_EQ(log.sessions, 2u);
+}
+
 TEST_F(AccessLoggerTest, LongOutageKeepsCountingAndReportsWhatItDropped) {
   auto down = std::make_shared<DownTree>(tree_);
   AccessLoggerOptions o = Options();
