@@ -605,6 +605,15 @@ TEST_F(AuditCliTest, IntactLogPrintsTheTableAndExitsZero) {
   RunResult nobody = Audit({"--person", "bob"});
   ASSERT_EQ(nobody.exit_code, kExitOk) << nobody.Describe();
   EXPECT_EQ(nobody.out.find("alice"), std::string::npos) << nobody.out;
+
+  // The log lives beside the file system: a mount neither shows nor minds it.
+  RunResult m = fx_.Mount();
+  ASSERT_EQ(m.exit_code, kExitOk) << m.Describe();
+  EXPECT_TRUE(ListFilesRecursive(fx_.mnt()).empty());
+  WriteFile(fx_.InMnt("log"), "a file named log");
+  EXPECT_EQ(ReadFileOrDie(fx_.InMnt("log")), "a file named log");
+  ASSERT_EQ(fx_.Unmount().exit_code, kExitOk);
+  EXPECT_EQ(Audit().exit_code, kExitOk);
 }
 
 TEST_F(AuditCliTest, DamagedLogStillPrintsButWarnsAndExits12) {
