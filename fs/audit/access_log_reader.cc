@@ -211,6 +211,7 @@ std::vector<AuditEntry> FilterAuditEntries(const std::vector<AuditEntry>& entrie
 }
 
 std::string FormatAuditTable(const std::vector<AuditEntry>& entries) {
+  if (entries.empty()) return "(no accesses recorded)\n";
   using Row = std::array<std::string, 6>;
   std::vector<Row> rows;
   rows.push_back({"TIME", "PERSON", "OP", "PATH", "RESULT", "COUNT"});
@@ -235,7 +236,6 @@ std::string FormatAuditTable(const std::vector<AuditEntry>& entries) {
     }
     out += line + "\n";
   }
-  if (entries.empty()) out += "(no accesses recorded)\n";
   return out;
 }
 

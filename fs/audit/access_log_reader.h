@@ -49,6 +49,7 @@ std::vector<AuditEntry> FilterAuditEntries(const std::vector<AuditEntry>& entrie
                                            const AuditFilter& filter);
 
 // TIME  PERSON  OP  PATH  RESULT  COUNT, aligned; control characters in names escaped.
+// "(no accesses recorded)" when there are none.
 std::string FormatAuditTable(const std::vector<AuditEntry>& entries);
 // One JSON object per line.
 std::string FormatAuditJson(const std::vector<AuditEntry>& entries);
