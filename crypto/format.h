@@ -50,6 +50,20 @@ inline constexpr char kLabelMetaSeal[] = "phrfs/v2/meta-seal";
 inline constexpr char kLabelX25519Wrap[] = "phrfs/v2/x25519-wrap";
 // FORMAT "DOMAIN KEYRING": the owner's sealing key for keyrings, and the associated-data labels.
 inline constexpr char kLabelDomainOwner[] = "phrfs/v2/domain-owner";
+// FORMAT "ACCESS LOG": the owner-readable, hash-chained log of a mount's accesses.
+inline constexpr std::array<uint8_t, 4> kLogMagic = {'P', 'H', 'R', 'L'};
+inline constexpr uint8_t kLogVersion = 1;
+inline constexpr uint8_t kLogKindHeader = 0;  // object 0 of a session
+inline constexpr uint8_t kLogKindBatch = 1;   // objects 1..n
+inline constexpr uint8_t kLogFlagEnd = 1;     // a batch's flags: the session's last object
+inline constexpr size_t kLogSessionIdSize = 16;
+inline constexpr size_t kLogSessionKeySize = 32;
+inline constexpr char kLogAdLabel[] = "phrfs-log-v1";  // first bytes of every log AAD
+inline constexpr char kLabelLogHeader[] = "phrfs/v2/log-header";
+inline constexpr char kLabelLogRecords[] = "phrfs/v2/log-records";
+inline constexpr char kLabelAudit[] = "phrfs/v2/audit";  // the passphrase store's sealing key
+inline constexpr char kLogFolder[] = "log";            // log/<session hex>/<seq, 10 digits>
+inline constexpr size_t kLogSeqDigits = 10;
 
 // FORMAT "STORE CONFIG"
 inline constexpr uint32_t kStoreVersion = 2;

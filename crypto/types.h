@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <compare>
 #include <cstdint>
 
 #include "crypto/format.h"
@@ -20,6 +21,13 @@ struct DirId {
 struct StoreId {
   std::array<uint8_t, kIdSize> bytes{};
   bool operator==(const StoreId&) const = default;
+};
+
+// An access-log session (FORMAT "ACCESS LOG"): random, one per mount.
+struct LogSessionId {
+  std::array<uint8_t, kLogSessionIdSize> bytes{};
+  auto operator<=>(const LogSessionId&) const = default;
+  bool operator==(const LogSessionId&) const = default;
 };
 
 // The root directory's id: all zero bytes (FORMAT "LAYOUT").

@@ -3,6 +3,7 @@
 # store, not the command line, and their tests link the library.
 set(PHRFS_CLI_SOURCES
   main.cc
+  cli/audit_command.cc
   cli/cli.cc
   cli/command_util.cc
   cli/daemon.cc

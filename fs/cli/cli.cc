@@ -168,6 +168,24 @@ int RunCli(int argc, char** argv) {
     share_cmds.push_back(c);
   }
   // ---- end phrfs share ----
+  AuditArgs audit;
+  CLI::App* audit_cmd =
+      app.add_subcommand("audit", "Show the store's access log (owner only) and check it");
+  audit_cmd->add_option("STORE", audit.store, "Store: a directory or a remote store URL")
+      ->required();
+  audit_cmd->add_option("--passfile", audit.passfile,
+                        "Read the passphrase from the first line of FILE")
+      ->type_name("FILE");
+  audit_cmd->add_option("--config", audit.config, "Remote store settings (phrfs.yaml(5))")
+      ->type_name("FILE");
+  audit_cmd->add_option("--person", audit.person, "Only the accesses of PERSON")
+      ->type_name("PERSON");
+  audit_cmd->add_option("--since", audit.since,
+                        "Only accesses at or after T (UTC: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS])")
+      ->type_name("T");
+  audit_cmd->add_option("--path", audit.path, "Only PATH and what is below it")
+      ->type_name("PATH");
+  audit_cmd->add_flag("--json", audit.json, "One JSON object per line instead of a table");
 
   try {
     app.parse(argc, argv);
@@ -196,6 +214,7 @@ int RunCli(int argc, char** argv) {
   }
   if (identity_new_cmd->parsed()) return RunIdentityNew(identity_new);
   if (identity_show_cmd->parsed()) return RunIdentityShow(identity_show);
+  if (audit_cmd->parsed()) return RunAudit(audit);
   std::fprintf(stderr, "%s", app.help().c_str());
   return kExitUsage;
 }

@@ -88,6 +88,15 @@ int RunShare(const ShareArgs& args);
 int RunIdentityNew(const IdentityNewArgs& args);
 int RunIdentityShow(const IdentityShowArgs& args);
 // ---- end phrfs identity ----
+struct AuditArgs {
+  std::string store;
+  std::string passfile;
+  std::string config;
+  std::string person;  // "" = everyone
+  std::string since;   // UTC date or date-time; "" = from the start
+  std::string path;    // "" = every path
+  bool json = false;
+};
 
 int RunInit(const InitArgs& args);
 int RunMount(const MountArgs& args);
@@ -95,5 +104,6 @@ int RunUmount(const UmountArgs& args);
 int RunPasswd(const PasswdArgs& args);
 int RunStatus(const StatusArgs& args);
 int RunUpgrade(const UpgradeArgs& args);
+int RunAudit(const AuditArgs& args);
 
 }  // namespace phrfs::fs

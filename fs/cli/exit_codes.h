@@ -19,6 +19,7 @@ enum ExitCode : int {
   kExitPassfile = 9,         // passphrase file unreadable or empty; passphrases differ
   kExitUnreachable = 10,     // the store's server did not answer (after retries)
   kExitAccessDenied = 11,    // the store's server refused the credentials
+  kExitLogDamaged = 12,      // audit: the access log is damaged or incomplete (it still printed)
 };
 
 // Which step of a command failed: the same Status code means different things at different

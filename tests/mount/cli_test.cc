@@ -21,7 +21,10 @@
 
 #include <gtest/gtest.h>
 
+#include "crypto/log_key_sealer.h"
+#include "fs/audit/access_logger.h"
 #include "fs/cli/exit_codes.h"
+#include "fs/store_setup.h"
 #include "tests/mount/mount_fixture.h"
 
 namespace phrfs::testing {
@@ -658,6 +661,111 @@ TEST(CliIdentityTest, IdentityWithoutASubcommandIsAUsageError) {
   EXPECT_EQ(r.exit_code, kExitUsage) << r.Describe();
   RunResult bogus = RunPhrfs({"identity", "frobnicate", "x"});
   EXPECT_EQ(bogus.exit_code, kExitUsage) << bogus.Describe();
+}
+
+// `phrfs audit`: a session written the way a mount writes it (AccessLogger on the store's own
+// tree, unlocked with the passphrase), then read back by the command.
+class AuditCliTest : public CliTest {
+ protected:
+  // Writes one closed session; returns its folder in the store directory.
+  std::string WriteSession(const std::string& person) {
+    std::string passphrase = ReadFileOrDie(fx_.passfile());
+    while (!passphrase.empty() && passphrase.back() == '\n') passphrase.pop_back();
+    auto tree = OpenLocalStoreTree(fx_.store(), TreeAccess::kDirect, /*create=*/false);
+    EXPECT_TRUE(tree.ok()) << tree.status().ToString();
+    if (!tree.ok()) return "";
+    auto store = UnlockStore(std::move(tree).value(), fx_.store(), passphrase);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    if (!store.ok()) return "";
+    auto sealer = crypto::PassphraseStoreSealer::Create(store->master_key, store->config.store_id);
+    EXPECT_TRUE(sealer.ok());
+    AccessLoggerOptions options;
+    options.person = person;
+    auto logger = AccessLogger::Start(*store->tree, *sealer, options);
+    EXPECT_TRUE(logger.ok()) << logger.status().ToString();
+    if (!logger.ok()) return "";
+    for (int i = 0; i < 3; ++i) (*logger)->Record(crypto::LogOp::kOpenRead, "/labs/2024.csv", 0);
+    EXPECT_TRUE((*logger)->Flush().ok());
+    (*logger)->Record(crypto::LogOp::kCreate, "/note.txt", 0);
+    (*logger)->Record(crypto::LogOp::kOpenWrite, "/private/x", EACCES);
+    EXPECT_TRUE((*logger)->Close().ok());
+    return fx_.store() + "/" + crypto::LogSessionFolder((*logger)->session());
+  }
+
+  RunResult Audit(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"audit", fx_.store(), "--passfile", fx_.passfile()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return RunPhrfs(args);
+  }
+};
+
+TEST_F(AuditCliTest, IntactLogPrintsTheTableAndExitsZero) {
+  ASSERT_FALSE(WriteSession("alice").empty());
+  RunResult r = Audit();
+  ASSERT_EQ(r.exit_code, kExitOk) << r.Describe() << r.out;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  EXPECT_NE(r.out.find("TIME"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("WARNING"), std::string::npos) << r.out;
+  std::regex row(R"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +alice +open-read +/labs/2024\.csv +ok +3\n)");
+  EXPECT_TRUE(std::regex_search(r.out, row)) << r.out;
+  EXPECT_NE(r.out.find("EACCES"), std::string::npos) << r.out;
+
+  RunResult j = Audit({"--json", "--path", "/labs"});
+  ASSERT_EQ(j.exit_code, kExitOk) << j.Describe();
+  EXPECT_EQ(std::count(j.out.begin(), j.out.end(), '\n'), 1) << j.out;
+  EXPECT_NE(j.out.find(R"("path":"/labs/2024.csv")"), std::string::npos) << j.out;
+  EXPECT_NE(j.out.find(R"("count":3)"), std::string::npos) << j.out;
+
+  RunResult nobody = Audit({"--person", "bob"});
+  ASSERT_EQ(nobody.exit_code, kExitOk) << nobody.Describe();
+  EXPECT_EQ(nobody.out.find("alice"), std::string::npos) << nobody.out;
+
+  // The log lives beside the file system: a mount neither shows nor minds it.
+  RunResult m = fx_.Mount();
+  ASSERT_EQ(m.exit_code, kExitOk) << m.Describe();
+  EXPECT_TRUE(ListFilesRecursive(fx_.mnt()).empty());
+  WriteFile(fx_.InMnt("log"), "a file named log");
+  EXPECT_EQ(ReadFileOrDie(fx_.InMnt("log")), "a file named log");
+  ASSERT_EQ(fx_.Unmount().exit_code, kExitOk);
+  EXPECT_EQ(Audit().exit_code, kExitOk);
+}
+
+TEST_F(AuditCliTest, DamagedLogStillPrintsButWarnsAndExits12) {
+  const std::string folder = WriteSession("alice");
+  ASSERT_FALSE(folder.empty());
+  // Flip a byte inside the first batch's ciphertext (the create record stays readable).
+  const std::string batch = folder + "/0000000001";
+  std::string bytes = ReadFileOrDie(batch);
+  ASSERT_GT(bytes.size(), 80u);
+  bytes[bytes.size() - 20] ^= 0x01;
+  ASSERT_EQ(chmod(batch.c_str(), 0600), 0);
+  WriteFile(batch, bytes);
+  RunResult r = Audit();
+  EXPECT_EQ(r.exit_code, kExitLogDamaged) << r.Describe();
+  EXPECT_NE(r.out.find("WARNING: access log damaged: session"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("object 1 altered"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/note.txt"), std::string::npos) << r.out;  // the rest still shows
+  EXPECT_EQ(r.out.find("/labs/2024.csv"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("WARNING"), std::string::npos) << r.err;
+
+  // A deleted last object: the session is no longer closed.
+  ASSERT_EQ(unlink((folder + "/0000000002").c_str()), 0);
+  RunResult tail = Audit({"--json"});
+  EXPECT_EQ(tail.exit_code, kExitLogDamaged) << tail.Describe();
+  EXPECT_NE(tail.out.find(R"("problem":"not-closed")"), std::string::npos) << tail.out;
+}
+
+TEST_F(AuditCliTest, WrongPassphraseAndBadSinceHaveTheirOwnCodes) {
+  ASSERT_FALSE(WriteSession("alice").empty());
+  RunResult wrong = RunPhrfs({"audit", fx_.store(), "--passfile", fx_.root() + "/wrong"});
+  EXPECT_EQ(wrong.exit_code, kExitWrongPassphrase) << wrong.Describe();
+  ExpectCleanFailure(wrong);
+  RunResult since = Audit({"--since", "last tuesday"});
+  EXPECT_EQ(since.exit_code, kExitUsage) << since.Describe();
+  ExpectCleanFailure(since);
+  RunResult later = Audit({"--since", "2200-01-01"});
+  ASSERT_EQ(later.exit_code, kExitOk) << later.Describe();
+  EXPECT_NE(later.out.find("(no accesses recorded)"), std::string::npos) << later.out;
 }
 
 }  // namespace

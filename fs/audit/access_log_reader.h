@@ -1,0 +1,61 @@
+// Reading the whole access log for `phrfs audit`: every session under log/ opened with the
+// owner's sealer and verified (crypto/access_log.h), records merged per session, filtered, and
+// printed as an aligned table or JSON lines, with every problem said loudly. Pure functions
+// apart from ReadAccessLog (which reads the tree); any single thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "crypto/access_log.h"
+#include "crypto/log_key_sealer.h"
+#include "remote/cipher_tree.h"
+
+namespace phrfs::fs {
+
+struct AuditEntry {
+  crypto::LogRecord record;  // merged: one per (op, path, path2, result) and session
+  crypto::LogSessionId session;
+  std::string person;  // "?" when the session's header did not verify
+  std::string writer;
+};
+
+struct AuditLog {
+  std::vector<AuditEntry> entries;  // ordered by first time (then session, op, path)
+  std::vector<crypto::LogProblem> problems;
+  size_t sessions = 0;
+};
+
+// Errors only when the store cannot be read; damage is reported in `problems`.
+Result<AuditLog> ReadAccessLog(remote::CipherTree& tree, crypto::SessionKeySealer& sealer);
+
+struct AuditFilter {
+  std::string person;              // exact; "" = everyone
+  std::optional<int64_t> since_ns;  // entries whose last access is at or after this
+  std::string path;                // "" = all; else this path and everything below it
+};
+
+// "2026-12-01", "2026-12-01T10:20", "2026-12-01T10:20:30" (or a space for the T), optionally
+// followed by "Z"; always UTC. InvalidArgument otherwise.
+Result<int64_t> ParseAuditTime(std::string_view text);
+// "2026-12-01 10:20:30Z"
+std::string FormatAuditTime(int64_t unix_ns);
+
+std::vector<AuditEntry> FilterAuditEntries(const std::vector<AuditEntry>& entries,
+                                           const AuditFilter& filter);
+
+// TIME  PERSON  OP  PATH  RESULT  COUNT, aligned; control characters in names escaped.
+// "(no accesses recorded)" when there are none.
+std::string FormatAuditTable(const std::vector<AuditEntry>& entries);
+// One JSON object per line.
+std::string FormatAuditJson(const std::vector<AuditEntry>& entries);
+// "WARNING: access log damaged: session 3f2a... object 7 missing", one line each.
+std::string FormatAuditProblems(const std::vector<crypto::LogProblem>& problems);
+// {"problem":"missing-object","session":"<hex>","object":7,"message":"..."}, one per line.
+std::string FormatAuditProblemsJson(const std::vector<crypto::LogProblem>& problems);
+
+}  // namespace phrfs::fs

@@ -1,0 +1,287 @@
+// The access log's format (crypto/access_log.h): round trip, and every way of damaging a
+// session (flipped byte, deleted, swapped and trailing objects, a deleted session, a wrong key)
+// must be named.
+#include "crypto/access_log.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "crypto/log_key_sealer.h"
+
+namespace phrfs::crypto {
+namespace {
+
+using Objects = std::map<uint64_t, std::vector<uint8_t>>;
+
+SecureBytes Key(uint8_t fill) {
+  SecureBytes k(32);
+  for (size_t i = 0; i < k.size(); ++i) k[i] = static_cast<uint8_t>(fill + i);
+  return k;
+}
+
+StoreId Store(uint8_t fill) {
+  StoreId s;
+  s.bytes.fill(fill);
+  return s;
+}
+
+LogRecord Rec(int i, LogOp op = LogOp::kOpenRead) {
+  LogRecord r;
+  r.first_ns = 1'700'000'000'000'000'000 + i;
+  r.last_ns = r.first_ns + 5;
+  r.count = static_cast<uint64_t>(i + 1);
+  r.op = op;
+  r.path = "/records/file-" + std::to_string(i);
+  if (op == LogOp::kRename) r.path2 = "/records/renamed-" + std::to_string(i);
+  r.result = i % 3 == 0 ? 0 : 13;
+  return r;
+}
+
+class AccessLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto sealer = PassphraseStoreSealer::Create(Key(1), Store(7));
+    ASSERT_TRUE(sealer.ok());
+    sealer_.emplace(std::move(sealer).value());
+    auto id = NewLogSessionId();
+    ASSERT_TRUE(id.ok());
+    session_ = *id;
+    auto key = NewLogSessionKey();
+    ASSERT_TRUE(key.ok());
+    key_ = std::move(key).value();
+  }
+
+  // A session of `batches` batch objects with two records each; the last one ends it.
+  Objects MakeSession(int batches, std::vector<LogSessionId> previous = {}) {
+    Objects objects;
+    LogSessionHeader h;
+    h.session = session_;
+    h.start_ns = 1'700'000'000'000'000'000;
+    h.writer = "owner-passphrase";
+    h.person = "alice";
+    h.previous = std::move(previous);
+    auto wrapped = sealer_->Seal(key_, session_);
+    EXPECT_TRUE(wrapped.ok());
+    auto header = SealLogHeader(key_, h, *wrapped);
+    EXPECT_TRUE(header.ok()) << header.status().ToString();
+    objects[0] = *header;
+    for (int b = 1; b <= batches; ++b) {
+      std::vector<LogRecord> recs = {Rec(2 * b), Rec(2 * b + 1, LogOp::kRename)};
+      auto batch = SealLogBatch(key_, session_, static_cast<uint64_t>(b), objects[b - 1], recs,
+                                b == batches ? LogEnd::kEnd : LogEnd::kMore);
+      EXPECT_TRUE(batch.ok()) << batch.status().ToString();
+      objects[static_cast<uint64_t>(b)] = *batch;
+    }
+    return objects;
+  }
+
+  VerifiedSession Verify(const Objects& objects) {
+    return VerifySession(session_, objects, *sealer_);
+  }
+
+  static bool Has(const VerifiedSession& v, LogProblemKind kind, std::optional<uint64_t> object) {
+    return std::any_of(v.problems.begin(), v.problems.end(), [&](const LogProblem& p) {
+      return p.kind == kind && (!object || p.object == object);
+    });
+  }
+  static std::string Dump(const VerifiedSession& v) {
+    std::string s;
+    for (const auto& p : v.problems) s += p.Describe() + "\n";
+    return s;
+  }
+
+  std::optional<PassphraseStoreSealer> sealer_;
+  LogSessionId session_;
+  SecureBytes key_;
+};
+
+TEST_F(AccessLogTest, RoundTripGivesBackEveryRecordAndTheHeader) {
+  Objects objects = MakeSession(3);
+  VerifiedSession v = Verify(objects);
+  EXPECT_TRUE(v.problems.empty()) << Dump(v);
+  EXPECT_TRUE(v.closed);
+  ASSERT_TRUE(v.header.has_value());
+  EXPECT_EQ(v.header->person, "alice");
+  EXPECT_EQ(v.header->writer, "owner-passphrase");
+  EXPECT_EQ(v.header->start_ns, 1'700'000'000'000'000'000);
+  std::vector<LogRecord> expected;
+  for (int b = 1; b <= 3; ++b) {
+    expected.push_back(Rec(2 * b));
+    expected.push_back(Rec(2 * b + 1, LogOp::kRename));
+  }
+  EXPECT_EQ(v.records, expected);
+}
+
+TEST_F(AccessLogTest, RecordsAreNotInThePlain) {
+  Objects objects = MakeSession(1);
+  const std::string needle = "/records/file-2";
+  for (const auto& [seq, bytes] : objects) {
+    std::string text(bytes.begin(), bytes.end());
+    EXPECT_EQ(text.find(needle), std::string::npos) << "object " << seq;
+    EXPECT_EQ(text.find("alice"), std::string::npos) << "object " << seq;
+  }
+}
+
+TEST_F(AccessLogTest, FlippedByteInAnyObjectIsCaught) {
+  const Objects good = MakeSession(3);
+  for (const auto& [seq, bytes] : good) {
+    for (size_t i = 0; i < bytes.size(); ++i) {
+      Objects bad = good;
+      bad[seq][i] ^= 0x01;
+      VerifiedSession v = Verify(bad);
+      bool caught = Has(v, LogProblemKind::kAltered, seq);
+      // A flip in the wrapped session key shows as a key that does not open.
+      if (seq == 0) caught = caught || Has(v, LogProblemKind::kKeyUnreadable, std::nullopt);
+      ASSERT_TRUE(caught) << "object " << seq << " byte " << i << ":\n" << Dump(v);
+    }
+  }
+}
+
+TEST_F(AccessLogTest, TruncatedObjectIsCaught) {
+  const Objects good = MakeSession(2);
+  for (const auto& [seq, bytes] : good) {
+    for (size_t len = 0; len < bytes.size(); len += (len < 80 ? 1 : 7)) {
+      Objects bad = good;
+      bad[seq].resize(len);
+      VerifiedSession v = Verify(bad);
+      bool caught = Has(v, LogProblemKind::kAltered, seq) ||
+                    (seq == 0 && Has(v, LogProblemKind::kKeyUnreadable, std::nullopt));
+      ASSERT_TRUE(caught) << "object " << seq << " cut to " << len << ":\n" << Dump(v);
+    }
+  }
+}
+
+TEST_F(AccessLogTest, ObjectDeletedFromTheMiddleIsAGap) {
+  Objects objects = MakeSession(4);
+  objects.erase(2);
+  VerifiedSession v = Verify(objects);
+  EXPECT_TRUE(Has(v, LogProblemKind::kMissingObject, 2)) << Dump(v);
+  EXPECT_EQ(v.problems.size(), 1u) << Dump(v);
+  EXPECT_TRUE(v.closed);
+  EXPECT_EQ(v.records.size(), 6u);  // the other three batches still read
+  EXPECT_NE(v.problems[0].Describe().find("object 2 missing"), std::string::npos);
+}
+
+TEST_F(AccessLogTest, SwappedObjectsAreReportedAsReordered) {
+  Objects objects = MakeSession(4);
+  std::swap(objects[2], objects[3]);
+  VerifiedSession v = Verify(objects);
+  EXPECT_TRUE(Has(v, LogProblemKind::kReordered, 2)) << Dump(v);
+  EXPECT_TRUE(Has(v, LogProblemKind::kReordered, 3)) << Dump(v);
+  EXPECT_FALSE(Has(v, LogProblemKind::kMissingObject, std::nullopt)) << Dump(v);
+}
+
+TEST_F(AccessLogTest, ObjectMovedPastTheEndIsReorderedAndAfterTheEnd) {
+  Objects objects = MakeSession(4);
+  objects[7] = objects[2];
+  objects.erase(2);
+  VerifiedSession v = Verify(objects);
+  EXPECT_TRUE(Has(v, LogProblemKind::kReordered, 7)) << Dump(v);
+  EXPECT_TRUE(Has(v, LogProblemKind::kAfterEnd, 7)) << Dump(v);
+  EXPECT_FALSE(Has(v, LogProblemKind::kMissingObject, std::nullopt)) << Dump(v);
+}
+
+TEST_F(AccessLogTest, DeletedTailLeavesTheSessionNotClosed) {
+  Objects objects = MakeSession(4);
+  objects.erase(4);
+  objects.erase(3);
+  VerifiedSession v = Verify(objects);
+  EXPECT_FALSE(v.closed);
+  ASSERT_TRUE(Has(v, LogProblemKind::kNotClosed, std::nullopt)) << Dump(v);
+  const std::string text = v.problems.back().Describe();
+  EXPECT_NE(text.find("crashed"), std::string::npos) << text;
+  EXPECT_NE(text.find("still mounted"), std::string::npos) << text;
+  EXPECT_NE(text.find("deleted"), std::string::npos) << text;
+}
+
+TEST_F(AccessLogTest, ReplacedObjectBreaksTheChain) {
+  // Object 2 re-sealed by someone holding the key (the session's own writer) with other records:
+  // it authenticates, but object 3 names the hash of the original.
+  Objects objects = MakeSession(3);
+  std::vector<LogRecord> other = {Rec(99)};
+  auto forged = SealLogBatch(key_, session_, 2, objects[1], other, LogEnd::kMore);
+  ASSERT_TRUE(forged.ok());
+  objects[2] = *forged;
+  VerifiedSession v = Verify(objects);
+  EXPECT_TRUE(Has(v, LogProblemKind::kChainBroken, 3)) << Dump(v);
+}
+
+TEST_F(AccessLogTest, MissingHeaderMakesTheSessionUnreadable) {
+  Objects objects = MakeSession(2);
+  objects.erase(0);
+  VerifiedSession v = Verify(objects);
+  EXPECT_TRUE(Has(v, LogProblemKind::kHeaderMissing, std::nullopt)) << Dump(v);
+  EXPECT_TRUE(v.records.empty());
+}
+
+TEST_F(AccessLogTest, ObjectOfAnotherSessionDoesNotAuthenticate) {
+  Objects first = MakeSession(2);
+  auto id = NewLogSessionId();
+  ASSERT_TRUE(id.ok());
+  session_ = *id;
+  Objects second = MakeSession(2);
+  second[1] = first[1];
+  VerifiedSession v = Verify(second);
+  EXPECT_TRUE(Has(v, LogProblemKind::kAltered, 1)) << Dump(v);
+}
+
+TEST_F(AccessLogTest, DeletedEarlierSessionIsNamedByItsSuccessor) {
+  auto a = NewLogSessionId(), b = NewLogSessionId(), c = NewLogSessionId();
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  std::map<LogSessionId, std::vector<LogSessionId>> refs = {{*a, {}}, {*b, {*a}}, {*c, {*b}}};
+  EXPECT_TRUE(FindMissingSessions(refs).empty());
+  EXPECT_EQ(LatestSessions(refs), std::vector<LogSessionId>{*c});
+  refs.erase(*b);
+  auto problems = FindMissingSessions(refs);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].kind, LogProblemKind::kMissingSession);
+  EXPECT_EQ(problems[0].session, *b);
+  // Two heads now: a (nobody references it any more) and c.
+  auto latest = LatestSessions(refs);
+  EXPECT_EQ(latest.size(), 2u);
+}
+
+TEST_F(AccessLogTest, HeaderPublicPartNamesThePreviousSessions) {
+  auto a = NewLogSessionId();
+  ASSERT_TRUE(a.ok());
+  Objects objects = MakeSession(1, {*a});
+  auto pub = ParseLogHeaderPublic(objects[0]);
+  ASSERT_TRUE(pub.ok()) << pub.status().ToString();
+  EXPECT_EQ(pub->session, session_);
+  EXPECT_EQ(pub->previous, std::vector<LogSessionId>{*a});
+}
+
+TEST_F(AccessLogTest, WrongSealerKeyIsWrongKey) {
+  auto other = PassphraseStoreSealer::Create(Key(2), Store(7));
+  auto other_store = PassphraseStoreSealer::Create(Key(1), Store(8));
+  ASSERT_TRUE(other.ok() && other_store.ok());
+  auto sealed = sealer_->Seal(key_, session_);
+  ASSERT_TRUE(sealed.ok());
+  auto opened = sealer_->Open(*sealed, session_);
+  ASSERT_TRUE(opened.ok());
+  EXPECT_TRUE(opened->Equals(key_.span()));
+  EXPECT_EQ(other->Open(*sealed, session_).status().code(), Code::kWrongKey);
+  EXPECT_EQ(other_store->Open(*sealed, session_).status().code(), Code::kWrongKey);
+  auto id = NewLogSessionId();
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(sealer_->Open(*sealed, *id).status().code(), Code::kWrongKey);  // bound to the session
+
+  Objects objects = MakeSession(1);
+  VerifiedSession v = VerifySession(session_, objects, *other);
+  EXPECT_TRUE(Has(v, LogProblemKind::kKeyUnreadable, std::nullopt)) << Dump(v);
+  EXPECT_TRUE(v.records.empty());
+}
+
+TEST_F(AccessLogTest, ObjectNamesRoundTrip) {
+  EXPECT_EQ(LogObjectPath(session_, 7),
+            "log/" + LogSessionHex(session_) + "/0000000007");
+  EXPECT_EQ(ParseLogObjectName("0000000007"), std::optional<uint64_t>(7));
+  EXPECT_EQ(ParseLogObjectName("7"), std::nullopt);
+  EXPECT_EQ(ParseLogObjectName("00000000x7"), std::nullopt);
+  EXPECT_EQ(ParseLogSessionName(LogSessionHex(session_)), std::optional<LogSessionId>(session_));
+  EXPECT_EQ(ParseLogSessionName("phrfs.lease"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace phrfs::crypto
