@@ -64,6 +64,10 @@ class Parser {
         bool b = false;
         PHRFS_RETURN_IF_ERROR(reader_.Bool(value, full, b));
         out.read_only = b;
+      } else if (key == "access_log") {
+        bool b = false;
+        PHRFS_RETURN_IF_ERROR(reader_.Bool(value, full, b));
+        out.access_log = b;
       } else if (key == "attr_timeout" || key == "entry_timeout") {
         double seconds = 0;
         PHRFS_RETURN_IF_ERROR(reader_.Seconds(value, full, 0, kMaxTimeoutSeconds, seconds));
@@ -84,7 +88,7 @@ class Parser {
         PHRFS_RETURN_IF_ERROR(FuseOptions(value, full, out.fuse_options));
       } else {
         return reader_.Error(item.first.Mark(), full,
-                             "unknown key (known: read_only, attr_timeout, entry_timeout, "
+                             "unknown key (known: read_only, access_log, attr_timeout, entry_timeout, "
                              "max_threads, log_level, log_file, fuse_options)");
       }
     }

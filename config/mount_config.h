@@ -18,6 +18,8 @@ namespace phrfs::config {
 // tell a file value from a default and let its own flags win.
 struct MountConfig {
   std::optional<bool> read_only;
+  // mount.access_log: record this mount's accesses in the store's access log (default true).
+  std::optional<bool> access_log;
   std::optional<double> attr_timeout;   // seconds, 0..kMaxTimeoutSeconds
   std::optional<double> entry_timeout;  // seconds, 0..kMaxTimeoutSeconds
   std::optional<unsigned> max_threads;  // kMinThreads..kMaxThreads

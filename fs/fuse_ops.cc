@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/secure_bytes.h"
+#include "fs/audit/access_logger.h"
 #include "fs/log.h"
 #include "fs/to_errno.h"
 #include "fs/vault/vault.h"
@@ -25,6 +26,15 @@ constexpr unsigned kMaxWrite = 1024 * 1024;
 
 FuseContext& Ctx(fuse_req_t req) { return *static_cast<FuseContext*>(fuse_req_userdata(req)); }
 Vault& V(fuse_req_t req) { return *Ctx(req).vault; }
+
+// ---- the access log (fs/audit/access_logger.h): one record per open, create, delete and
+// rename, with the path in the mount and the errno it got. A path that cannot be told (a node
+// that left the tree) is logged as "?" rather than not at all.
+std::string LoggedPath(Result<std::string> path) { return path.ok() ? *path : std::string("?"); }
+void LogAt(fuse_req_t req, crypto::LogOp op, fuse_ino_t parent, const char* name, int err) {
+  AccessLogger* log = Ctx(req).log;
+  if (log != nullptr) log->Record(op, LoggedPath(V(req).PathIn(parent, name)), err);
+}
 
 Caller CallerOf(fuse_req_t req) {
   const struct fuse_ctx* c = fuse_req_ctx(req);
@@ -85,7 +95,9 @@ void OpInit(void* userdata, fuse_conn_info* conn) {
   // descriptions, so OPEN and RELEASE are two round trips per file that carry nothing. The
   // kernel then keeps the page cache across opens, as keep_cache does.
   // Not when other mounts may change the store: an open is where a file is checked again.
-  if ((conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) && !ctx->vault->shared_store()) {
+  // Nor when the mount keeps an access log: every open is a record.
+  if ((conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) && !ctx->vault->shared_store() &&
+      ctx->log == nullptr) {
     conn->want |= FUSE_CAP_NO_OPEN_SUPPORT;
     ctx->zero_open = true;
   }
@@ -144,7 +156,9 @@ void OpReadlink(fuse_req_t req, fuse_ino_t ino) {
 }
 
 void OpMkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
-  ReplyEntry(req, V(req).MakeDir(parent, name, mode & ~fuse_req_ctx(req)->umask, CallerOf(req)));
+  auto entry = V(req).MakeDir(parent, name, mode & ~fuse_req_ctx(req)->umask, CallerOf(req));
+  LogAt(req, crypto::LogOp::kCreate, parent, name, entry.ok() ? 0 : ErrnoOf(entry.status()));
+  ReplyEntry(req, std::move(entry));
 }
 
 void OpSymlink(fuse_req_t req, const char* target, fuse_ino_t parent, const char* name) {
@@ -156,21 +170,37 @@ void OpLink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent, const char* n
 }
 
 void OpUnlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  fuse_reply_err(req, ErrnoOf(V(req).Unlink(parent, name)));
+  std::string path;
+  if (Ctx(req).log != nullptr) path = LoggedPath(V(req).PathIn(parent, name));
+  const int err = ErrnoOf(V(req).Unlink(parent, name));
+  if (Ctx(req).log != nullptr) Ctx(req).log->Record(crypto::LogOp::kDelete, path, err);
+  fuse_reply_err(req, err);
 }
 
 void OpRmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  fuse_reply_err(req, ErrnoOf(V(req).RemoveDir(parent, name)));
+  std::string path;
+  if (Ctx(req).log != nullptr) path = LoggedPath(V(req).PathIn(parent, name));
+  const int err = ErrnoOf(V(req).RemoveDir(parent, name));
+  if (Ctx(req).log != nullptr) Ctx(req).log->Record(crypto::LogOp::kDelete, path, err);
+  fuse_reply_err(req, err);
 }
 
 void OpRename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t new_parent,
               const char* new_name, unsigned int flags) {
-  fuse_reply_err(req, ErrnoOf(V(req).Rename(parent, name, new_parent, new_name, flags)));
+  std::string from, to;
+  if (Ctx(req).log != nullptr) {
+    from = LoggedPath(V(req).PathIn(parent, name));
+    to = LoggedPath(V(req).PathIn(new_parent, new_name));
+  }
+  const int err = ErrnoOf(V(req).Rename(parent, name, new_parent, new_name, flags));
+  if (Ctx(req).log != nullptr) Ctx(req).log->Record(crypto::LogOp::kRename, from, to, err);
+  fuse_reply_err(req, err);
 }
 
 void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
   if (!S_ISREG(mode) && (mode & S_IFMT) != 0) { fuse_reply_err(req, EPERM); return; }
   auto entry = V(req).Create(parent, name, mode & ~fuse_req_ctx(req)->umask, CallerOf(req));
+  LogAt(req, crypto::LogOp::kCreate, parent, name, entry.ok() ? 0 : ErrnoOf(entry.status()));
   if (!entry.ok()) return ReplyError(req, entry.status());
   fuse_entry_param e = ToEntryParam(req, *entry);
   fi->fh = 0;  // the content state lives with the node
@@ -187,6 +217,11 @@ void OpMknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, d
 void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   if (Ctx(req).zero_open) { fuse_reply_err(req, ENOSYS); return; }  // see OpInit
   Status st = V(req).Open(ino, fi->flags);
+  if (AccessLogger* log = Ctx(req).log) {
+    const bool writing = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
+    log->Record(writing ? crypto::LogOp::kOpenWrite : crypto::LogOp::kOpenRead,
+                LoggedPath(V(req).PathOf(ino)), st.ok() ? 0 : ErrnoOf(st));
+  }
   if (!st.ok()) return ReplyError(req, st);
   fi->fh = 0;
   // When this mount is the store's only writer, cached pages stay valid across opens; when

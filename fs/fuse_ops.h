@@ -9,6 +9,7 @@
 namespace phrfs::fs {
 
 class Vault;
+class AccessLogger;
 
 struct FuseContext {
   Vault* vault;
@@ -16,6 +17,7 @@ struct FuseContext {
   double entry_timeout;
   bool read_only;
   bool zero_open = false;  // set at init: the kernel takes ENOSYS from OPEN as "no open needed"
+  AccessLogger* log = nullptr;  // the mount's access log; null when it keeps none
 };
 
 const struct fuse_lowlevel_ops& FuseOperations();

@@ -42,8 +42,20 @@ std::vector<std::string> FuseArgs(const MountOptions& options) {
 }  // namespace
 
 Status ServeMount(std::unique_ptr<Vault> vault, const std::string& mountpoint,
-                  const MountOptions& options, const std::function<void(const Status&)>& ready) {
+                  const MountOptions& options, const std::function<void(const Status&)>& ready,
+                  std::unique_ptr<AccessLogger> log) {
   FuseContext ctx{vault.get(), options.attr_timeout, options.entry_timeout, options.read_only};
+  ctx.log = log.get();
+  // However serving ends, the log's last batch goes out before the vault closes the store.
+  struct CloseLog {
+    std::unique_ptr<AccessLogger>& log;
+    ~CloseLog() {
+      if (!log) return;
+      Status st = log->Close();
+      if (!st.ok()) Log(LogLevel::kWarning, "access log: last batch not stored: %s", st.ToString().c_str());
+      log.reset();
+    }
+  } close_log{log};
 
   std::vector<std::string> arg_strings = FuseArgs(options);
   std::vector<char*> argv;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "fs/audit/access_logger.h"
 #include "fs/store_setup.h"  // TreeAccess
 #include "fs/vault/vault.h"
 
@@ -27,7 +28,10 @@ struct MountOptions {
 // process gets SIGTERM/SIGINT/SIGHUP. `ready` is called exactly once, from this thread: with Ok
 // once the kernel mount is in place, or with the error when mounting failed (ServeMount then
 // returns that error too). The Kernel mount is always undone before this returns.
+// `log` (may be null): the mount's access log; closed (its last batch written) once serving
+// has ended, before the vault lets go of the store.
 Status ServeMount(std::unique_ptr<Vault> vault, const std::string& mountpoint,
-                  const MountOptions& options, const std::function<void(const Status&)>& ready);
+                  const MountOptions& options, const std::function<void(const Status&)>& ready,
+                  std::unique_ptr<AccessLogger> log = nullptr);
 
 }  // namespace phrfs::fs

@@ -10,6 +10,7 @@
 #include "config/remote_settings.h"
 #include "remote/object_store.h"
 #include "crypto/keys.h"
+#include "crypto/log_key_sealer.h"
 #include "fs/mount.h"
 #include "fs/vault/key_domain.h"
 #include "fs/store_setup.h"
@@ -29,6 +30,10 @@ struct PreparedMount {
   SharedDomains shared_domains;  // the shared folders whose keys this mount holds
   // A grantee's mount: the folders shared with the person (VaultOptions::granted).
   bool grantee = false;
+  // Seals the access log's session keys for the owner; null: this mount keeps no log.
+  std::shared_ptr<crypto::SessionKeySealer> log_sealer;
+  std::string log_writer;  // who writes the log ("owner-passphrase", or an identity's fingerprint)
+  std::string log_person;  // the person's name as the log shows it
   std::vector<VaultOptions::GrantedFolder> granted;
   FILE* log_file = nullptr;  // owned until handed to LogInit
   LogLevel log_level = LogLevel::kInfo;

@@ -258,6 +258,13 @@ int RunMount(const MountArgs& args) {
   auto domains = LoadOwnedDomains(*prepared.store.tree, *owner_key);
   if (!domains.ok()) return Fail(Step::kStore, domains.status());
   prepared.shared_domains = ByRoot(*domains);
+  if (file.access_log.value_or(true)) {
+    auto sealer = crypto::PassphraseStoreSealer::Create(prepared.store.master_key,
+                                                        prepared.store.config.store_id);
+    if (!sealer.ok()) return Fail(Step::kOther, sealer.status());
+    prepared.log_sealer = std::make_shared<crypto::PassphraseStoreSealer>(std::move(sealer).value());
+    prepared.log_person = "owner";
+  }
   prepared.store.master_key.Wipe();  // the derived keys are all the vault needs
 
   if (!log_path.empty()) {

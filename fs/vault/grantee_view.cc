@@ -88,6 +88,7 @@ Status Vault::InitGrantee() {
           next = MadeUpDir(SyntheticId(place), 0555);
           synthetic_dirs_[next->ino];
         }
+        next->shown_path = place;
         entries.emplace_back(parts[i], next);
         synthetic_inos_.emplace(next->ino, next);
         table_.Publish(next, crypto::DirId{}, "\x01" + place);

@@ -46,6 +46,7 @@ struct Node {
   // Made up by a grantee's mount (its root, the folders above a shared folder, a shared
   // folder's root): no object of its own in the store; its header lives in memory only.
   bool synthetic = false;
+  std::string shown_path;  // made-up nodes: where the mount shows them ("/alice/labs")
   // Directories: the folder of their entries (const after creation).
   std::string folder;
   // The key domain that seals this node's object (its parent's `children`), and for directories

@@ -102,6 +102,53 @@ Result<std::shared_ptr<Node>> Vault::GetDir(uint64_t ino) const {
   return node;
 }
 
+Result<std::string> Vault::PathOf(uint64_t ino) {
+  std::shared_lock tree(tree_mu_);  // no rename or unlink while the names are read
+  std::vector<std::string> parts;
+  for (size_t depth = 0;; ++depth) {
+    if (ino == kRootNode) break;
+    auto node = Get(ino);
+    if (!node) return Status::NotFound("node unknown");
+    if (node->synthetic) {
+      if (node->shown_path.empty()) break;
+      parts.push_back(node->shown_path.substr(1));
+      break;
+    }
+    if (depth > 4096) return Status::Corrupt("a loop in the tree");
+    crypto::DirId parent_id;
+    std::string stem;
+    {
+      std::shared_lock lock(node->mu);
+      if (node->unlinked) return Status::NotFound("no longer in the tree");
+      parent_id = node->parent;
+      stem = node->stem;
+    }
+    const uint64_t parent_ino = crypto::InodeNumberOf(crypto::NodeIdOf(parent_id));
+    auto parent = Get(parent_ino);
+    if (!parent || !parent->children) return Status::NotFound("parent unknown");
+    std::string encoded = stem;
+    if (stem.rfind(crypto::kLongNamePrefix, 0) == 0) {
+      std::vector<uint8_t> side(crypto::kMaxPlainNameLength * 2 + 64);
+      PHRFS_ASSIGN_OR_RETURN(size_t got,
+                             tree_->Read(Join(parent->folder, stem + kSidecarSuffix), 0, side));
+      encoded.assign(side.begin(), side.begin() + got);
+    }
+    PHRFS_ASSIGN_OR_RETURN(std::string name, parent->children->names().Decode(parent_id, encoded));
+    parts.push_back(std::move(name));
+    ino = parent_ino;
+  }
+  std::string path;
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) path += "/" + *it;
+  return path.empty() ? std::string("/") : path;
+}
+
+Result<std::string> Vault::PathIn(uint64_t parent, std::string_view name) {
+  PHRFS_ASSIGN_OR_RETURN(std::string dir, PathOf(parent));
+  if (dir != "/") dir += '/';
+  dir.append(name);
+  return dir;
+}
+
 Result<crypto::DirId> Vault::DirIdOf(uint64_t ino) const {
   PHRFS_ASSIGN_OR_RETURN(auto node, GetDir(ino));
   return node->dir_id();

@@ -167,6 +167,15 @@ class Vault {
   Status FsyncDir(uint64_t node);
   Result<struct statvfs> StatFs();
 
+  // The path in the mount of a node the kernel knows ("/labs/blood.pdf"; "/" for the root), for
+  // the access log: names decrypted up to the root. NotFound for a node that left the tree
+  // (unlinked), or whose parent the kernel forgot.
+  Result<std::string> PathOf(uint64_t node);
+  // The path of `name` in directory `parent`.
+  Result<std::string> PathIn(uint64_t parent, std::string_view name);
+  // The tree the vault reads and writes (for the access log, which shares it).
+  remote::CipherTree& tree() { return *tree_; }
+
   // A known directory's id (what a shared domain's root is registered by).
   Result<crypto::DirId> DirIdOf(uint64_t node) const;
 
