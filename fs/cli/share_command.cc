@@ -10,6 +10,8 @@
 #include "config/shares_file.h"
 #include "crypto/domain_keyring.h"
 #include "crypto/identity.h"
+#include "crypto/log_key_sealer.h"
+#include "fs/audit/access_logger.h"
 #include "fs/cli/commands.h"
 #include "fs/cli/identity_loader.h"
 #include "fs/cli/passphrase.h"
@@ -123,6 +125,23 @@ int RunShare(const ShareArgs& args) {
   if (!report.ok()) {
     return Fail(report.status().code() == Code::kInvalidArgument ? Step::kCommandLine : Step::kStore,
                 report.status());
+  }
+  // Grants and revocations go to the access log, as the owner's.
+  {
+    auto sealer = crypto::PassphraseStoreSealer::Create(share_store.master_key, share_store.store_id);
+    Result<std::unique_ptr<AccessLogger>> log =
+        sealer.ok() ? AccessLogger::Start(*share_store.tree, *sealer, AccessLoggerOptions{kOwnerPassphraseWriter, "owner"})
+                    : Result<std::unique_ptr<AccessLogger>>(sealer.status());
+    if (log.ok()) {
+      for (const Change& c : plan->changes) {
+        if (c.kind == ChangeKind::kGrant) (*log)->Record(crypto::LogOp::kGrant, c.path, c.person, 0);
+        if (c.kind == ChangeKind::kRevoke) (*log)->Record(crypto::LogOp::kRevoke, c.path, c.person, 0);
+      }
+      Status st = (*log)->Close();
+      if (!st.ok()) std::fprintf(stderr, "phrfs: warning: access log not written: %s\n", st.ToString().c_str());
+    } else {
+      std::fprintf(stderr, "phrfs: warning: access log not written: %s\n", log.status().ToString().c_str());
+    }
   }
   std::printf("Applied: %zu keyring(s) written, %zu file(s) moved into shares, %zu name(s) "
               "re-encrypted, %zu file(s) re-encrypted.\n",

@@ -194,6 +194,11 @@ TEST_F(ShareTest, GranteesSeeOnlyTheirFoldersReadOnlyWhereGrantedSo) {
   EXPECT_EQ(alice_as_grantee.exit_code, 4) << alice_as_grantee.Describe();
   RunResult list = RunPhrfs({"share", "list", fx_.store(), "--passfile", fx_.passfile()});
   EXPECT_NE(list.out.find("st_mary_lab"), std::string::npos) << list.Describe();
+  // The grants are in the owner's access log.
+  RunResult audit = RunPhrfs({"audit", fx_.store(), "--passfile", fx_.passfile(), "--path", "/labs"});
+  EXPECT_EQ(audit.exit_code, 0) << audit.Describe();
+  EXPECT_NE(audit.out.find("grant      /labs [dr_bob]"), std::string::npos) << audit.out;
+  EXPECT_NE(audit.out.find("grant      /labs [st_mary_lab]"), std::string::npos) << audit.out;
 }
 
 TEST_F(ShareTest, ARevokedGranteesKeysOpenNothingWrittenAfterAndReencryptLocksThemOutOfOldFiles) {
