@@ -19,6 +19,17 @@
 #include "fs/vault/vault.h"
 
 namespace phrfs::fs {
+
+AccessLogger* AccessLogs::For(std::string_view path) const {
+  for (const auto& [prefix, log] : by_prefix) {
+    if (prefix.empty()) return log;
+    if (path.substr(0, prefix.size()) == prefix &&
+        (path.size() == prefix.size() || path[prefix.size()] == '/'))
+      return log;
+  }
+  return nullptr;
+}
+
 namespace {
 
 // Largest request the kernel may send; 1 MiB lets sequential I/O go in few round trips.
@@ -31,9 +42,13 @@ Vault& V(fuse_req_t req) { return *Ctx(req).vault; }
 // rename, with the path in the mount and the errno it got. A path that cannot be told (a node
 // that left the tree) is logged as "?" rather than not at all.
 std::string LoggedPath(Result<std::string> path) { return path.ok() ? *path : std::string("?"); }
+bool Logging(fuse_req_t req) { return !Ctx(req).logs.empty(); }
+void Record(fuse_req_t req, crypto::LogOp op, const std::string& path, const std::string& path2,
+            int err) {
+  if (AccessLogger* log = Ctx(req).logs.For(path)) log->Record(op, path, path2, err);
+}
 void LogAt(fuse_req_t req, crypto::LogOp op, fuse_ino_t parent, const char* name, int err) {
-  AccessLogger* log = Ctx(req).log;
-  if (log != nullptr) log->Record(op, LoggedPath(V(req).PathIn(parent, name)), err);
+  if (Logging(req)) Record(req, op, LoggedPath(V(req).PathIn(parent, name)), "", err);
 }
 
 Caller CallerOf(fuse_req_t req) {
@@ -97,7 +112,7 @@ void OpInit(void* userdata, fuse_conn_info* conn) {
   // Not when other mounts may change the store: an open is where a file is checked again.
   // Nor when the mount keeps an access log: every open is a record.
   if ((conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) && !ctx->vault->shared_store() &&
-      ctx->log == nullptr) {
+      ctx->logs.empty()) {
     conn->want |= FUSE_CAP_NO_OPEN_SUPPORT;
     ctx->zero_open = true;
   }
@@ -171,29 +186,29 @@ void OpLink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent, const char* n
 
 void OpUnlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
   std::string path;
-  if (Ctx(req).log != nullptr) path = LoggedPath(V(req).PathIn(parent, name));
+  if (Logging(req)) path = LoggedPath(V(req).PathIn(parent, name));
   const int err = ErrnoOf(V(req).Unlink(parent, name));
-  if (Ctx(req).log != nullptr) Ctx(req).log->Record(crypto::LogOp::kDelete, path, err);
+  if (Logging(req)) Record(req, crypto::LogOp::kDelete, path, "", err);
   fuse_reply_err(req, err);
 }
 
 void OpRmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
   std::string path;
-  if (Ctx(req).log != nullptr) path = LoggedPath(V(req).PathIn(parent, name));
+  if (Logging(req)) path = LoggedPath(V(req).PathIn(parent, name));
   const int err = ErrnoOf(V(req).RemoveDir(parent, name));
-  if (Ctx(req).log != nullptr) Ctx(req).log->Record(crypto::LogOp::kDelete, path, err);
+  if (Logging(req)) Record(req, crypto::LogOp::kDelete, path, "", err);
   fuse_reply_err(req, err);
 }
 
 void OpRename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t new_parent,
               const char* new_name, unsigned int flags) {
   std::string from, to;
-  if (Ctx(req).log != nullptr) {
+  if (Logging(req)) {
     from = LoggedPath(V(req).PathIn(parent, name));
     to = LoggedPath(V(req).PathIn(new_parent, new_name));
   }
   const int err = ErrnoOf(V(req).Rename(parent, name, new_parent, new_name, flags));
-  if (Ctx(req).log != nullptr) Ctx(req).log->Record(crypto::LogOp::kRename, from, to, err);
+  if (Logging(req)) Record(req, crypto::LogOp::kRename, from, to, err);
   fuse_reply_err(req, err);
 }
 
@@ -217,10 +232,10 @@ void OpMknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, d
 void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   if (Ctx(req).zero_open) { fuse_reply_err(req, ENOSYS); return; }  // see OpInit
   Status st = V(req).Open(ino, fi->flags);
-  if (AccessLogger* log = Ctx(req).log) {
+  if (Logging(req)) {
     const bool writing = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
-    log->Record(writing ? crypto::LogOp::kOpenWrite : crypto::LogOp::kOpenRead,
-                LoggedPath(V(req).PathOf(ino)), st.ok() ? 0 : ErrnoOf(st));
+    Record(req, writing ? crypto::LogOp::kOpenWrite : crypto::LogOp::kOpenRead,
+           LoggedPath(V(req).PathOf(ino)), "", st.ok() ? 0 : ErrnoOf(st));
   }
   if (!st.ok()) return ReplyError(req, st);
   fi->fh = 0;

@@ -6,10 +6,23 @@
 #define FUSE_USE_VERSION 314
 #include <fuse_lowlevel.h>
 
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
 namespace phrfs::fs {
 
 class Vault;
 class AccessLogger;
+
+// Where a mount's accesses are logged: one log for every path (prefix ""), or in a grantee's
+// mount one per owner, chosen by the path's first component ("/alice"). Empty: no log.
+struct AccessLogs {
+  std::vector<std::pair<std::string, AccessLogger*>> by_prefix;
+  bool empty() const { return by_prefix.empty(); }
+  AccessLogger* For(std::string_view path) const;
+};
 
 struct FuseContext {
   Vault* vault;
@@ -17,7 +30,7 @@ struct FuseContext {
   double entry_timeout;
   bool read_only;
   bool zero_open = false;  // set at init: the kernel takes ENOSYS from OPEN as "no open needed"
-  AccessLogger* log = nullptr;  // the mount's access log; null when it keeps none
+  AccessLogs logs;  // the mount's access log(s)
 };
 
 const struct fuse_lowlevel_ops& FuseOperations();

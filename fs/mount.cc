@@ -43,19 +43,21 @@ std::vector<std::string> FuseArgs(const MountOptions& options) {
 
 Status ServeMount(std::unique_ptr<Vault> vault, const std::string& mountpoint,
                   const MountOptions& options, const std::function<void(const Status&)>& ready,
-                  std::unique_ptr<AccessLogger> log) {
+                  std::vector<MountLog> logs) {
   FuseContext ctx{vault.get(), options.attr_timeout, options.entry_timeout, options.read_only};
-  ctx.log = log.get();
-  // However serving ends, the log's last batch goes out before the vault closes the store.
-  struct CloseLog {
-    std::unique_ptr<AccessLogger>& log;
-    ~CloseLog() {
-      if (!log) return;
-      Status st = log->Close();
-      if (!st.ok()) Log(LogLevel::kWarning, "access log: last batch not stored: %s", st.ToString().c_str());
-      log.reset();
+  for (auto& l : logs) ctx.logs.by_prefix.emplace_back(l.prefix, l.logger.get());
+  // However serving ends, the logs' last batches go out before the vault closes the store.
+  struct CloseLogs {
+    std::vector<MountLog>& logs;
+    ~CloseLogs() {
+      for (auto& l : logs) {
+        Status st = l.logger->Close();
+        if (!st.ok())
+          Log(LogLevel::kWarning, "access log: last batch not stored: %s", st.ToString().c_str());
+        l.logger.reset();
+      }
     }
-  } close_log{log};
+  } close_logs{logs};
 
   std::vector<std::string> arg_strings = FuseArgs(options);
   std::vector<char*> argv;

@@ -28,10 +28,15 @@ struct MountOptions {
 // process gets SIGTERM/SIGINT/SIGHUP. `ready` is called exactly once, from this thread: with Ok
 // once the kernel mount is in place, or with the error when mounting failed (ServeMount then
 // returns that error too). The Kernel mount is always undone before this returns.
-// `log` (may be null): the mount's access log; closed (its last batch written) once serving
-// has ended, before the vault lets go of the store.
+// A mount's access log for the paths under `prefix` ("" = all).
+struct MountLog {
+  std::string prefix;
+  std::unique_ptr<AccessLogger> logger;
+};
+// `logs` (may be empty): the mount's access logs; closed (their last batches written) once
+// serving has ended, before the vault lets go of the store.
 Status ServeMount(std::unique_ptr<Vault> vault, const std::string& mountpoint,
                   const MountOptions& options, const std::function<void(const Status&)>& ready,
-                  std::unique_ptr<AccessLogger> log = nullptr);
+                  std::vector<MountLog> logs = {});
 
 }  // namespace phrfs::fs

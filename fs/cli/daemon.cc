@@ -135,13 +135,13 @@ Status Serve(PreparedMount& prepared, const std::function<void(const Status&, St
     std::unique_lock lock(vault_ref->mu);
     vault_ref->vault = vault->get();
   }
-  std::unique_ptr<AccessLogger> log;
-  if (prepared.log_sealer) {
+  std::vector<MountLog> logs;
+  for (const auto& planned : prepared.logs) {
     // The access log shares the vault's tree (and with it a remote store's cache and uploads).
     AccessLoggerOptions log_options;
-    log_options.writer = prepared.log_writer.empty() ? kOwnerPassphraseWriter : prepared.log_writer;
-    log_options.person = prepared.log_person;
-    auto started = AccessLogger::Start((*vault)->tree(), *prepared.log_sealer, log_options);
+    log_options.writer = planned.writer;
+    log_options.person = planned.person;
+    auto started = AccessLogger::Start((*vault)->tree(), *planned.sealer, log_options);
     if (!started.ok()) {
       Status st = Status::Error(started.status().code(),
                                 "cannot start the access log (mount.access_log in phrfs.yaml(5)): " +
@@ -149,14 +149,14 @@ Status Serve(PreparedMount& prepared, const std::function<void(const Status&, St
       ready(st, Step::kStore);
       return st;
     }
-    log = std::move(started).value();
+    logs.push_back(MountLog{planned.prefix, std::move(started).value()});
   }
   Status st = ServeMount(std::move(vault).value(), prepared.mountpoint, prepared.options,
                          [&](const Status& status) {
                            if (status.ok()) reporter.Start();
                            ready(status, Step::kMount);
                          },
-                         std::move(log));
+                         std::move(logs));
   return st;
 }
 

@@ -30,10 +30,16 @@ struct PreparedMount {
   SharedDomains shared_domains;  // the shared folders whose keys this mount holds
   // A grantee's mount: the folders shared with the person (VaultOptions::granted).
   bool grantee = false;
-  // Seals the access log's session keys for the owner; null: this mount keeps no log.
-  std::shared_ptr<crypto::SessionKeySealer> log_sealer;
-  std::string log_writer;  // who writes the log ("owner-passphrase", or an identity's fingerprint)
-  std::string log_person;  // the person's name as the log shows it
+  // The access logs to start: for the paths under `prefix` ("" = all), sealed for the owner by
+  // `sealer`, written as `writer` ("owner-passphrase", or an identity's fingerprint) for
+  // `person`. Empty: this mount keeps no log.
+  struct PlannedLog {
+    std::string prefix;
+    std::shared_ptr<crypto::SessionKeySealer> sealer;
+    std::string writer;
+    std::string person;
+  };
+  std::vector<PlannedLog> logs;
   std::vector<VaultOptions::GrantedFolder> granted;
   FILE* log_file = nullptr;  // owned until handed to LogInit
   LogLevel log_level = LogLevel::kInfo;

@@ -262,8 +262,9 @@ int RunMount(const MountArgs& args) {
     auto sealer = crypto::PassphraseStoreSealer::Create(prepared.store.master_key,
                                                         prepared.store.config.store_id);
     if (!sealer.ok()) return Fail(Step::kOther, sealer.status());
-    prepared.log_sealer = std::make_shared<crypto::PassphraseStoreSealer>(std::move(sealer).value());
-    prepared.log_person = "owner";
+    prepared.logs.push_back(PreparedMount::PlannedLog{
+        "", std::make_shared<crypto::PassphraseStoreSealer>(std::move(sealer).value()),
+        kOwnerPassphraseWriter, "owner"});
   }
   prepared.store.master_key.Wipe();  // the derived keys are all the vault needs
 
