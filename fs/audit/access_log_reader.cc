@@ -94,25 +94,64 @@ bool Digits(std::string_view s, size_t at, size_t n, int& out) {
 }  // namespace
 
 Result<AuditLog> ReadAccessLog(remote::CipherTree& tree, crypto::SessionKeySealer& sealer) {
+  crypto::SessionKeySealer* const one[] = {&sealer};
+  return ReadAccessLog(tree, std::span<crypto::SessionKeySealer* const>(one));
+}
+
+Result<AuditLog> ReadAccessLog(remote::CipherTree& tree,
+                               std::span<crypto::SessionKeySealer* const> sealers) {
   AuditLog log;
   PHRFS_ASSIGN_OR_RETURN(auto sessions, ListLogSessions(tree));
   log.sessions = sessions.size();
+  const bool have_identity = std::any_of(sealers.begin(), sealers.end(), [](auto* s) {
+    return s->kind() == crypto::kSealedToIdentity;
+  });
   std::map<crypto::LogSessionId, std::vector<crypto::LogSessionId>> refs;
   for (const crypto::LogSessionId& session : sessions) {
     PHRFS_ASSIGN_OR_RETURN(auto objects, ReadLogSession(tree, session));
     // A folder without objects is a session whose start failed (or one emptied on purpose:
     // then the session after it names it as missing).
     if (objects.empty()) continue;
-    crypto::VerifiedSession v = crypto::VerifySession(session, objects, sealer);
-    refs[session] = v.header ? v.header->previous : std::vector<crypto::LogSessionId>{};
-    if (!v.header) {
-      // The public part still names the sessions it saw, even when the sealed part is damaged.
-      if (auto it = objects.find(0); it != objects.end()) {
-        if (auto pub = crypto::ParseLogHeaderPublic(it->second); pub.ok() && pub->session == session) {
+    // The public part of the header: the sessions it saw, and whom its key is sealed for.
+    std::optional<crypto::LogHeaderPublic> pub;
+    if (auto it = objects.find(0); it != objects.end()) {
+      if (auto p = crypto::ParseLogHeaderPublic(it->second); p.ok() && p->session == session) {
+        pub = std::move(p).value();
+      }
+    }
+    crypto::SessionKeySealer* sealer = nullptr;
+    if (pub) {
+      for (crypto::SessionKeySealer* s : sealers) {
+        if (s->CanOpen(pub->wrapped_key)) {
+          sealer = s;
+          break;
+        }
+      }
+      auto address = crypto::AddressOfSealedKey(pub->wrapped_key);
+      if (sealer == nullptr && address) {
+        // Not damage: a key this run was not given, or another owner's session. Its public
+        // part still counts for the sessions it references.
+        bool skipped = true;
+        if (address->kind == crypto::kSealedToIdentity) {
+          ++(have_identity ? log.other_owner_sessions : log.need_identity_sessions)[address->owner];
+        } else if (address->kind == crypto::kSealedByPassphraseStore) {
+          ++log.need_passphrase_sessions;
+        } else {
+          skipped = false;  // an unknown kind: verified below, which names the unreadable key
+        }
+        if (skipped) {
           refs[session] = pub->previous;
+          continue;
         }
       }
     }
+    if (sealer == nullptr) {
+      if (sealers.empty()) continue;
+      sealer = sealers.front();  // only to have the damage named
+    }
+    crypto::VerifiedSession v = crypto::VerifySession(session, objects, *sealer);
+    refs[session] = v.header ? v.header->previous
+                             : (pub ? pub->previous : std::vector<crypto::LogSessionId>{});
     log.problems.insert(log.problems.end(), v.problems.begin(), v.problems.end());
 
     // One entry per (op, path, path2, result) in a session: batches split a session in time.
@@ -261,6 +300,56 @@ std::string FormatAuditProblems(const std::vector<crypto::LogProblem>& problems)
   std::string out;
   for (const crypto::LogProblem& p : problems) {
     out += "WARNING: access log damaged: " + p.Describe() + "\n";
+  }
+  return out;
+}
+
+std::string FormatAuditSkipped(const AuditLog& log) {
+  auto sessions = [](size_t n) { return std::to_string(n) + (n == 1 ? " session" : " sessions"); };
+  auto owners = [](const std::map<std::string, size_t>& by_owner) {
+    std::string s;
+    for (const auto& [owner, n] : by_owner) {
+      s += (s.empty() ? "" : ", ") + owner;
+      if (by_owner.size() > 1) s += ": " + std::to_string(n);
+    }
+    return s;
+  };
+  auto total = [](const std::map<std::string, size_t>& by_owner) {
+    size_t n = 0;
+    for (const auto& entry : by_owner) n += entry.second;
+    return n;
+  };
+  std::string out;
+  if (!log.other_owner_sessions.empty()) {
+    out += "sessions of other owners: " + std::to_string(total(log.other_owner_sessions)) +
+           " (sealed to " + owners(log.other_owner_sessions) + "; not read)\n";
+  }
+  if (!log.need_identity_sessions.empty()) {
+    const size_t n = total(log.need_identity_sessions);
+    out += sessions(n) + (n == 1 ? " needs" : " need") + " --identity (sealed to " +
+           owners(log.need_identity_sessions) + "; not read)\n";
+  }
+  if (log.need_passphrase_sessions > 0) {
+    const size_t n = log.need_passphrase_sessions;
+    out += sessions(n) + (n == 1 ? " needs" : " need") +
+           " the store passphrase (sealed with it; not read)\n";
+  }
+  return out;
+}
+
+std::string FormatAuditSkippedJson(const AuditLog& log) {
+  std::string out;
+  for (const auto& [owner, n] : log.other_owner_sessions) {
+    out += "{\"skipped\":\"other-owner\",\"sessions\":" + std::to_string(n) +
+           ",\"owner\":" + JsonString(owner) + "}\n";
+  }
+  for (const auto& [owner, n] : log.need_identity_sessions) {
+    out += "{\"skipped\":\"need-identity\",\"sessions\":" + std::to_string(n) +
+           ",\"owner\":" + JsonString(owner) + "}\n";
+  }
+  if (log.need_passphrase_sessions > 0) {
+    out += "{\"skipped\":\"need-passphrase\",\"sessions\":" +
+           std::to_string(log.need_passphrase_sessions) + "}\n";
   }
   return out;
 }

@@ -1,11 +1,15 @@
 // Reading the whole access log for `phrfs audit`: every session under log/ opened with the
-// owner's sealer and verified (crypto/access_log.h), records merged per session, filtered, and
-// printed as an aligned table or JSON lines, with every problem said loudly. Pure functions
-// apart from ReadAccessLog (which reads the tree); any single thread.
+// owner's sealer for it (store passphrase or identity, chosen by the sealed key's address) and
+// verified (crypto/access_log.h), records merged per session, filtered, and printed as an
+// aligned table or JSON lines, with every problem said loudly and the sessions that were not
+// read (another owner's, or ones needing a key not given) counted. Pure functions apart from
+// ReadAccessLog (which reads the tree); any single thread.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,10 +31,22 @@ struct AuditEntry {
 struct AuditLog {
   std::vector<AuditEntry> entries;  // ordered by first time (then session, op, path)
   std::vector<crypto::LogProblem> problems;
-  size_t sessions = 0;
+  size_t sessions = 0;  // session folders found (including the ones not read)
+  // Sessions not read, which is not damage (but the address they are counted by is not
+  // authenticated: see FORMAT "ACCESS LOG"). Sealed to an identity that is not one of the
+  // given sealers' while an identity sealer was given: another owner's (fingerprint -> sessions).
+  std::map<std::string, size_t> other_owner_sessions;
+  // Sealed to an identity while no identity was given (fingerprint -> sessions).
+  std::map<std::string, size_t> need_identity_sessions;
+  // Sealed with the store passphrase while it was not given.
+  size_t need_passphrase_sessions = 0;
 };
 
-// Errors only when the store cannot be read; damage is reported in `problems`.
+// Errors only when the store cannot be read; damage is reported in `problems`. Each session is
+// opened with the sealer whose CanOpen accepts its sealed key (the first one); a session none
+// accepts is counted above by its address, or, for an unknown kind byte, is a problem.
+Result<AuditLog> ReadAccessLog(remote::CipherTree& tree,
+                               std::span<crypto::SessionKeySealer* const> sealers);
 Result<AuditLog> ReadAccessLog(remote::CipherTree& tree, crypto::SessionKeySealer& sealer);
 
 struct AuditFilter {
@@ -57,5 +73,13 @@ std::string FormatAuditJson(const std::vector<AuditEntry>& entries);
 std::string FormatAuditProblems(const std::vector<crypto::LogProblem>& problems);
 // {"problem":"missing-object","session":"<hex>","object":7,"message":"..."}, one per line.
 std::string FormatAuditProblemsJson(const std::vector<crypto::LogProblem>& problems);
+
+// The sessions not read, one line each, "" when every session was read:
+// "sessions of other owners: 2 (3f2a...)", "3 sessions need --identity (sealed to 3f2a...)",
+// "1 session needs the store passphrase".
+std::string FormatAuditSkipped(const AuditLog& log);
+// {"skipped":"other-owner"|"need-identity"|"need-passphrase","sessions":N[,"owner":"<fp>"]},
+// one per line.
+std::string FormatAuditSkippedJson(const AuditLog& log);
 
 }  // namespace phrfs::fs

@@ -1,10 +1,18 @@
 // `phrfs audit STORE`: prints the store's access log (FORMAT "ACCESS LOG") for its owner, and
-// says loudly when any part of it is missing or damaged (exit 12).
-#include <cstdio>
+// says loudly when any part of it is missing or damaged (exit 12). The owner opens it with the
+// store passphrase (sessions of passphrase mounts) and/or their identity (sessions of grantees'
+// mounts); sessions that neither opens are counted, not treated as damage.
+#include <unistd.h>
 
+#include <cstdio>
+#include <optional>
+#include <vector>
+
+#include "crypto/format.h"
 #include "crypto/log_key_sealer.h"
 #include "fs/audit/access_log_reader.h"
 #include "fs/cli/commands.h"
+#include "fs/cli/identity_loader.h"
 #include "fs/cli/passphrase.h"
 #include "fs/store_setup.h"
 
@@ -30,24 +38,80 @@ int RunAudit(const AuditArgs& args) {
                 opened.status());
   }
   const std::string label = opened->label;
-  auto passphrase =
-      ReadPassphrase({args.passfile, "Passphrase for store " + label + ": ", Confirm::kOnce});
-  if (!passphrase.ok()) return Fail(Step::kPassphrase, passphrase.status());
-  auto store = UnlockStore(std::move(opened->tree), label, passphrase->view());
-  if (!store.ok()) return Fail(Step::kStore, store.status());
-  auto sealer = crypto::PassphraseStoreSealer::Create(store->master_key, store->config.store_id);
-  if (!sealer.ok()) return Fail(Step::kOther, sealer.status());
-  auto log = ReadAccessLog(*store->tree, *sealer);
+  std::unique_ptr<remote::CipherTree> tree = std::move(opened->tree);
+
+  std::optional<crypto::IdentitySealer> identity_sealer;
+  if (!args.identity.empty()) {
+    Step step = Step::kOther;
+    auto identity = LoadIdentityFile(args.identity, args.identity_passfile, &step);
+    if (!identity.ok()) return Fail(step, identity.status());
+    identity_sealer.emplace(crypto::IdentitySealer::ForOpening(std::move(identity).value()));
+  }
+  // Without --identity the store passphrase is always needed. With it, the passphrase is read
+  // from --passfile, else asked on the terminal when stdin is one, else (and with
+  // --identity-only) not used: only sessions sealed to the identity are read.
+  const bool use_passphrase =
+      !identity_sealer ||
+      (!args.identity_only && (!args.passfile.empty() || isatty(STDIN_FILENO) == 1));
+  std::optional<crypto::PassphraseStoreSealer> passphrase_sealer;
+  if (use_passphrase) {
+    auto passphrase =
+        ReadPassphrase({args.passfile, "Passphrase for store " + label + ": ", Confirm::kOnce});
+    if (!passphrase.ok()) return Fail(Step::kPassphrase, passphrase.status());
+    auto store = UnlockStore(std::move(tree), label, passphrase->view());
+    if (!store.ok()) return Fail(Step::kStore, store.status());
+    auto sealer = crypto::PassphraseStoreSealer::Create(store->master_key, store->config.store_id);
+    if (!sealer.ok()) return Fail(Step::kOther, sealer.status());
+    passphrase_sealer.emplace(std::move(sealer).value());
+    tree = std::move(store->tree);
+  } else {
+    // Not unlocked, but it must still be a store.
+    auto config = tree->Stat(crypto::kStoreConfigName);
+    if (!config.ok()) {
+      return Fail(Step::kStore,
+                  config.status().code() == Code::kNotFound
+                      ? Status::NotFound("store " + label + " is not initialised (no " +
+                                         crypto::kStoreConfigName + "; run phrfs init)")
+                      : Status::Error(config.status().code(),
+                                      "store " + label + ": " + config.status().message()));
+    }
+    if (!args.identity_only) {
+      std::fprintf(stderr,
+                   "phrfs: no --passfile and stdin is not a terminal: reading only the sessions "
+                   "sealed to the identity\n");
+    }
+  }
+  std::vector<crypto::SessionKeySealer*> sealers;
+  if (passphrase_sealer) sealers.push_back(&*passphrase_sealer);
+  if (identity_sealer) sealers.push_back(&*identity_sealer);
+  auto log = ReadAccessLog(*tree, sealers);
   if (!log.ok()) return Fail(Step::kStore, log.status());
 
   std::vector<AuditEntry> entries = FilterAuditEntries(log->entries, filter);
   std::string out = args.json ? FormatAuditJson(entries) : FormatAuditTable(entries);
+  const std::string skipped = args.json ? FormatAuditSkippedJson(*log) : FormatAuditSkipped(*log);
+  if (!skipped.empty()) out += args.json ? skipped : "\n" + skipped;
   if (!log->problems.empty()) {
     out += args.json ? FormatAuditProblemsJson(log->problems)
                      : "\n" + FormatAuditProblems(log->problems);
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
+  // Unread sessions are not damage, but the owner must not miss that the table is partial.
+  size_t need_identity = 0;
+  for (const auto& entry : log->need_identity_sessions) need_identity += entry.second;
+  if (need_identity > 0) {
+    std::fprintf(stderr, "phrfs: %zu session%s of %s %s sealed to an identity: give --identity to read %s\n",
+                 need_identity, need_identity == 1 ? "" : "s", label.c_str(),
+                 need_identity == 1 ? "is" : "are", need_identity == 1 ? "it" : "them");
+  }
+  if (log->need_passphrase_sessions > 0) {
+    const size_t n = log->need_passphrase_sessions;
+    std::fprintf(stderr,
+                 "phrfs: %zu session%s of %s %s sealed with the store passphrase: give --passfile "
+                 "to read %s\n",
+                 n, n == 1 ? "" : "s", label.c_str(), n == 1 ? "is" : "are", n == 1 ? "it" : "them");
+  }
   if (log->problems.empty()) return kExitOk;
   std::fprintf(stderr,
                "phrfs: WARNING: the access log of %s is damaged or incomplete: %zu problem%s "

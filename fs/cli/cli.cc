@@ -173,9 +173,24 @@ int RunCli(int argc, char** argv) {
       app.add_subcommand("audit", "Show the store's access log (owner only) and check it");
   audit_cmd->add_option("STORE", audit.store, "Store: a directory or a remote store URL")
       ->required();
-  audit_cmd->add_option("--passfile", audit.passfile,
-                        "Read the passphrase from the first line of FILE")
-      ->type_name("FILE");
+  CLI::Option* audit_passfile_opt =
+      audit_cmd->add_option("--passfile", audit.passfile,
+                            "Read the store passphrase from the first line of FILE")
+          ->type_name("FILE");
+  CLI::Option* audit_identity_opt =
+      audit_cmd->add_option("--identity", audit.identity,
+                            "The owner's identity file: also read the sessions sealed to it "
+                            "(grantees' mounts)")
+          ->type_name("FILE");
+  audit_cmd->add_option("--identity-passfile", audit.identity_passfile,
+                        "Read the identity's passphrase from the first line of FILE")
+      ->type_name("FILE")
+      ->needs(audit_identity_opt);
+  audit_cmd->add_flag("--identity-only", audit.identity_only,
+                      "Do not ask for the store passphrase: read only the sessions sealed to "
+                      "--identity")
+      ->needs(audit_identity_opt)
+      ->excludes(audit_passfile_opt);
   audit_cmd->add_option("--config", audit.config, "Remote store settings (phrfs.yaml(5))")
       ->type_name("FILE");
   audit_cmd->add_option("--person", audit.person, "Only the accesses of PERSON")

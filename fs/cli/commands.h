@@ -91,6 +91,9 @@ int RunIdentityShow(const IdentityShowArgs& args);
 struct AuditArgs {
   std::string store;
   std::string passfile;
+  std::string identity;           // the owner's identity file: opens identity-sealed sessions
+  std::string identity_passfile;  // its passphrase; "" = ask on the terminal
+  bool identity_only = false;     // never read the store passphrase
   std::string config;
   std::string person;  // "" = everyone
   std::string since;   // UTC date or date-time; "" = from the start

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "crypto/identity.h"
 #include "crypto/log_key_sealer.h"
 
 namespace phrfs::crypto {
@@ -271,6 +272,126 @@ TEST_F(AccessLogTest, WrongSealerKeyIsWrongKey) {
   VerifiedSession v = VerifySession(session_, objects, *other);
   EXPECT_TRUE(Has(v, LogProblemKind::kKeyUnreadable, std::nullopt)) << Dump(v);
   EXPECT_TRUE(v.records.empty());
+}
+
+// IdentitySealer: the session key sealed to the owner's identity (what a grantee's mount does).
+class IdentitySealerTest : public AccessLogTest {
+ protected:
+  static Identity NewIdentity() {
+    auto id = Identity::Generate();
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return std::move(id).value();
+  }
+};
+
+TEST_F(IdentitySealerTest, RoundTripFromThePublicHalfToTheOwner) {
+  Identity owner = NewIdentity();
+  const PublicIdentity pub = owner.public_identity();
+  IdentitySealer grantee = IdentitySealer::ForSealing(pub);
+  IdentitySealer reader = IdentitySealer::ForOpening(std::move(owner));
+  EXPECT_EQ(reader.owner(), pub);
+  EXPECT_EQ(grantee.owner_fingerprint(), Fingerprint(pub));
+
+  auto sealed = grantee.Seal(key_, session_);
+  ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
+  ASSERT_EQ(sealed->size(), 1u + 16u + 32u + 32u + 16u);
+  EXPECT_EQ((*sealed)[0], kSealedToIdentity);
+  auto address = AddressOfSealedKey(*sealed);
+  ASSERT_TRUE(address.has_value());
+  EXPECT_EQ(address->kind, kSealedToIdentity);
+  EXPECT_EQ(address->owner, Fingerprint(pub));  // readable without any key
+  EXPECT_TRUE(std::search(sealed->begin(), sealed->end(), key_.span().begin(), key_.span().end()) ==
+              sealed->end());
+
+  EXPECT_TRUE(reader.CanOpen(*sealed));
+  EXPECT_FALSE(grantee.CanOpen(*sealed));  // no private key
+  EXPECT_EQ(grantee.Open(*sealed, session_).status().code(), Code::kNotSupported);
+  auto opened = reader.Open(*sealed, session_);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_TRUE(opened->Equals(key_.span()));
+
+  // Two seals of one key differ (a fresh ephemeral key each time).
+  auto again = grantee.Seal(key_, session_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_NE(*again, *sealed);
+
+  // And a whole session sealed this way verifies with the owner's identity.
+  Objects objects;
+  LogSessionHeader h;
+  h.session = session_;
+  h.writer = Fingerprint(pub);
+  h.person = "bob";
+  auto header = SealLogHeader(key_, h, *sealed);
+  ASSERT_TRUE(header.ok());
+  objects[0] = *header;
+  std::vector<LogRecord> recs = {Rec(1)};
+  auto batch = SealLogBatch(key_, session_, 1, objects[0], recs, LogEnd::kEnd);
+  ASSERT_TRUE(batch.ok());
+  objects[1] = *batch;
+  VerifiedSession v = VerifySession(session_, objects, reader);
+  EXPECT_TRUE(v.problems.empty()) << Dump(v);
+  ASSERT_TRUE(v.header.has_value());
+  EXPECT_EQ(v.header->person, "bob");
+  EXPECT_EQ(v.records, recs);
+}
+
+TEST_F(IdentitySealerTest, AnotherIdentityFlippedBytesOrAnotherSessionAreWrongKey) {
+  Identity owner = NewIdentity();
+  Identity other = NewIdentity();
+  IdentitySealer sealer = IdentitySealer::ForSealing(owner.public_identity());
+  IdentitySealer reader = IdentitySealer::ForOpening(std::move(owner));
+  IdentitySealer stranger = IdentitySealer::ForOpening(std::move(other));
+  auto sealed = sealer.Seal(key_, session_);
+  ASSERT_TRUE(sealed.ok());
+
+  EXPECT_FALSE(stranger.CanOpen(*sealed));
+  EXPECT_EQ(stranger.Open(*sealed, session_).status().code(), Code::kWrongKey);
+  // Even with the stranger's fingerprint written over the owner's, the stanza does not open.
+  auto readdressed = stranger.Seal(key_, session_);
+  ASSERT_TRUE(readdressed.ok());
+  std::vector<uint8_t> forged = *sealed;
+  std::copy(readdressed->begin() + 1, readdressed->begin() + 17, forged.begin() + 1);
+  EXPECT_TRUE(stranger.CanOpen(forged));
+  EXPECT_EQ(stranger.Open(forged, session_).status().code(), Code::kWrongKey);
+
+  for (size_t i = 0; i < sealed->size(); ++i) {
+    std::vector<uint8_t> bad = *sealed;
+    bad[i] ^= 0x20;
+    EXPECT_EQ(reader.Open(bad, session_).status().code(), Code::kWrongKey) << "byte " << i;
+  }
+  std::vector<uint8_t> shorter(sealed->begin(), sealed->end() - 1);
+  EXPECT_EQ(reader.Open(shorter, session_).status().code(), Code::kWrongKey);
+  EXPECT_EQ(reader.Open({}, session_).status().code(), Code::kWrongKey);
+
+  auto id = NewLogSessionId();
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(reader.Open(*sealed, *id).status().code(), Code::kWrongKey);  // bound to the session
+  ASSERT_TRUE(reader.Open(*sealed, session_).ok());
+
+  SecureBytes short_key(16);
+  EXPECT_EQ(sealer.Seal(short_key, session_).status().code(), Code::kInvalidArgument);
+}
+
+TEST_F(IdentitySealerTest, PassphraseAndIdentitySealedKeysAreNotMistakenForEachOther) {
+  Identity owner = NewIdentity();
+  IdentitySealer reader = IdentitySealer::ForOpening(std::move(owner));
+  auto by_passphrase = sealer_->Seal(key_, session_);
+  auto to_identity = reader.Seal(key_, session_);
+  ASSERT_TRUE(by_passphrase.ok() && to_identity.ok());
+
+  EXPECT_FALSE(reader.CanOpen(*by_passphrase));
+  EXPECT_EQ(reader.Open(*by_passphrase, session_).status().code(), Code::kWrongKey);
+  EXPECT_FALSE(sealer_->CanOpen(*to_identity));
+  EXPECT_EQ(sealer_->Open(*to_identity, session_).status().code(), Code::kWrongKey);
+  EXPECT_TRUE(sealer_->CanOpen(*by_passphrase));
+
+  auto address = AddressOfSealedKey(*by_passphrase);
+  ASSERT_TRUE(address.has_value());
+  EXPECT_EQ(address->kind, kSealedByPassphraseStore);
+  EXPECT_EQ(address->owner, "");
+  EXPECT_FALSE(AddressOfSealedKey({}).has_value());
+  std::vector<uint8_t> cut(to_identity->begin(), to_identity->begin() + 10);
+  EXPECT_FALSE(AddressOfSealedKey(cut).has_value());
 }
 
 TEST_F(AccessLogTest, ObjectNamesRoundTrip) {

@@ -3,7 +3,10 @@
 // reader's merging, filters, table and JSON.
 #include "fs/audit/access_logger.h"
 
+#include <algorithm>
 #include <atomic>
+#include <functional>
+#include <map>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -12,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include "crypto/identity.h"
 #include "fs/audit/access_log_reader.h"
 #include "fs/audit/log_objects.h"
 #include "remote/memory_store.h"
@@ -459,6 +463,213 @@ TEST(AuditTimeTest, ParsesUtcDatesAndDateTimes) {
     EXPECT_EQ(ParseAuditTime(bad).status().code(), Code::kInvalidArgument) << bad;
   }
   EXPECT_EQ(FormatAuditTime(int64_t{1'796'120'430} * 1'000'000'000 + 5), "2026-12-01 10:20:30Z");
+}
+
+// A store whose log holds sessions sealed three ways: with the store passphrase (the owner's
+// own mount), to the owner's identity (a grantee's mount) and to another owner's identity.
+class MixedSealersTest : public AccessLoggerTest {
+ protected:
+  void SetUp() override {
+    AccessLoggerTest::SetUp();
+    auto owner = crypto::Identity::Generate();
+    auto other = crypto::Identity::Generate();
+    auto grantee = crypto::Identity::Generate();
+    ASSERT_TRUE(owner.ok() && other.ok() && grantee.ok());
+    owner_public_ = owner->public_identity();
+    other_public_ = other->public_identity();
+    grantee_fingerprint_ = crypto::Fingerprint(grantee->public_identity());
+    owner_.emplace(crypto::IdentitySealer::ForOpening(std::move(owner).value()));
+    other_.emplace(crypto::IdentitySealer::ForOpening(std::move(other).value()));
+
+    passphrase_session_ = Write(*sealer_, kOwnerPassphraseWriter, "alice", "/own/notes.txt");
+    // What a grantee's mount does: it knows only the owner's public identity.
+    crypto::IdentitySealer to_owner = crypto::IdentitySealer::ForSealing(owner_public_);
+    grantee_session_ = Write(to_owner, grantee_fingerprint_, "bob", "/alice/shared/plan.pdf");
+    crypto::IdentitySealer to_other = crypto::IdentitySealer::ForSealing(other_public_);
+    other_session_ = Write(to_other, "somebody", "carol", "/carol/secret.txt");
+    last_session_ = Write(*sealer_, kOwnerPassphraseWriter, "alice", "/own/last.txt");
+  }
+
+  crypto::LogSessionId Write(crypto::SessionKeySealer& sealer, const std::string& writer,
+                             const std::string& person, const std::string& path) {
+    AccessLoggerOptions o = Options(person);
+    o.writer = writer;
+    auto logger = AccessLogger::Start(*tree_, sealer, std::move(o));
+    EXPECT_TRUE(logger.ok()) << logger.status().ToString();
+    if (!logger.ok()) return {};
+    (*logger)->Record(LogOp::kOpenRead, path, 0);
+    EXPECT_TRUE((*logger)->Close().ok());
+    return (*logger)->session();
+  }
+
+  AuditLog ReadWith(std::vector<crypto::SessionKeySealer*> sealers) {
+    auto log = ReadAccessLog(*tree_, sealers);
+    EXPECT_TRUE(log.ok()) << log.status().ToString();
+    return log.ok() ? std::move(log).value() : AuditLog{};
+  }
+
+  static std::vector<std::string> People(const AuditLog& log) {
+    std::vector<std::string> out;
+    for (const auto& e : log.entries) out.push_back(e.person + " " + e.record.path);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  // Rewrites object `seq` of `session` with `change` applied.
+  void Change(const crypto::LogSessionId& session, uint64_t seq,
+              const std::function<void(std::vector<uint8_t>&)>& change) {
+    const std::string path = crypto::LogObjectPath(session, seq);
+    auto bytes = ReadLogObject(*tree_, path);
+    ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+    change(*bytes);
+    ASSERT_TRUE(tree_->Put(path, *bytes, remote::PutMode::kReplace).ok());
+  }
+  // Where the sealed session key sits in a header object.
+  static size_t WrappedKeyAt(const std::vector<uint8_t>& header) {
+    auto pub = crypto::ParseLogHeaderPublic(header);
+    EXPECT_TRUE(pub.ok());
+    if (!pub.ok()) return 0;
+    auto at = std::search(header.begin(), header.end(), pub->wrapped_key.begin(),
+                          pub->wrapped_key.end());
+    EXPECT_NE(at, header.end());
+    return static_cast<size_t>(at - header.begin());
+  }
+
+  crypto::PublicIdentity owner_public_, other_public_;
+  std::string grantee_fingerprint_;
+  std::optional<crypto::IdentitySealer> owner_, other_;
+  crypto::LogSessionId passphrase_session_, grantee_session_, other_session_, last_session_;
+};
+
+TEST_F(MixedSealersTest, PassphraseAndIdentityTogetherReadTheOwnersSessionsAndCountTheOthers) {
+  AuditLog log = ReadWith({&*sealer_, &*owner_});
+  EXPECT_TRUE(log.problems.empty()) << Problems(log);
+  EXPECT_EQ(log.sessions, 4u);
+  EXPECT_EQ(People(log), (std::vector<std::string>{"alice /own/last.txt", "alice /own/notes.txt",
+                                                   "bob /alice/shared/plan.pdf"}));
+  for (const auto& e : log.entries) {
+    if (e.person == "bob") {
+      EXPECT_EQ(e.writer, grantee_fingerprint_);  // as the writer gave it
+    }
+  }
+  EXPECT_EQ(log.other_owner_sessions,
+            (std::map<std::string, size_t>{{crypto::Fingerprint(other_public_), 1}}));
+  EXPECT_TRUE(log.need_identity_sessions.empty());
+  EXPECT_EQ(log.need_passphrase_sessions, 0u);
+  EXPECT_EQ(FormatAuditSkipped(log), "sessions of other owners: 1 (sealed to " +
+                                         crypto::Fingerprint(other_public_) + "; not read)\n");
+  EXPECT_EQ(FormatAuditSkippedJson(log), R"({"skipped":"other-owner","sessions":1,"owner":")" +
+                                             crypto::Fingerprint(other_public_) + "\"}\n");
+  // The sealer order does not matter: each session goes to the sealer its key names.
+  EXPECT_EQ(People(ReadWith({&*owner_, &*sealer_})), People(log));
+
+  // The other owner, with only their identity, sees only their own session.
+  AuditLog theirs = ReadWith({&*other_});
+  EXPECT_TRUE(theirs.problems.empty()) << Problems(theirs);
+  EXPECT_EQ(People(theirs), std::vector<std::string>{"carol /carol/secret.txt"});
+  EXPECT_EQ(theirs.need_passphrase_sessions, 2u);
+  EXPECT_EQ(theirs.other_owner_sessions,
+            (std::map<std::string, size_t>{{crypto::Fingerprint(owner_public_), 1}}));
+}
+
+TEST_F(MixedSealersTest, WithoutTheIdentityItsSessionsAreCountedNotDamage) {
+  AuditLog log = ReadWith({&*sealer_});
+  EXPECT_TRUE(log.problems.empty()) << Problems(log);
+  EXPECT_EQ(People(log),
+            (std::vector<std::string>{"alice /own/last.txt", "alice /own/notes.txt"}));
+  EXPECT_TRUE(log.other_owner_sessions.empty());  // no identity given: cannot tell whose
+  EXPECT_EQ(log.need_identity_sessions,
+            (std::map<std::string, size_t>{{crypto::Fingerprint(owner_public_), 1},
+                                           {crypto::Fingerprint(other_public_), 1}}));
+  const std::string summary = FormatAuditSkipped(log);
+  EXPECT_NE(summary.find("2 sessions need --identity (sealed to "), std::string::npos) << summary;
+  EXPECT_NE(summary.find(crypto::Fingerprint(owner_public_) + ": 1"), std::string::npos) << summary;
+
+  // Identity only: the passphrase sessions are the ones counted.
+  AuditLog identity_only = ReadWith({&*owner_});
+  EXPECT_TRUE(identity_only.problems.empty()) << Problems(identity_only);
+  EXPECT_EQ(People(identity_only), std::vector<std::string>{"bob /alice/shared/plan.pdf"});
+  EXPECT_EQ(identity_only.need_passphrase_sessions, 2u);
+  EXPECT_NE(FormatAuditSkipped(identity_only).find("2 sessions need the store passphrase"),
+            std::string::npos)
+      << FormatAuditSkipped(identity_only);
+}
+
+TEST_F(MixedSealersTest, UnreadSessionsStillCountInTheChain) {
+  // Deleting another owner's session (which this owner cannot read) is still seen: the session
+  // after it names it. (Sessions were written in order: passphrase, grantee, other, last.)
+  const std::string folder = crypto::LogSessionFolder(other_session_);
+  auto objects = tree_->List(folder);
+  ASSERT_TRUE(objects.ok());
+  for (const auto& e : *objects) ASSERT_TRUE(tree_->Delete(folder + "/" + e.name).ok());
+  ASSERT_TRUE(tree_->RemoveFolder(folder).ok());
+  AuditLog log = ReadWith({&*sealer_, &*owner_});
+  ASSERT_EQ(log.problems.size(), 1u) << Problems(log);
+  EXPECT_EQ(log.problems[0].kind, LogProblemKind::kMissingSession);
+  EXPECT_EQ(log.problems[0].session, other_session_);
+  EXPECT_TRUE(log.other_owner_sessions.empty());
+}
+
+TEST_F(MixedSealersTest, UnreadSessionsReferencesCountToo) {
+  // The grantee's session deleted while reading without the identity: the only session that
+  // names it is the other owner's, unread, whose header's public part still counts.
+  const std::string grantee_folder = crypto::LogSessionFolder(grantee_session_);
+  auto grantee_objects = tree_->List(grantee_folder);
+  ASSERT_TRUE(grantee_objects.ok());
+  for (const auto& e : *grantee_objects) {
+    ASSERT_TRUE(tree_->Delete(grantee_folder + "/" + e.name).ok());
+  }
+  ASSERT_TRUE(tree_->RemoveFolder(grantee_folder).ok());
+  AuditLog without = ReadWith({&*sealer_});
+  ASSERT_EQ(without.problems.size(), 1u) << Problems(without);
+  EXPECT_EQ(without.problems[0].kind, LogProblemKind::kMissingSession);
+  EXPECT_EQ(without.problems[0].session, grantee_session_);
+}
+
+TEST_F(MixedSealersTest, DamagedIdentitySealedSessionIsAProblem) {
+  // The grantee's session's only batch (its end) altered.
+  Change(grantee_session_, 1, [](std::vector<uint8_t>& b) { b[b.size() - 5] ^= 0x01; });
+  AuditLog log = ReadWith({&*sealer_, &*owner_});
+  EXPECT_TRUE(Has(log, LogProblemKind::kAltered)) << Problems(log);
+  EXPECT_TRUE(Has(log, LogProblemKind::kNotClosed)) << Problems(log);
+  for (const auto& p : log.problems) EXPECT_EQ(p.session, grantee_session_) << p.Describe();
+  EXPECT_EQ(People(log), (std::vector<std::string>{"alice /own/last.txt", "alice /own/notes.txt"}));
+}
+
+TEST_F(MixedSealersTest, DamagedSealedKeyIsAProblemNotAnotherOwner) {
+  // The stanza of the grantee's session key altered (its address still names the owner).
+  Change(grantee_session_, 0, [](std::vector<uint8_t>& b) {
+    size_t at = WrappedKeyAt(b);
+    b[at + 40] ^= 0x01;
+  });
+  AuditLog log = ReadWith({&*sealer_, &*owner_});
+  ASSERT_EQ(log.problems.size(), 1u) << Problems(log);
+  EXPECT_EQ(log.problems[0].kind, LogProblemKind::kKeyUnreadable);
+  EXPECT_EQ(log.problems[0].session, grantee_session_);
+  EXPECT_TRUE(log.other_owner_sessions.count(crypto::Fingerprint(other_public_)) == 1);
+
+  // A kind byte this build does not know is damage too, with or without an identity.
+  Change(passphrase_session_, 0, [](std::vector<uint8_t>& b) { b[WrappedKeyAt(b)] = 0x07; });
+  for (auto sealers : {std::vector<crypto::SessionKeySealer*>{&*sealer_},
+                       std::vector<crypto::SessionKeySealer*>{&*sealer_, &*owner_}}) {
+    AuditLog again = ReadWith(sealers);
+    bool named = false;
+    for (const auto& p : again.problems) {
+      named |= p.kind == LogProblemKind::kKeyUnreadable && p.session == passphrase_session_;
+    }
+    EXPECT_TRUE(named) << Problems(again);
+  }
+
+  // A passphrase-sealed key relabelled as identity-sealed has the wrong size: damage, not an
+  // unread session.
+  Change(last_session_, 0, [](std::vector<uint8_t>& b) { b[WrappedKeyAt(b)] = crypto::kSealedToIdentity; });
+  AuditLog relabelled = ReadWith({&*sealer_});
+  bool named = false;
+  for (const auto& p : relabelled.problems) {
+    named |= p.kind == LogProblemKind::kKeyUnreadable && p.session == last_session_;
+  }
+  EXPECT_TRUE(named) << Problems(relabelled);
+  EXPECT_EQ(relabelled.need_identity_sessions.size(), 2u);  // the two real ones only
 }
 
 }  // namespace

@@ -21,6 +21,8 @@
 
 #include <gtest/gtest.h>
 
+#include "crypto/identity.h"
+#include "crypto/identity_file.h"
 #include "crypto/log_key_sealer.h"
 #include "fs/audit/access_logger.h"
 #include "fs/cli/exit_codes.h"
@@ -766,6 +768,164 @@ TEST_F(AuditCliTest, WrongPassphraseAndBadSinceHaveTheirOwnCodes) {
   RunResult later = Audit({"--since", "2200-01-01"});
   ASSERT_EQ(later.exit_code, kExitOk) << later.Describe();
   EXPECT_NE(later.out.find("(no accesses recorded)"), std::string::npos) << later.out;
+}
+
+// `phrfs audit --identity`: sessions written the way a grantee's mount writes them (sealed to
+// the owner's public identity), read by the owner with the identity file.
+class AuditIdentityCliTest : public AuditCliTest {
+ protected:
+  void SetUp() override {
+    AuditCliTest::SetUp();
+    owner_file_ = fx_.root() + "/owner.identity";
+    owner_ = NewIdentityFile(owner_file_);
+    other_ = NewIdentityFile(fx_.root() + "/other.identity");
+  }
+
+  // A new identity sealed to `path` under the test passphrase at a low scrypt cost.
+  crypto::PublicIdentity NewIdentityFile(const std::string& path) {
+    auto id = crypto::Identity::Generate();
+    EXPECT_TRUE(id.ok());
+    if (!id.ok()) return {};
+    std::string passphrase = ReadFileOrDie(fx_.passfile());
+    while (!passphrase.empty() && passphrase.back() == '\n') passphrase.pop_back();
+    crypto::ScryptParams params;
+    params.n = 1024;
+    auto file = crypto::SealIdentity(*id, passphrase, params);
+    EXPECT_TRUE(file.ok()) << file.status().ToString();
+    if (file.ok()) WriteFile(path, crypto::SerializeIdentityFile(*file));
+    return id->public_identity();
+  }
+
+  // A grantee's session: only the store tree and the owner's public identity.
+  std::string WriteGranteeSession(const crypto::PublicIdentity& owner, const std::string& person,
+                                  const std::string& path) {
+    auto tree = OpenLocalStoreTree(fx_.store(), TreeAccess::kDirect, /*create=*/false);
+    EXPECT_TRUE(tree.ok()) << tree.status().ToString();
+    if (!tree.ok()) return "";
+    crypto::IdentitySealer sealer = crypto::IdentitySealer::ForSealing(owner);
+    AccessLoggerOptions options;
+    options.writer = "fp-of-" + person;
+    options.person = person;
+    auto logger = AccessLogger::Start(**tree, sealer, options);
+    EXPECT_TRUE(logger.ok()) << logger.status().ToString();
+    if (!logger.ok()) return "";
+    (*logger)->Record(crypto::LogOp::kOpenRead, path, 0);
+    EXPECT_TRUE((*logger)->Flush().ok());
+    (*logger)->Record(crypto::LogOp::kOpenWrite, path, EROFS);
+    EXPECT_TRUE((*logger)->Close().ok());
+    return fx_.store() + "/" + crypto::LogSessionFolder((*logger)->session());
+  }
+
+  std::vector<std::string> WithIdentity(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"--identity", owner_file_, "--identity-passfile", fx_.passfile()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+
+  std::string owner_file_;
+  crypto::PublicIdentity owner_, other_;
+};
+
+TEST_F(AuditIdentityCliTest, IdentityShowsTheGranteesRecordsBesideThePassphraseOnes) {
+  ASSERT_FALSE(WriteSession("alice").empty());
+  ASSERT_FALSE(WriteGranteeSession(owner_, "bob", "/alice/shared/plan.pdf").empty());
+  ASSERT_FALSE(WriteGranteeSession(other_, "carol", "/carol/diary.txt").empty());
+
+  RunResult r = Audit(WithIdentity());
+  ASSERT_EQ(r.exit_code, kExitOk) << r.Describe() << r.out;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  EXPECT_TRUE(std::regex_search(
+      r.out, std::regex(R"(Z +bob +open-read +/alice/shared/plan\.pdf +ok +1\n)")))
+      << r.out;
+  EXPECT_NE(r.out.find("EROFS"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(Z +alice +open-read +/labs/2024\.csv +ok +3\n)")))
+      << r.out;
+  EXPECT_EQ(r.out.find("carol"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("sessions of other owners: 1 (sealed to " + crypto::Fingerprint(other_)),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("WARNING"), std::string::npos) << r.out;
+
+  RunResult j = Audit(WithIdentity({"--json", "--person", "bob"}));
+  ASSERT_EQ(j.exit_code, kExitOk) << j.Describe();
+  EXPECT_NE(j.out.find(R"("writer":"fp-of-bob")"), std::string::npos) << j.out;
+  EXPECT_NE(j.out.find(R"({"skipped":"other-owner","sessions":1,"owner":")" +
+                       crypto::Fingerprint(other_) + "\"}"),
+            std::string::npos)
+      << j.out;
+
+  // Identity only: no store passphrase needed; the passphrase sessions are counted.
+  RunResult only = RunPhrfs({"audit", fx_.store(), "--identity", owner_file_,
+                             "--identity-passfile", fx_.passfile(), "--identity-only"});
+  ASSERT_EQ(only.exit_code, kExitOk) << only.Describe() << only.out;
+  EXPECT_NE(only.out.find("/alice/shared/plan.pdf"), std::string::npos) << only.out;
+  EXPECT_EQ(only.out.find("/labs/2024.csv"), std::string::npos) << only.out;
+  EXPECT_NE(only.out.find("1 session needs the store passphrase"), std::string::npos) << only.out;
+  EXPECT_NE(only.err.find("give --passfile"), std::string::npos) << only.err;
+
+  // No --passfile and stdin not a terminal (it is /dev/null here): the same, with a note.
+  RunResult no_tty = RunPhrfs({"audit", fx_.store(), "--identity", owner_file_,
+                               "--identity-passfile", fx_.passfile()});
+  ASSERT_EQ(no_tty.exit_code, kExitOk) << no_tty.Describe();
+  EXPECT_EQ(no_tty.out, only.out);
+  EXPECT_NE(no_tty.err.find("stdin is not a terminal"), std::string::npos) << no_tty.err;
+}
+
+TEST_F(AuditIdentityCliTest, WithoutIdentityTheSummarySaysSessionsNeedItAndExitsZero) {
+  ASSERT_FALSE(WriteSession("alice").empty());
+  ASSERT_FALSE(WriteGranteeSession(owner_, "bob", "/alice/shared/plan.pdf").empty());
+  ASSERT_FALSE(WriteGranteeSession(owner_, "dave", "/alice/shared/todo.md").empty());
+  RunResult r = Audit();
+  ASSERT_EQ(r.exit_code, kExitOk) << r.Describe() << r.out;
+  EXPECT_NE(r.out.find("/labs/2024.csv"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("bob"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2 sessions need --identity (sealed to " + crypto::Fingerprint(owner_)),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("WARNING"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("give --identity"), std::string::npos) << r.err;
+}
+
+TEST_F(AuditIdentityCliTest, DamagedIdentitySealedSessionExits12) {
+  ASSERT_FALSE(WriteSession("alice").empty());
+  const std::string folder = WriteGranteeSession(owner_, "bob", "/alice/shared/plan.pdf");
+  ASSERT_FALSE(folder.empty());
+  const std::string batch = folder + "/0000000001";
+  std::string bytes = ReadFileOrDie(batch);
+  ASSERT_GT(bytes.size(), 80u);
+  bytes[bytes.size() - 20] ^= 0x01;
+  ASSERT_EQ(chmod(batch.c_str(), 0600), 0);
+  WriteFile(batch, bytes);
+  RunResult r = Audit(WithIdentity());
+  EXPECT_EQ(r.exit_code, kExitLogDamaged) << r.Describe();
+  EXPECT_NE(r.out.find("object 1 altered"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/labs/2024.csv"), std::string::npos) << r.out;  // the rest still shows
+  EXPECT_NE(r.out.find("EROFS"), std::string::npos) << r.out;          // and the intact batch
+  EXPECT_NE(r.err.find("WARNING"), std::string::npos) << r.err;
+}
+
+TEST_F(AuditIdentityCliTest, IdentityOptionsFailWithTheirOwnCodes) {
+  ASSERT_FALSE(WriteGranteeSession(owner_, "bob", "/alice/shared/plan.pdf").empty());
+  RunResult wrong = RunPhrfs({"audit", fx_.store(), "--identity", owner_file_,
+                              "--identity-passfile", fx_.root() + "/wrong", "--identity-only"});
+  EXPECT_EQ(wrong.exit_code, kExitWrongPassphrase) << wrong.Describe();
+  ExpectCleanFailure(wrong);
+  RunResult missing = RunPhrfs({"audit", fx_.store(), "--identity", fx_.root() + "/nobody.identity",
+                                "--identity-passfile", fx_.passfile(), "--identity-only"});
+  EXPECT_EQ(missing.exit_code, kExitNoStore) << missing.Describe();
+  ExpectCleanFailure(missing);
+  RunResult only_without = RunPhrfs({"audit", fx_.store(), "--identity-only"});
+  EXPECT_EQ(only_without.exit_code, kExitUsage) << only_without.Describe();
+  RunResult both = RunPhrfs({"audit", fx_.store(), "--identity", owner_file_, "--identity-only",
+                             "--passfile", fx_.passfile()});
+  EXPECT_EQ(both.exit_code, kExitUsage) << both.Describe();
+  // Not a store at all, read with the identity only: exit 4 as without it.
+  const std::string empty_dir = fx_.root() + "/not-a-store";
+  ASSERT_EQ(mkdir(empty_dir.c_str(), 0700), 0);
+  RunResult not_store = RunPhrfs({"audit", empty_dir, "--identity", owner_file_,
+                                  "--identity-passfile", fx_.passfile(), "--identity-only"});
+  EXPECT_EQ(not_store.exit_code, kExitNoStore) << not_store.Describe();
+  ExpectCleanFailure(not_store);
 }
 
 }  // namespace
