@@ -20,14 +20,14 @@
 
 namespace phrfs::fs {
 
-AccessLogger* AccessLogs::For(std::string_view path) const {
+std::pair<AccessLogger*, size_t> AccessLogs::For(std::string_view path) const {
   for (const auto& [prefix, log] : by_prefix) {
-    if (prefix.empty()) return log;
+    if (prefix.empty()) return {log, 0};
     if (path.substr(0, prefix.size()) == prefix &&
         (path.size() == prefix.size() || path[prefix.size()] == '/'))
-      return log;
+      return {log, prefix.size()};
   }
-  return nullptr;
+  return {nullptr, 0};
 }
 
 namespace {
@@ -45,7 +45,13 @@ std::string LoggedPath(Result<std::string> path) { return path.ok() ? *path : st
 bool Logging(fuse_req_t req) { return !Ctx(req).logs.empty(); }
 void Record(fuse_req_t req, crypto::LogOp op, const std::string& path, const std::string& path2,
             int err) {
-  if (AccessLogger* log = Ctx(req).logs.For(path)) log->Record(op, path, path2, err);
+  auto [log, cut] = Ctx(req).logs.For(path);
+  if (log == nullptr) return;
+  auto in_record = [cut = cut](const std::string& p) -> std::string {
+    if (cut == 0 || p.size() < cut) return p;
+    return p.size() == cut ? std::string("/") : p.substr(cut);
+  };
+  log->Record(op, in_record(path), path2.empty() ? std::string() : in_record(path2), err);
 }
 void LogAt(fuse_req_t req, crypto::LogOp op, fuse_ino_t parent, const char* name, int err) {
   if (Logging(req)) Record(req, op, LoggedPath(V(req).PathIn(parent, name)), "", err);

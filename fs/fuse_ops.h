@@ -17,11 +17,13 @@ class Vault;
 class AccessLogger;
 
 // Where a mount's accesses are logged: one log for every path (prefix ""), or in a grantee's
-// mount one per owner, chosen by the path's first component ("/alice"). Empty: no log.
+// mount one per owner, chosen by the path's first component ("/alice"), which is taken off: the
+// owner reads the path as it is in their record ("/labs/x").
 struct AccessLogs {
   std::vector<std::pair<std::string, AccessLogger*>> by_prefix;
   bool empty() const { return by_prefix.empty(); }
-  AccessLogger* For(std::string_view path) const;
+  // The log for `path` (null: none) and the length of its prefix.
+  std::pair<AccessLogger*, size_t> For(std::string_view path) const;
 };
 
 struct FuseContext {

@@ -55,6 +55,9 @@ int RunCli(int argc, char** argv) {
   mount_cmd->add_option("--identity", mount.identity,
                         "Mount as this person: only the folders shared with them (--passfile "
                         "then holds the identity's passphrase)");
+  mount_cmd->add_option("--person", mount.person,
+                        "With --identity: the name the owners' access logs show for you "
+                        "(default: the identity's fingerprint)");
   mount_cmd->add_option("--today", mount.today, "Take this date (YYYY-MM-DD) as today for grants' "
                         "last days")->group("");
   mount_cmd->add_option("--cache-dir", mount.cache_dir,

@@ -34,6 +34,7 @@ struct MountArgs {
   // the date taken as today for grants' last days (tests; default today, UTC).
   std::string identity;
   std::string today;
+  std::string person;  // the name the access log shows for this mount's user (grantee mounts)
   std::vector<std::string> fuse_options;  // as given to -o, still comma-separated
 };
 

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -173,6 +174,10 @@ int RunMount(const MountArgs& args) {
     if (!config.ok()) return Fail(Step::kStore, config.status());
     auto granted = LoadGrantedDomains(*opened->tree, *identity);
     if (!granted.ok()) return Fail(Step::kStore, granted.status());
+    // How the grantee appears in the owners' logs: the name the owners gave them in
+    // shares.yaml is not known here; --person, else the identity's fingerprint.
+    const std::string person =
+        !args.person.empty() ? args.person : crypto::Fingerprint(identity->public_identity());
     config::CalendarDate today = TodayUtc();
     if (!args.today.empty()) {
       auto d = config::ParseCalendarDate(args.today);
@@ -190,6 +195,17 @@ int RunMount(const MountArgs& args) {
       if (!domain.ok()) return Fail(Step::kOther, domain.status());
       prepared.granted.push_back(VaultOptions::GrantedFolder{g.view.owner_name, g.view.path,
                                                              g.view.root, *domain, writable});
+      // One access log per owner, sealed to that owner's identity (the keyring's signer): the
+      // paths under /<owner> are theirs to read, and no one else's.
+      const std::string prefix = "/" + g.view.owner_name;
+      const bool have = std::any_of(prepared.logs.begin(), prepared.logs.end(),
+                                    [&](const auto& l) { return l.prefix == prefix; });
+      if (file.access_log.value_or(true) && !have) {
+        prepared.logs.push_back(PreparedMount::PlannedLog{
+            prefix,
+            std::make_shared<crypto::IdentitySealer>(crypto::IdentitySealer::ForSealing(g.view.owner)),
+            crypto::Fingerprint(identity->public_identity()), person});
+      }
     }
     if (prepared.granted.empty()) {
       return Fail(Step::kStore, Status::NotFound("nothing in store " + label +

@@ -17,6 +17,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -311,6 +312,77 @@ TEST_F(ShareTest, AGrantEndsAfterItsLastDay) {
   size_t current = 0;
   for (const auto& g : *held) current += g.view.holds_current() ? 1 : 0;
   EXPECT_EQ(current, 1u);  // labs only
+}
+
+// A grantee's accesses go to a log of their own, sealed to the owner's identity, with the
+// owner's paths: the owner reads them with `audit --identity`; a truncated or reordered session
+// is reported.
+TEST_F(ShareTest, TheOwnerAuditsTheGranteesOpensAndSeesItsLogTruncatedOrReordered) {
+  ASSERT_EQ(Share("apply", SharesFile()).exit_code, 0);
+  auto sessions = [&] {
+    std::set<std::string> names;
+    auto tree = Store();
+    auto list = tree->List("log");
+    if (list.ok())
+      for (const auto& e : *list) names.insert(e.name);
+    return names;
+  };
+  const std::set<std::string> before = sessions();
+  ASSERT_EQ(MountAs("bob", {"--person", "dr_bob"}).exit_code, 0);
+  EXPECT_EQ(ReadFileOrDie(fx_.InMnt("alice/labs/blood.txt")), "hemoglobin 14.1");
+  EXPECT_EQ(ReadFileOrDie(fx_.InMnt("alice/labs/blood.txt")), "hemoglobin 14.1");
+  // Past one flush interval (5 s), so that the session has two batches before its end.
+  std::this_thread::sleep_for(std::chrono::milliseconds(5500));
+  EXPECT_EQ(WriteErrno(fx_.InMnt("alice/labs/note.txt"), "x"), EROFS);
+  ASSERT_EQ(fx_.Unmount().exit_code, 0);
+  std::string bobs;
+  for (const auto& s : sessions())
+    if (!before.count(s)) bobs = s;
+  ASSERT_FALSE(bobs.empty()) << "the grantee's mount wrote no log session";
+
+  const std::vector<std::string> as_owner{"audit", fx_.store(), "--identity", Id("alice"),
+                                          "--identity-passfile", fx_.passfile(), "--passfile",
+                                          fx_.passfile()};
+  RunResult audit = RunPhrfs(as_owner);
+  ASSERT_EQ(audit.exit_code, 0) << audit.Describe();
+  EXPECT_NE(audit.out.find("dr_bob  open-read  /labs/blood.txt"), std::string::npos) << audit.out;
+  EXPECT_NE(audit.out.find("/labs/note.txt"), std::string::npos) << audit.out;
+  EXPECT_NE(audit.out.find("EROFS"), std::string::npos) << audit.out;
+  EXPECT_EQ(audit.out.find("/alice/"), std::string::npos) << "paths are the owner's" << audit.out;
+  // Without the identity the owner is told that a session needs it; nothing is damaged.
+  RunResult without = RunPhrfs({"audit", fx_.store(), "--passfile", fx_.passfile()});
+  EXPECT_EQ(without.exit_code, 0) << without.Describe();
+  EXPECT_EQ(without.out.find("dr_bob  open-read"), std::string::npos) << without.out;
+  EXPECT_NE((without.out + without.err).find("--identity"), std::string::npos) << without.Describe();
+
+  // Reordered: two objects of the session swapped.
+  auto tree = Store();
+  auto objects = tree->List("log/" + bobs);
+  ASSERT_TRUE(objects.ok());
+  ASSERT_GE(objects->size(), 3u) << "header, a batch and the end";
+  std::vector<std::string> keys;
+  for (const auto& e : *objects) keys.push_back("log/" + bobs + "/" + e.name);
+  std::sort(keys.begin(), keys.end());
+  auto read = [&](const std::string& key) {
+    auto st = tree->Stat(key);
+    std::vector<uint8_t> b(st.ok() ? st->size : 0);
+    EXPECT_TRUE(tree->Read(key, 0, b).ok());
+    return b;
+  };
+  const auto one = read(keys[1]), last = read(keys.back());
+  ASSERT_TRUE(tree->Put(keys[1], last, remote::PutMode::kReplace).ok());
+  ASSERT_TRUE(tree->Put(keys.back(), one, remote::PutMode::kReplace).ok());
+  RunResult reordered = RunPhrfs(as_owner);
+  EXPECT_EQ(reordered.exit_code, 12) << reordered.Describe();
+  EXPECT_NE(reordered.out.find("WARNING"), std::string::npos) << reordered.out;
+  // Truncated: the swap undone, then the session's last object deleted.
+  ASSERT_TRUE(tree->Put(keys[1], one, remote::PutMode::kReplace).ok());
+  ASSERT_TRUE(tree->Put(keys.back(), last, remote::PutMode::kReplace).ok());
+  EXPECT_EQ(RunPhrfs(as_owner).exit_code, 0);
+  ASSERT_TRUE(tree->Delete(keys.back()).ok());
+  RunResult truncated = RunPhrfs(as_owner);
+  EXPECT_EQ(truncated.exit_code, 12) << truncated.Describe();
+  EXPECT_NE(truncated.out.find("WARNING"), std::string::npos) << truncated.out;
 }
 
 TEST_F(ShareTest, AnInvalidSharesFileIsRefusedWithFileAndLine) {
