@@ -288,6 +288,87 @@ Status ReencryptTree(Vault& v, uint64_t dir, size_t* files) {
   return Status::Ok();
 }
 
+// Deletes every object and folder under `folder` (a domain's store prefix), then the folder.
+Status RemoveStoreFolder(remote::CipherTree& tree, const std::string& folder) {
+  auto list = tree.List(folder);
+  if (!list.ok()) return list.status().code() == Code::kNotFound ? Status::Ok() : list.status();
+  for (const auto& e : *list) {
+    const std::string key = folder + "/" + e.name;
+    Status st = e.is_folder ? RemoveStoreFolder(tree, key) : tree.Delete(key);
+    if (!st.ok() && st.code() != Code::kNotFound) return st;
+  }
+  Status st = tree.RemoveFolder(folder);
+  return st.ok() || st.code() == Code::kNotFound ? Status::Ok() : st;
+}
+
+SharedDomains DomainsOf(const std::map<std::string, crypto::DomainSecrets>& by_path) {
+  SharedDomains known;
+  for (const auto& [p, s] : by_path) {
+    auto kd = KeyDomainFor(s.id, s.dir_hash, s.epochs, s.current);
+    if (kd.ok()) known.emplace(DomainRootKey(s.root), *kd);
+  }
+  return known;
+}
+
+// What an interrupted apply left, put right before anything else (ApplyShares' contract):
+// - a new share whose copy was interrupted: its keyring's root is the ".NAME.phrfs-share"
+//   folder, not the folder at its path. The half copy and the domain go; the share is made
+//   again (its path is added to `redo`).
+// - a new share whose old tree was not yet deleted: the ".NAME.phrfs-share" folder is the old
+//   tree (not the domain's root); it goes.
+// - a domain made without its keyring: its folders are removed.
+// - a rotation whose renames were interrupted: names still under an older epoch's key are
+//   re-encrypted (ReencryptNames leaves alone what is done).
+Status FinishInterrupted(ShareStore& store, std::map<std::string, crypto::DomainSecrets>& by_path,
+                         std::set<std::string>& redo, const ApplyOptions& options,
+                         ApplyReport& report) {
+  // A domain whose keyring never got written holds nothing anyone can read: its folders go.
+  PHRFS_ASSIGN_OR_RETURN(auto ids, ListDomains(*store.tree));
+  for (const auto& id : ids) {
+    auto text = ReadKeyring(*store.tree, id);
+    if (text.ok() || text.status().code() != Code::kNotFound) continue;
+    const std::string prefix = crypto::DomainPrefix(id);
+    PHRFS_RETURN_IF_ERROR(RemoveStoreFolder(*store.tree, prefix.substr(0, prefix.size() - 1)));
+  }
+  {
+    PHRFS_ASSIGN_OR_RETURN(auto vault, OpenVault(store, DomainsOf(by_path)));
+    for (auto it = by_path.begin(); it != by_path.end();) {
+      const std::vector<std::string> parts = Components(it->first);
+      if (parts.empty()) { ++it; continue; }
+      std::string parent_path;
+      for (size_t i = 0; i + 1 < parts.size(); ++i) parent_path += "/" + parts[i];
+      uint64_t parent = kRootNode;
+      std::optional<Held> parent_held;
+      if (!parent_path.empty()) {
+        auto p = ResolveDir(*vault, parent_path);
+        if (!p.ok()) { ++it; continue; }
+        parent = p->dir->node();
+        parent_held = std::move(p->dir);
+      }
+      const std::string temp = "." + parts.back() + kShareTempSuffix;
+      auto t = Look(*vault, parent, temp);
+      if (!t.ok()) { ++it; continue; }
+      auto temp_id = vault->DirIdOf(t->node());
+      const bool half_copy = temp_id.ok() && *temp_id == it->second.root;
+      t->Release();
+      Say(options, it->first + ": finishing what an interrupted apply left (" + temp + ")");
+      PHRFS_RETURN_IF_ERROR(RemoveTree(*vault, parent, temp));
+      if (half_copy) {
+        PHRFS_RETURN_IF_ERROR(RemoveStoreFolder(
+            *store.tree, crypto::DomainPrefix(it->second.id).substr(0, crypto::DomainPrefix(it->second.id).size() - 1)));
+        redo.insert(it->first);
+        it = by_path.erase(it);
+        continue;
+      }
+      ++it;
+    }
+  }
+  for (auto& [path, s] : by_path) {
+    if (s.epochs.size() > 1) PHRFS_RETURN_IF_ERROR(ReencryptNames(*store.tree, s, &report.names_reencrypted));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::vector<DomainState> CurrentShares(const std::vector<OwnedDomain>& domains) {
@@ -322,6 +403,8 @@ Result<ApplyReport> ApplyShares(ShareStore& store, const crypto::Identity& owner
   for (auto& d : domains) by_path.emplace(d.secrets.path, std::move(d.secrets));
 
   std::set<std::string> paths, rotate, create;
+  PHRFS_RETURN_IF_ERROR(FinishInterrupted(store, by_path, create, options, report));
+  paths.insert(create.begin(), create.end());
   for (const Change& c : plan.changes) {
     paths.insert(c.path);
     if (c.kind == ChangeKind::kRotate) rotate.insert(c.path);

@@ -107,7 +107,8 @@ int RunShare(const ShareArgs& args) {
   if (!plan.ok()) return Fail(Step::kCommandLine, plan.status());
   std::fputs(FormatPlan(*plan).c_str(), stdout);
   std::fflush(stdout);
-  if (args.action == "plan" || (plan->empty() && !args.reencrypt)) return kExitOk;
+  // An empty plan still runs apply: it finishes what an interrupted apply left.
+  if (args.action == "plan") return kExitOk;
 
   Step step = Step::kOther;
   auto owner = LoadIdentityFile(args.identity, args.identity_passfile, &step);
