@@ -550,18 +550,77 @@ Result<size_t> CachedTree::Read(const std::string& path, uint64_t offset, std::s
         if (!BitSet(row->rec.chunks, i)) have = false;
       }
     }
+    const bool sequential = !row->rec.dirty && !fetched && NoteRead(*row, offset, end);
     if (have) {
       const size_t n = static_cast<size_t>(end - offset);
       PHRFS_RETURN_IF_ERROR(ReadFile(*row, offset, out.first(n)));
       row->last_access = ++access_clock_;
+      if (sequential && !GatedByOps(path)) QueueReadAhead(path, *row, last);
       if (fetched) EvictIfNeeded();  // the cache only grows by fetches and writes
       return n;
     }
     PHRFS_RETURN_IF_ERROR(WaitOpsDone(lock, path));
-    PHRFS_RETURN_IF_ERROR(FetchChunks(lock, path, first, last));
+    uint64_t upto = last;
+    if (sequential) {
+      // The chunks after this read come with it, in a window that grows with the stream.
+      const uint64_t max_chunks = options_.readahead_max_bytes / options_.chunk_size;
+      row->readahead = std::min(max_chunks, row->readahead == 0 ? 2 : row->readahead * 2);
+      upto = last + row->readahead;
+    }
+    PHRFS_RETURN_IF_ERROR(FetchChunks(lock, path, first, upto));
     fetched = true;
   }
   return Status::Error(Code::kUnavailable, "read " + path + ": the object kept changing");
+}
+
+bool CachedTree::NoteRead(Row& row, uint64_t offset, uint64_t end) {
+  // Sequential: this read starts where the last one ended, give or take a chunk (the kernel's
+  // read-ahead may hand adjacent reads to several threads), and not before the last one.
+  // A stream earns read-ahead once it has read a chunk's worth: a probe of a file's first bytes
+  // (a listing's node header, a small read) never pulls more than its chunk.
+  const bool sequential = row.read_end != 0 && offset >= row.read_start &&
+                          offset <= row.read_end + options_.chunk_size;
+  if (!sequential) {
+    row.stream_start = offset;
+    row.readahead = 0;
+  }
+  row.read_start = offset;
+  row.read_end = end;
+  return sequential && end - row.stream_start >= options_.chunk_size &&
+         options_.readahead_max_bytes >= options_.chunk_size;
+}
+
+void CachedTree::QueueReadAhead(const std::string& path, Row& row, uint64_t last) {
+  if (options_.prefetch_threads <= 0) return;
+  const uint64_t max_chunks = options_.readahead_max_bytes / options_.chunk_size;
+  const uint64_t count = ChunkCount(row.rec.size);
+  if (count == 0) return;
+  if (row.readahead == 0) row.readahead = 2;
+  // The next window starts at the first chunk ahead that is neither cached nor on its way, once
+  // the reader is within half a window of it (so windows stay whole, not a chunk at a time).
+  const uint64_t near = std::min(count - 1, last + std::max<uint64_t>(1, row.readahead / 2));
+  uint64_t first = near + 1;
+  for (uint64_t i = last + 1; i <= near; ++i) {
+    if (!BitSet(row.rec.chunks, i) && fetching_.count({row.uid, i}) == 0) {
+      first = i;
+      break;
+    }
+  }
+  if (first > near) return;
+  const uint64_t upto = std::min(count - 1, first + row.readahead - 1);
+  // Bounded memory: fetched bytes wait in memory until their range is complete.
+  if (fetching_bytes_ + (upto - first + 1) * options_.chunk_size >
+      2 * options_.readahead_max_bytes) {
+    return;
+  }
+  PrefetchJob job;
+  job.path = path;
+  job.uid = row.uid;
+  job.first = first;
+  job.last = upto;
+  prefetch_queue_.push_front(std::move(job));  // a reader is waiting for these: before hints
+  row.readahead = std::min(max_chunks, row.readahead * 2);
+  prefetch_cv_.notify_one();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -931,7 +990,10 @@ void CachedTree::Prefetch(const std::vector<std::string>& paths, size_t bytes) {
                                 BitSet(it->second.rec.chunks, 0))) {
         continue;  // nothing to fetch (chunk 0 holds the first bytes unless bytes > a chunk)
       }
-      prefetch_queue_.emplace_back(path, std::min(bytes, kMaxPrefetchBytes));
+      PrefetchJob job;
+      job.path = path;
+      job.bytes = std::min(bytes, kMaxPrefetchBytes);
+      prefetch_queue_.push_back(std::move(job));
     }
   }
   prefetch_cv_.notify_all();
@@ -944,11 +1006,21 @@ void CachedTree::PrefetchLoop() {
   for (;;) {
     prefetch_cv_.wait(lock, [&] { return stopping_ || !prefetch_queue_.empty(); });
     if (stopping_) return;
-    auto [path, bytes] = std::move(prefetch_queue_.front());
+    PrefetchJob job = std::move(prefetch_queue_.front());
     prefetch_queue_.pop_front();
+    if (job.bytes == 0) {
+      // Read-ahead: only while the row is the one the reader read and the store has its bytes
+      // under this key (no queued op names it); errors are the reader's to meet.
+      auto it = rows_.find(job.path);
+      if (it != rows_.end() && it->second.uid == job.uid && !GatedByOps(job.path)) {
+        (void)FetchChunks(lock, job.path, job.first, job.last);
+        EvictIfNeeded();
+      }
+      continue;
+    }
     lock.unlock();
-    buf.resize(bytes);
-    (void)Read(path, 0, buf);  // a hint: errors are the real read's to report
+    buf.resize(job.bytes);
+    (void)Read(job.path, 0, buf);  // a hint: errors are the real read's to report
     lock.lock();
   }
 }

@@ -37,6 +37,8 @@ class WebDavStore final : public ObjectStore {
   Result<ObjectInfo> DoStat(const std::string& path) override;
   Result<std::vector<uint8_t>> DoRead(const std::string& path, uint64_t offset,
                                       size_t max_length) override;
+  Result<std::vector<uint8_t>> DoReadIfMatch(const std::string& path, uint64_t offset,
+                                             size_t max_length, const std::string& etag) override;
   Result<std::string> DoWrite(const std::string& path, std::span<const uint8_t> data,
                               const Precondition& precondition) override;
   Status DoDelete(const std::string& path, const Precondition& precondition) override;
@@ -60,6 +62,11 @@ class WebDavStore final : public ObjectStore {
   Result<http::Response> Send(std::string method, const std::string& key,
                               std::vector<http::Header> headers, std::span<const uint8_t> body = {},
                               bool idempotent = true);
+  // GET of a byte range; `if_match` ("" = none) is sent as If-Match, and the ETag of a 200/206
+  // answer goes to `served_etag` ("" when the server sent none).
+  Result<std::vector<uint8_t>> RangedGet(const std::string& path, uint64_t offset,
+                                         size_t max_length, const std::string& if_match,
+                                         std::string* served_etag);
   // Delete without the key's mutex (the caller holds it when it needs it).
   Status DeleteUnlocked(const std::string& path, const Precondition& precondition);
   // Takes the mutex collection for `key` (waits while another writer holds it; Busy after
