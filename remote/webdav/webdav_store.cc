@@ -354,7 +354,8 @@ Status WebDavStore::ParentProblem(const std::string& key, Status fallback) {
 }
 
 Result<std::vector<WebDavStore::DavEntry>> WebDavStore::PropFind(const std::string& key,
-                                                                 int depth) {
+                                                                 int depth,
+                                                                 bool explain_missing) {
   const std::string what = "PROPFIND " + key;
   PHRFS_ASSIGN_OR_RETURN(http::Response r, SendPropFind(key, depth));
   if (r.status == 207) {
@@ -373,6 +374,7 @@ Result<std::vector<WebDavStore::DavEntry>> WebDavStore::PropFind(const std::stri
   }
   if (key.empty()) return WebDavStatus(r.status, what);
   if (r.status == 404 || r.status == 409) {
+    if (!explain_missing) return Err(Code::kNotFound, what + ": not found");
     return ParentProblem(key, Err(Code::kNotFound, what + ": not found"));
   }
   if (r.status == 400) return ParentProblem(key, WebDavStatus(r.status, what));
@@ -701,24 +703,23 @@ Status WebDavStore::DoRename(const std::string& from, const std::string& to,
   if (IsReserved(from)) return Reserved(from);
   if (IsReserved(to)) return Reserved(to);
   const std::string what = "rename " + from + " -> " + to;
-  PHRFS_ASSIGN_OR_RETURN(ObjectInfo src, DoStat(from));
-  auto dst = DoStat(to);
+  // One PROPFIND of the target decides the Overwrite header. A missing source or target parent
+  // is not looked for first: the MOVE fails then, and the failure is explained afterwards.
+  auto dst = PropFind(to, 0, /*explain_missing=*/false);
   bool target_exists = dst.ok();
   if (!dst.ok() && dst.status().code() != Code::kNotFound) return dst.status();
   if (target_exists) {
     if (!options.replace) return Err(Code::kAlreadyExists, what);
     if (from == to) return Status::Ok();
-    if (src.is_collection && !dst->is_collection) return Err(Code::kNotADirectory, what);
-    if (!src.is_collection && dst->is_collection) return Err(Code::kIsADirectory, what);
-    if (dst->is_collection) {
+    PHRFS_ASSIGN_OR_RETURN(ObjectInfo src, DoStat(from));
+    const ObjectInfo& target = (*dst)[0].info;
+    if (src.is_collection && !target.is_collection) return Err(Code::kNotADirectory, what);
+    if (!src.is_collection && target.is_collection) return Err(Code::kIsADirectory, what);
+    if (target.is_collection) {
       // Overwrite: T would delete the target with everything in it.
       PHRFS_ASSIGN_OR_RETURN(std::vector<DavEntry> inside, PropFind(to, 1));
       if (inside.size() > 1) return Err(Code::kNotEmpty, what);
     }
-  } else if (Parent(to) != "") {
-    // A missing parent shows as a 500 from Apache's MOVE: say NotFound plainly instead.
-    PHRFS_ASSIGN_OR_RETURN(ObjectInfo parent, DoStat(Parent(to)));
-    if (!parent.is_collection) return Err(Code::kNotADirectory, what);
   }
   // Overwrite: F whenever there was no target, so one created meanwhile is not replaced. Apache
   // checks that apart from the rename(2), so the target's mutex (the one conditional writers
@@ -740,8 +741,12 @@ Status WebDavStore::DoRename(const std::string& from, const std::string& to,
       return Status::Ok();
     case 412:
       return Err(Code::kAlreadyExists, what);
-    case 404:
-      return Err(Code::kNotFound, what);
+    case 404: {
+      // The source is missing, or (as some servers say it) the target's parent.
+      auto src = DoStat(from);
+      if (!src.ok()) return src.status();
+      return ParentProblem(to, Err(Code::kNotFound, what));
+    }
     case 409:
     case 500:
     case 400:

@@ -76,8 +76,9 @@ class WebDavStore final : public ObjectStore {
   // The PROPFIND request for the properties a store needs, as it is.
   Result<http::Response> SendPropFind(const std::string& key, int depth);
   // PROPFIND with Depth 0 or 1, the key's own entry first; NotFound/NotADirectory resolved through
-  // the parents.
-  Result<std::vector<DavEntry>> PropFind(const std::string& key, int depth);
+  // the parents (a plain NotFound for a missing key without `explain_missing`).
+  Result<std::vector<DavEntry>> PropFind(const std::string& key, int depth,
+                                         bool explain_missing = true);
   Result<std::vector<DavEntry>> ParseMultistatus(const http::Response& response) const;
   // Why an operation on `key` found no usable parent: NotFound when an ancestor is missing,
   // NotADirectory when one is an object; `fallback` when every ancestor is a collection.
