@@ -414,6 +414,8 @@ namespace {
 thread_local bool tls_prefetching = false;
 constexpr size_t kMaxPrefetchQueue = 4096;
 constexpr size_t kMaxPrefetchBytes = 1 << 20;
+// The first read-ahead window, in chunks (it doubles with each fetch of a stream).
+constexpr uint64_t kFirstWindow = 4;
 }  // namespace
 
 Status CachedTree::WaitOpsDone(std::unique_lock<std::mutex>& lock, const std::string& key) {
@@ -564,7 +566,8 @@ Result<size_t> CachedTree::Read(const std::string& path, uint64_t offset, std::s
     if (sequential) {
       // The chunks after this read come with it, in a window that grows with the stream.
       const uint64_t max_chunks = options_.readahead_max_bytes / options_.chunk_size;
-      row->readahead = std::min(max_chunks, row->readahead == 0 ? 2 : row->readahead * 2);
+      row->readahead =
+          std::min(max_chunks, row->readahead == 0 ? kFirstWindow : row->readahead * 2);
       upto = last + row->readahead;
     }
     PHRFS_RETURN_IF_ERROR(FetchChunks(lock, path, first, upto));
@@ -595,7 +598,7 @@ void CachedTree::QueueReadAhead(const std::string& path, Row& row, uint64_t last
   const uint64_t max_chunks = options_.readahead_max_bytes / options_.chunk_size;
   const uint64_t count = ChunkCount(row.rec.size);
   if (count == 0) return;
-  if (row.readahead == 0) row.readahead = 2;
+  if (row.readahead == 0) row.readahead = std::min(max_chunks, kFirstWindow);
   // The next window starts at the first chunk ahead that is neither cached nor on its way, once
   // the reader is within half a window of it (so windows stay whole, not a chunk at a time).
   const uint64_t near = std::min(count - 1, last + std::max<uint64_t>(1, row.readahead / 2));

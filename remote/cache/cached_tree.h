@@ -110,7 +110,7 @@ struct CachedTreeOptions {
   int prefetch_threads = 4;  // serve Prefetch hints (a listing's node headers) in parallel
   // A fetch of missing chunks is split into up to this many ranged reads in flight at once.
   int fetch_parallel = 4;
-  // Read-ahead for a sequential reader: the window starts at 2 chunks and doubles with every
+  // Read-ahead for a sequential reader: the window starts at 4 chunks and doubles with every
   // fetch of the stream up to this many bytes (0 = none). The chunks beyond the read are fetched
   // with it; once the reader is served from the cache, the next window is fetched by the
   // prefetch threads while it reads.

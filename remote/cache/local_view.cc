@@ -308,8 +308,10 @@ Status CachedTree::FetchChunks(std::unique_lock<std::mutex>& lock, const std::st
     return Status::Ok();  // the caller looks again, and fetches what that fetch did not bring
   };
   if (runs.empty()) return wait_for_others();
-  // Ranged reads of at least kMinRangeChunks, split so that up to fetch_parallel are in flight.
-  constexpr uint64_t kMinRangeChunks = 4;
+  // Ranged reads of at least kMinRangeChunks (fewer, larger requests: a server may hash the whole
+  // object for every response, as Apache does with FileETag Digest), split so that up to
+  // fetch_parallel are in flight.
+  constexpr uint64_t kMinRangeChunks = 8;
   uint64_t total = 0;
   for (auto [a, b] : runs) total += b - a + 1;
   const uint64_t parallel = static_cast<uint64_t>(std::max(1, options_.fetch_parallel));

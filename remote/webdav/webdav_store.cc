@@ -703,11 +703,15 @@ Status WebDavStore::DoRename(const std::string& from, const std::string& to,
   if (IsReserved(from)) return Reserved(from);
   if (IsReserved(to)) return Reserved(to);
   const std::string what = "rename " + from + " -> " + to;
-  // One PROPFIND of the target decides the Overwrite header. A missing source or target parent
-  // is not looked for first: the MOVE fails then, and the failure is explained afterwards.
-  auto dst = PropFind(to, 0, /*explain_missing=*/false);
-  bool target_exists = dst.ok();
-  if (!dst.ok() && dst.status().code() != Code::kNotFound) return dst.status();
+  // Without `replace` nothing is looked at first: the MOVE (Overwrite: F) answers 412 when the
+  // target exists. With it, one PROPFIND of the target decides the Overwrite header. A missing
+  // source or target parent shows as the MOVE's failure, explained afterwards.
+  Result<std::vector<DavEntry>> dst = Err(Code::kNotFound, what);
+  if (options.replace || from == to) {
+    dst = PropFind(to, 0, /*explain_missing=*/false);
+    if (!dst.ok() && dst.status().code() != Code::kNotFound) return dst.status();
+  }
+  const bool target_exists = dst.ok();
   if (target_exists) {
     if (!options.replace) return Err(Code::kAlreadyExists, what);
     if (from == to) return Status::Ok();
@@ -743,9 +747,11 @@ Status WebDavStore::DoRename(const std::string& from, const std::string& to,
       return Err(Code::kAlreadyExists, what);
     case 404: {
       // The source is missing, or (as some servers say it) the target's parent.
+      Status parent = ParentProblem(to, Status::Ok());
+      if (!parent.ok()) return parent;
       auto src = DoStat(from);
       if (!src.ok()) return src.status();
-      return ParentProblem(to, Err(Code::kNotFound, what));
+      return Err(Code::kNotFound, what);
     }
     case 409:
     case 500:

@@ -189,29 +189,54 @@ TEST(WebDavLoopbackTest, ADeleteWithAnETagThatMeetsACollectionIsIsADirectory) {
   EXPECT_EQ(st.code(), Code::kIsADirectory) << st.ToString();
 }
 
-TEST(WebDavLoopbackTest, ARenameOntoANewNameLooksOnlyAtTheTarget) {
-  // PROPFIND of the target (missing), the target's mutex, the MOVE, the mutex again.
-  LoopbackHttpServer server({RootAnswer(), ServerAction::Respond(404), ServerAction::Respond(201),
-                             ServerAction::Respond(201), ServerAction::Respond(204)});
+TEST(WebDavLoopbackTest, ARenameOntoANewNameIsTheMoveUnderTheTargetsMutex) {
+  // The target's mutex, the MOVE (Overwrite: F), the mutex again: nothing looked at first.
+  LoopbackHttpServer server({RootAnswer(), ServerAction::Respond(201), ServerAction::Respond(201),
+                             ServerAction::Respond(204)});
   ASSERT_TRUE(server.ok());
   auto store = OpenStore(server);
   ASSERT_TRUE(store);
   Status st = store->Rename("d/a", "d/b", {});
   EXPECT_TRUE(st.ok()) << st.ToString();
   auto seen = server.requests();
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[1].method, "MKCOL");
+  EXPECT_EQ(seen[2].method, "MOVE");
+  EXPECT_EQ(seen[2].target, "/dav/d/a");
+  EXPECT_EQ(seen[2].headers["overwrite"], "F");
+  EXPECT_EQ(seen[3].method, "DELETE");
+}
+
+TEST(WebDavLoopbackTest, ARenameOntoAnExistingNameWithoutReplaceIsAlreadyExists) {
+  LoopbackHttpServer server({RootAnswer(), ServerAction::Respond(201), ServerAction::Respond(412),
+                             ServerAction::Respond(204)});
+  ASSERT_TRUE(server.ok());
+  auto store = OpenStore(server);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->Rename("a", "b", {}).code(), Code::kAlreadyExists);
+}
+
+TEST(WebDavLoopbackTest, AReplacingRenameLooksAtTheTargetFirst) {
+  // PROPFIND of the target (missing), the mutex, MOVE with Overwrite: F, the mutex again.
+  LoopbackHttpServer server({RootAnswer(), ServerAction::Respond(404), ServerAction::Respond(201),
+                             ServerAction::Respond(201), ServerAction::Respond(204)});
+  ASSERT_TRUE(server.ok());
+  auto store = OpenStore(server);
+  ASSERT_TRUE(store);
+  Status st = store->Rename("d/a", "d/b", RenameOptions{.replace = true});
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  auto seen = server.requests();
   ASSERT_EQ(seen.size(), 5u);
   EXPECT_EQ(seen[1].method, "PROPFIND");
   EXPECT_EQ(seen[1].target, "/dav/d/b");
-  EXPECT_EQ(seen[2].method, "MKCOL");
   EXPECT_EQ(seen[3].method, "MOVE");
   EXPECT_EQ(seen[3].headers["overwrite"], "F");
-  EXPECT_EQ(seen[4].method, "DELETE");
 }
 
 TEST(WebDavLoopbackTest, ARenameOfAMissingSourceIsNotFound) {
-  LoopbackHttpServer server({RootAnswer(), ServerAction::Respond(404), ServerAction::Respond(201),
-                             ServerAction::Respond(404), ServerAction::Respond(204),
-                             ServerAction::Respond(404)});
+  // The mutex, MOVE 404, the mutex again, then the source is looked for: missing.
+  LoopbackHttpServer server({RootAnswer(), ServerAction::Respond(201), ServerAction::Respond(404),
+                             ServerAction::Respond(204), ServerAction::Respond(404)});
   ASSERT_TRUE(server.ok());
   auto store = OpenStore(server);
   ASSERT_TRUE(store);
