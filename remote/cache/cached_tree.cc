@@ -787,6 +787,11 @@ Status CachedTree::Delete(const std::string& path) {
       if (v.etag.empty() && unconfirmed.empty()) {
         return EraseRowOrTombstone(path);  // the store never had it
       }
+      if (unconfirmed.empty()) {
+        bool folded = false;
+        PHRFS_RETURN_IF_ERROR(FoldDeleteIntoMove(path, v.etag, &folded));
+        if (folded) return EraseRowOrTombstone(path);
+      }
       OpRecord op;
       op.kind = OpKind::kDelete;
       op.key = path;
@@ -796,6 +801,35 @@ Status CachedTree::Delete(const std::string& path) {
       return EraseRowOrTombstone(path);
     });
   }
+}
+
+Status CachedTree::FoldDeleteIntoMove(const std::string& path, const std::string& etag,
+                                      bool* folded) {
+  *folded = false;
+  if (ops_.empty()) return Status::Ok();
+  auto last = std::prev(ops_.end());
+  const OpRecord& move = last->second;
+  const bool running = op_running_ && last == ops_.begin();
+  auto refs = op_refs_.find(path);
+  if (running || move.kind != OpKind::kMove || move.key2 != path || move.replace ||
+      move.etag.empty() || move.etag != etag || refs == op_refs_.end() || refs->second != 1) {
+    return Status::Ok();
+  }
+  OpRecord del;
+  del.kind = OpKind::kDelete;
+  del.key = move.key;
+  del.etag = move.etag;
+  const std::vector<std::string> keys = OpKeys(move);
+  PHRFS_RETURN_IF_ERROR(journal_->DeleteOp(last->first));
+  ops_.erase(last);
+  for (const std::string& k : keys) {
+    auto r = op_refs_.find(k);
+    if (r != op_refs_.end() && --r->second == 0) op_refs_.erase(r);
+  }
+  // The source keeps its tombstone: the new op names it until the store has caught up.
+  PHRFS_RETURN_IF_ERROR(AppendOp(del));
+  *folded = true;
+  return Status::Ok();
 }
 
 Status CachedTree::MakeFolder(const std::string& path) {

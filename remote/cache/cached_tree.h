@@ -32,7 +32,9 @@
 //     distinct keys run in parallel (Options::upload_threads). Repeated writes coalesce: the
 //     upload sends whatever the row holds when it starts; writes during it keep the row dirty.
 //   - a Move of an object the store has is a queued Rename (cheap for big clean objects); a
-//     never-uploaded object is only renamed locally and later uploaded under its new key.
+//     never-uploaded object is only renamed locally and later uploaded under its new key. A
+//     Delete of the target while that Rename is the last queued op and not started replaces
+//     it by a Delete of the source (ETagMatches the same etag).
 //     Exchange is three such moves through a temporary name, in one journal transaction.
 //   - namespace calls on a key wait for an upload of that key in flight (so every etag a
 //     queued op carries is the one the store will have); a read needing chunks of an object
@@ -285,6 +287,10 @@ class CachedTree final : public CipherTree {
                     const View& dst);
   Status MarkDirty(const std::string& key, Row& row);
   void Touched(Row& row);
+  // Inside Transact, for a Delete of `path` (store etag `etag`): when the last queued op is a
+  // rename onto `path` that has not started (the vault parks an unlinked file under a temporary
+  // name, then deletes it), replaces it by a Delete of its source: one store op instead of two.
+  Status FoldDeleteIntoMove(const std::string& path, const std::string& etag, bool* folded);
   // Inside Transact: a tombstone while queued ops name the key, else no row at all.
   Status EraseRowOrTombstone(const std::string& key);
   void DropRow(const std::string& key);  // in memory only; its file goes after the commit

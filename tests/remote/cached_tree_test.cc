@@ -766,6 +766,48 @@ TEST_F(CachedTreeTest, ADeleteOfAnObjectChangedElsewhereKeepsTheirVersion) {
 
 // ----- Other clients: listing TTL.
 
+TEST_F(CachedTreeTest, ADeleteRightAfterARenameDeletesTheSourceWithoutRenaming) {
+  CachedTreeOptions o = FastOptions();
+  o.retry_min = 300ms;  // the queued rename waits in backoff while the delete comes
+  o.retry_max = 300ms;
+  Open(o);
+  StorePut("a", "parked then gone");
+  StorePut("keep", "k");
+  ASSERT_TRUE(tree_->Stat("a").ok());
+  faulty_->SetOffline(true);
+  ASSERT_TRUE(tree_->Move("a", "unlinked-a", MoveMode::kNoReplace).ok());
+  std::this_thread::sleep_for(50ms);  // the rename's first attempt has failed by now
+  ASSERT_TRUE(tree_->Delete("unlinked-a").ok());
+  EXPECT_EQ(TreeGet(*tree_, "a"), "<NotFound>");
+  EXPECT_EQ(TreeGet(*tree_, "unlinked-a"), "<NotFound>");
+  faulty_->SetOffline(false);
+  ASSERT_TRUE(tree_->Flush(5000ms).ok());
+  EXPECT_EQ(faulty_->renames(), 0u);
+  EXPECT_EQ(Dump(*memory_), (std::map<std::string, std::string>{{"keep", "k"}}));
+  // After a restart nothing is left to replay either.
+  Reopen();
+  ASSERT_TRUE(tree_->Flush(5000ms).ok());
+  EXPECT_EQ(faulty_->renames(), 0u);
+  EXPECT_EQ(TreeNames(*tree_, ""), "keep ");
+}
+
+TEST_F(CachedTreeTest, ADeleteOfARenamedObjectChangedElsewhereKeepsTheirVersion) {
+  CachedTreeOptions o = FastOptions();
+  o.retry_min = 300ms;
+  o.retry_max = 300ms;
+  Open(o);
+  StorePut("a", "ours");
+  ASSERT_TRUE(tree_->Stat("a").ok());
+  faulty_->SetOffline(true);
+  ASSERT_TRUE(tree_->Move("a", "b", MoveMode::kNoReplace).ok());
+  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(tree_->Delete("b").ok());
+  StorePut("a", "theirs");  // another client rewrites the source meanwhile
+  faulty_->SetOffline(false);
+  ASSERT_TRUE(tree_->Flush(5000ms).ok());
+  EXPECT_EQ(StoreGet(*memory_, "a"), "theirs");
+}
+
 TEST_F(CachedTreeTest, ListingsAndCachedObjectsAreRefreshedAfterTheTtl) {
   CachedTreeOptions o = FastOptions();
   o.listing_ttl = 1000ms;  // long enough for a loaded machine to look twice within it

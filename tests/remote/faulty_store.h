@@ -65,6 +65,10 @@ class FaultyStore final : public ObjectStore {
     std::lock_guard lock(mu_);
     return stats_;
   }
+  uint64_t renames() const {
+    std::lock_guard lock(mu_);
+    return renames_;
+  }
   // Every Read takes at least this long (so that concurrent callers overlap).
   void SetReadDelay(std::chrono::milliseconds delay) {
     std::lock_guard lock(mu_);
@@ -136,6 +140,10 @@ class FaultyStore final : public ObjectStore {
   }
   Status DoRename(const std::string& from, const std::string& to, RenameOptions options) override {
     if (auto f = Before()) return *f;
+    {
+      std::lock_guard lock(mu_);
+      ++renames_;
+    }
     return After(inner_->Rename(from, to, options), "rename " + from);
   }
 
@@ -172,6 +180,7 @@ class FaultyStore final : public ObjectStore {
   uint64_t bytes_read_ = 0;
   uint64_t reads_ = 0;
   uint64_t stats_ = 0;
+  uint64_t renames_ = 0;
   std::chrono::milliseconds read_delay_{0};
 };
 
