@@ -570,7 +570,7 @@ Result<size_t> CachedTree::Read(const std::string& path, uint64_t offset, std::s
           std::min(max_chunks, row->readahead == 0 ? kFirstWindow : row->readahead * 2);
       upto = last + row->readahead;
     }
-    PHRFS_RETURN_IF_ERROR(FetchChunks(lock, path, first, upto));
+    PHRFS_RETURN_IF_ERROR(FetchChunks(lock, path, first, upto, /*wait_before=*/last + 1));
     fetched = true;
   }
   return Status::Error(Code::kUnavailable, "read " + path + ": the object kept changing");
@@ -1050,7 +1050,7 @@ void CachedTree::PrefetchLoop() {
       // under this key (no queued op names it); errors are the reader's to meet.
       auto it = rows_.find(job.path);
       if (it != rows_.end() && it->second.uid == job.uid && !GatedByOps(job.path)) {
-        (void)FetchChunks(lock, job.path, job.first, job.last);
+        (void)FetchChunks(lock, job.path, job.first, job.last, /*wait_before=*/0);
         EvictIfNeeded();
       }
       continue;

@@ -273,11 +273,11 @@ class CachedTree final : public CipherTree {
   void ResetRow(Row& row, uint64_t size, const std::string& etag);
   Result<Row*> EnsureRow(const std::string& key, const View& view);
   Result<Row*> EnsureRowInTxn(const std::string& key, const View& view);
-  // Fetches the missing chunks in [first, last] of a clean row (those another thread is fetching
-  // are waited for, not fetched again). Ok also when the row changed meanwhile: callers look
-  // again.
+  // Fetches the missing chunks in [first, last] of a clean row. Those another thread is fetching
+  // are not fetched again; the ones below `wait_before` are waited for (a reader needs them, a
+  // read-ahead does not). Ok also when the row changed meanwhile: callers look again.
   Status FetchChunks(std::unique_lock<std::mutex>& lock, const std::string& key, uint64_t first,
-                     uint64_t last);
+                     uint64_t last, uint64_t wait_before = ~uint64_t{0});
   Result<Row*> PrepareRewrite(std::unique_lock<std::mutex>& lock, const std::string& path,
                               const char* op, uint64_t upto);
   void WaitNotUploading(std::unique_lock<std::mutex>& lock, const std::string& key);

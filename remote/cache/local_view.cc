@@ -270,7 +270,7 @@ Result<CachedTree::Row*> CachedTree::EnsureRow(const std::string& key, const Vie
 }
 
 Status CachedTree::FetchChunks(std::unique_lock<std::mutex>& lock, const std::string& key,
-                               uint64_t first, uint64_t last) {
+                               uint64_t first, uint64_t last, uint64_t wait_before) {
   auto it = rows_.find(key);
   if (it == rows_.end() || it->second.rec.kind != RowKind::kObject || it->second.rec.dirty) {
     return Status::Ok();
@@ -288,7 +288,7 @@ Status CachedTree::FetchChunks(std::unique_lock<std::mutex>& lock, const std::st
   for (uint64_t i = first; i <= last && i * cs < size; ++i) {
     if (BitSet(row.rec.chunks, i)) continue;
     if (fetching_.count({uid, i}) != 0) {
-      others.push_back(i);
+      if (i < wait_before) others.push_back(i);
       continue;
     }
     if (!runs.empty() && runs.back().second + 1 == i) {
