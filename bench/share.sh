@@ -13,12 +13,13 @@
 # the rounds. Progress on stderr, a markdown report on stdout. Never fails on a timing.
 #
 # usage: sudo bench/share.sh [--quick] [--files N] [--rounds N] [--dir DIR] [--phrfs PATH]
-#                            [--no-webdav] [--port-base N] [--out FILE] [--keep]
+#                            [--no-webdav | --no-local] [--port-base N] [--out FILE] [--keep]
 #   --quick        500 files, 1 round: to try the script out (under a minute)
 #   --files N      files in /labs (default 10,000); --rounds N (default 3)
 #   --dir DIR      work directory (default /var/tmp/phrfs-share-bench, or $PHRFS_BENCH_DIR)
 #   --phrfs PATH   the phrfs binary (default build/fs/phrfs, or $PHRFS_BIN)
 #   --no-webdav    the local store only (no Apache, no proxy)
+#   --no-local     the WebDAV store only
 #   --port-base N  first local port to try for Apache and the proxy (default 18700)
 #   --out FILE     also write the markdown report to FILE
 #   --keep         keep the stores afterwards (default: removed)
@@ -31,7 +32,7 @@ cmdline="bench/share.sh${*:+ $*}"
 rounds=3 nfiles=10000 ndirs=100 sizes=1-16
 work=${PHRFS_BENCH_DIR:-/var/tmp/phrfs-share-bench}
 phrfs=${PHRFS_BIN:-$root/build/fs/phrfs}
-use_dav=1 port_base=18700 out="" keep=0 rounds_set=0
+use_dav=1 use_local=1 port_base=18700 out="" keep=0 rounds_set=0
 while (( $# )); do
   case "$1" in
     --quick) nfiles=500; (( rounds_set )) || rounds=1 ;;
@@ -40,10 +41,11 @@ while (( $# )); do
     --dir) work=$2; shift ;;
     --phrfs) phrfs=$2; shift ;;
     --no-webdav) use_dav=0 ;;
+    --no-local) use_local=0 ;;
     --port-base) port_base=$2; shift ;;
     --out) out=$2; shift ;;
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option: $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -62,8 +64,10 @@ done
 [[ "$rounds" =~ ^[1-9][0-9]*$ && "$nfiles" =~ ^[1-9][0-9]*$ ]] || die "bad --rounds or --files"
 [[ "$port_base" =~ ^[0-9]+$ ]] || die "bad --port-base"
 
-backends=(local)
+backends=()
+(( use_local )) && backends+=(local)
 (( use_dav )) && backends+=(webdav)
+(( ${#backends[@]} )) || die "nothing to measure (--no-webdav and --no-local)"
 
 # --- servers and mounts ------------------------------------------------------------------------
 dav_dir=$work/dav proxy_dir=$work/proxy
@@ -299,6 +303,7 @@ steps=("grant|grant: first apply, 2 people (moves the folder into its share)"
   echo "The store: $(n0 "$nfiles") files of $sizes KiB in $ndirs folders of /labs, 20 files outside it;"
   echo "$(n0 "$store_objects") objects, $(m1 "$store_bytes") MiB before the first apply."
   echo
+  if (( use_local )); then
   echo "Local store. Objects: the files below the store directory, listed before and after (path, inode,"
   echo "size, mtime): written = new contents, renamed = same inode at a new path, deleted = path and inode"
   echo "gone. MiB read / written: what the phrfs process passed to read(2)/write(2)-like calls"
@@ -309,6 +314,7 @@ steps=("grant|grant: first apply, 2 people (moves the folder into its share)"
     IFS='|' read -r k label <<<"$row"
     echo "| $label | $(f2 "$(med local "$k" secs)") | $(n0 "$(med local "$k" objw)") ($(m1 "$(med local "$k" objbytes)")) | $(n0 "$(med local "$k" objmv)") | $(n0 "$(med local "$k" objd)") | $(m1 "$(med local "$k" rchar)") | $(m1 "$(med local "$k" wchar)") |"
   done
+  fi
   if (( use_dav )); then
     echo
     echo "WebDAV store, through the counting proxy (requests; MiB the server sent, heads and bodies; MiB of"
