@@ -467,30 +467,7 @@ Result<SharesFile> ParseSharesFile(std::string_view text, const std::string& fil
 }
 
 Result<SharesFile> LoadSharesFile(const std::string& path, const SharesParseOptions& options) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    std::string message = path + ": cannot open: " + strerror(err);
-    return err == ENOENT ? Status::NotFound(message) : Status::IoError(message);
-  }
-  std::string text;
-  char buffer[8192];
-  for (;;) {
-    ssize_t n = read(fd, buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      return Status::IoError(path + ": cannot read: " + strerror(err));
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-    if (text.size() > kMaxSharesFileSize) {
-      close(fd);
-      return Status::InvalidArgument(path + ": file too large for a shares file (over 1 MiB)");
-    }
-  }
-  close(fd);
+  PHRFS_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(path, kMaxSharesFileSize, "a shares file"));
   return ParseSharesFile(text, path, options);
 }
 

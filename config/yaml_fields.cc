@@ -1,5 +1,13 @@
 #include "config/yaml_fields.h"
 
+#include <cstring>
+
+#include <cerrno>
+
+#include <unistd.h>
+
+#include <fcntl.h>
+
 #include <cmath>
 #include <cstdio>
 
@@ -81,6 +89,36 @@ std::string FormatSeconds(double seconds) {
   char buffer[32];
   snprintf(buffer, sizeof(buffer), "%g", seconds);
   return buffer;
+}
+
+Result<std::string> ReadSmallFile(const std::string& path, size_t max_size, const std::string& what) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    std::string message = path + ": cannot open: " + strerror(err);
+    return err == ENOENT ? Status::NotFound(message) : Status::IoError(message);
+  }
+  std::string text;
+  char buffer[8192];
+  Status st = Status::Ok();
+  for (;;) {
+    ssize_t n = read(fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      st = Status::IoError(path + ": cannot read: " + strerror(errno));
+      break;
+    }
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+    if (text.size() > max_size) {
+      st = Status::InvalidArgument(path + ": file too large for " + what + " (over " +
+                                   std::to_string(max_size >> 20) + " MiB)");
+      break;
+    }
+  }
+  close(fd);
+  if (!st.ok()) return st;
+  return text;
 }
 
 }  // namespace phrfs::config

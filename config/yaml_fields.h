@@ -50,4 +50,8 @@ class FieldReader {
 // Formats a number of seconds for messages: 3600 -> "3600", 0.5 -> "0.5".
 std::string FormatSeconds(double seconds);
 
+// The whole text of a small file (a phrfs.yaml or a shares.yaml): NotFound when it is missing,
+// IoError when it cannot be read, InvalidArgument ("file too large for WHAT") past max_size.
+Result<std::string> ReadSmallFile(const std::string& path, size_t max_size, const std::string& what);
+
 }  // namespace phrfs::config

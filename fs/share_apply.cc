@@ -420,11 +420,7 @@ Result<ApplyReport> ApplyShares(ShareStore& store, const crypto::Identity& owner
   for (const std::string& path : paths) {
     // ---- a new share: make the domain, and move the folder's contents into it
     if (create.count(path)) {
-      SharedDomains known;
-      for (auto& [p, s] : by_path) {
-        PHRFS_ASSIGN_OR_RETURN(auto kd, KeyDomainFor(s.id, s.dir_hash, s.epochs, s.current));
-        known.emplace(DomainRootKey(s.root), kd);
-      }
+      SharedDomains known = DomainsOf(by_path);
       PHRFS_ASSIGN_OR_RETURN(auto vault, OpenVault(store, known));
       auto where = ResolveDir(*vault, path);
       if (!where.ok()) {
@@ -533,13 +529,8 @@ Result<ApplyReport> ApplyShares(ShareStore& store, const crypto::Identity& owner
   if (options.reencrypt) {
     for (auto& [path, s] : by_path) {
       if (s.epochs.size() == 1) continue;
-      SharedDomains known;
-      for (auto& [p, other] : by_path) {
-        PHRFS_ASSIGN_OR_RETURN(auto kd, KeyDomainFor(other.id, other.dir_hash, other.epochs, other.current));
-        known.emplace(DomainRootKey(other.root), kd);
-      }
       PHRFS_RETURN_IF_ERROR(ReencryptNames(*store.tree, s, &report.names_reencrypted));
-      PHRFS_ASSIGN_OR_RETURN(auto vault, OpenVault(store, known));
+      PHRFS_ASSIGN_OR_RETURN(auto vault, OpenVault(store, DomainsOf(by_path)));
       {
         PHRFS_ASSIGN_OR_RETURN(Resolved at, ResolveDir(*vault, path));
         Say(options, path + ": re-encrypting files under key epoch " + std::to_string(s.current));

@@ -237,6 +237,31 @@ TEST_F(ShareApplyTest, AStoreThatFailsTheNthWriteLosesNothingAndTheNextApplyFini
   }
 }
 
+// A keyring changed in the store (one byte) opens for no one: the owner's mounts leave its
+// folder out and say so, and apply refuses to touch anything until it is mended.
+TEST_F(ShareApplyTest, ATamperedKeyringIsReportedAndApplyRefusesToRun) {
+  ASSERT_TRUE(Apply(true).ok());
+  auto ids = ListDomains(*share_.tree);
+  ASSERT_TRUE(ids.ok());
+  ASSERT_EQ(ids->size(), 1u);
+  auto text = ReadKeyring(*share_.tree, (*ids)[0]);
+  ASSERT_TRUE(text.ok());
+  std::string bad = *text;
+  bad[bad.size() / 2] ^= 0x01;
+  ASSERT_TRUE(WriteKeyring(*share_.tree, (*ids)[0], bad).ok());
+  auto owner_key = crypto::DeriveDomainOwnerKey(share_.master_key, share_.store_id);
+  std::vector<std::string> problems;
+  auto owned = LoadOwnedDomains(*share_.tree, *owner_key, &problems);
+  ASSERT_TRUE(owned.ok());
+  EXPECT_TRUE(owned->empty());
+  ASSERT_EQ(problems.size(), 1u);
+  auto bob = LoadGrantedDomains(*share_.tree, *bob_);
+  ASSERT_TRUE(bob.ok());
+  EXPECT_TRUE(bob->empty());
+  auto refused = Apply(true);
+  EXPECT_EQ(refused.status().code(), Code::kCorrupt) << refused.status().ToString();
+}
+
 TEST_F(ShareApplyTest, AnApplyInterruptedInTheMoveIsFinishedByTheNextOne) {
   // What a crash after the new share's keyring and part of the copy leaves: the keyring, and a
   // ".labs.phrfs-share" folder in the parent (here made by hand, with a file in it).
