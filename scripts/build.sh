@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Configures and builds phrfs with CMake: build/ by default, build-asan/ with --sanitize
-# (AddressSanitizer + UndefinedBehaviorSanitizer). Uses ccache when installed.
+# (AddressSanitizer + UndefinedBehaviorSanitizer). Uses ccache when installed (CMakeLists.txt).
 # The binary ends up at <build dir>/fs/phrfs.
 #
 # usage: scripts/build.sh [--sanitize] [--build-dir DIR] [--jobs N] [--type RelWithDebInfo|Debug|Release]
@@ -29,9 +29,6 @@ fi
 
 cmake_args=(-S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type")
 if (( sanitize )); then cmake_args+=(-DPHRFS_SANITIZE=ON); else cmake_args+=(-DPHRFS_SANITIZE=OFF); fi
-if command -v ccache >/dev/null 2>&1; then
-  cmake_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
-fi
 
 echo "build: configuring $build_dir ($build_type$( (( sanitize )) && echo ', ASan+UBSan'))"
 mkdir -p "$build_dir"
