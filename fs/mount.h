@@ -32,6 +32,14 @@ struct MountOptions {
 struct MountLog {
   std::string prefix;
   std::unique_ptr<AccessLogger> logger;
+  // The tree the logger writes through when it is not the vault's own (a folder of it); the
+  // logger is destroyed first (see ~MountLog).
+  std::unique_ptr<remote::CipherTree> tree;
+  ~MountLog() { logger.reset(); }
+  MountLog(std::string p, std::unique_ptr<AccessLogger> l, std::unique_ptr<remote::CipherTree> t = nullptr)
+      : prefix(std::move(p)), logger(std::move(l)), tree(std::move(t)) {}
+  MountLog(MountLog&&) = default;
+  MountLog& operator=(MountLog&&) = default;
 };
 // `logs` (may be empty): the mount's access logs; closed (their last batches written) once
 // serving has ended, before the vault lets go of the store.

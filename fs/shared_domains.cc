@@ -2,6 +2,7 @@
 
 #include "base/encoding.h"
 #include "fs/log.h"
+#include "fs/store_setup.h"
 
 namespace phrfs::fs {
 namespace {
@@ -14,12 +15,13 @@ std::string KeyringPath(const crypto::DomainId& id) {
 
 Result<std::shared_ptr<const KeyDomain>> KeyDomainFor(
     const crypto::DomainId& id, const SecureBytes& dir_hash,
-    const std::map<uint32_t, crypto::EpochKeys>& epochs, uint32_t current, bool writable) {
+    const std::map<uint32_t, crypto::EpochKeys>& epochs, uint32_t current, bool writable,
+    const std::string& base) {
   auto it = epochs.find(current);
   if (it == epochs.end()) return Status::InvalidArgument("the current key epoch is not held");
   std::map<uint32_t, SecureBytes> contents;
   for (const auto& [epoch, keys] : epochs) contents.emplace(epoch, keys.content.Clone());
-  return KeyDomain::Shared(crypto::DomainPrefix(id), it->second.names.Clone(), dir_hash.Clone(),
+  return KeyDomain::Shared(base + crypto::DomainPrefix(id), it->second.names.Clone(), dir_hash.Clone(),
                            std::move(contents), current, writable);
 }
 
@@ -42,12 +44,8 @@ Result<std::vector<crypto::DomainId>> ListDomains(remote::CipherTree& tree) {
 
 Result<std::string> ReadKeyring(remote::CipherTree& tree, const crypto::DomainId& id) {
   const std::string path = KeyringPath(id);
-  PHRFS_ASSIGN_OR_RETURN(remote::TreeStat st, tree.Stat(path));
-  if (st.is_folder || st.size > (16u << 20)) return Status::Corrupt(path + ": not a keyring");
-  std::string text(st.size, '\0');
-  PHRFS_ASSIGN_OR_RETURN(size_t got,
-                         tree.Read(path, 0, {reinterpret_cast<uint8_t*>(text.data()), text.size()}));
-  text.resize(got);
+  auto text = ReadSmallObject(tree, path, 16u << 20);
+  if (text.status().code() == Code::kCorrupt) return Status::Corrupt(path + ": not a keyring");
   return text;
 }
 

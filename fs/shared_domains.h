@@ -18,12 +18,14 @@
 namespace phrfs::fs {
 
 // The vault's key domain for a keyring's keys: the current epoch's name key, every epoch's
-// content key held, the domain's prefix. InvalidArgument when the current epoch is not held.
+// content key held, the domain's prefix (after `base`: "owners/<fingerprint>/" when the vault's
+// tree is a whole store of records). InvalidArgument when the current epoch is not held.
 Result<std::shared_ptr<const KeyDomain>> KeyDomainFor(const crypto::DomainId& id,
                                                        const SecureBytes& dir_hash,
                                                        const std::map<uint32_t, crypto::EpochKeys>& epochs,
                                                        uint32_t current,
-                                                       bool writable = true);
+                                                       bool writable = true,
+                                                       const std::string& base = "");
 
 // The ids of every domain with a keyring in the store ("s/<hex>/keyring").
 Result<std::vector<crypto::DomainId>> ListDomains(remote::CipherTree& tree);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "crypto/node_format.h"
+#include "crypto/owner_record.h"
 #include "crypto/random.h"
 #include "fs/vault/layout.h"
 #include "remote/local/direct_tree.h"
@@ -36,21 +37,23 @@ Result<UnlockedStore> ReadStore(std::unique_ptr<remote::CipherTree> tree,
   auto stat = tree->Stat(crypto::kStoreConfigName);
   if (!stat.ok()) {
     if (stat.status().code() == Code::kNotFound) {
+      if (tree->Stat(crypto::kRecordsMarkerName).ok() || tree->Stat(crypto::kOwnerRecordName).ok()) {
+        return Status::InvalidArgument("store " + label +
+                                       " holds records owned by identities, which no "
+                                       "passphrase opens: give --identity FILE");
+      }
       return Status::NotFound("store " + label + " is not initialised (no " +
                               crypto::kStoreConfigName + "; run phrfs init)");
     }
     return WithStore(stat.status(), label);
   }
-  if (stat->is_folder || stat->size > kMaxStoreConfigSize) {
-    return Status::Corrupt("store " + label + ": " + crypto::kStoreConfigName +
-                           " is not a store config");
+  auto text = ReadSmallObject(*tree, crypto::kStoreConfigName, kMaxStoreConfigSize);
+  if (!text.ok()) {
+    if (text.status().code() == Code::kCorrupt)
+      return Status::Corrupt("store " + label + ": " + crypto::kStoreConfigName + " is not a store config");
+    return WithStore(text.status(), label);
   }
-  std::string text(stat->size, '\0');
-  auto got = tree->Read(crypto::kStoreConfigName, 0,
-                        {reinterpret_cast<uint8_t*>(text.data()), text.size()});
-  if (!got.ok()) return WithStore(got.status(), label);
-  text.resize(*got);
-  auto config = crypto::ParseStoreConfig(text);
+  auto config = crypto::ParseStoreConfig(*text);
   if (!config.ok()) {
     Code code = config.status().code();
     // An out-of-bounds KDF line is damage too (or a hostile file), not a usage error.
@@ -62,6 +65,17 @@ Result<UnlockedStore> ReadStore(std::unique_ptr<remote::CipherTree> tree,
 }
 
 }  // namespace
+
+Result<std::string> ReadSmallObject(remote::CipherTree& tree, const std::string& path,
+                                    size_t max_size) {
+  PHRFS_ASSIGN_OR_RETURN(remote::TreeStat st, tree.Stat(path));
+  if (st.is_folder || st.size > max_size) return Status::Corrupt(path + ": not what phrfs writes there");
+  std::string text(st.size, '\0');
+  PHRFS_ASSIGN_OR_RETURN(size_t got,
+                         tree.Read(path, 0, {reinterpret_cast<uint8_t*>(text.data()), text.size()}));
+  text.resize(got);
+  return text;
+}
 
 Result<std::unique_ptr<remote::CipherTree>> OpenLocalStoreTree(const std::string& dir,
                                                                TreeAccess access, bool create) {
@@ -113,12 +127,13 @@ Status WriteStoreConfig(remote::CipherTree& tree, const crypto::StoreConfig& con
   return tree.Sync("");
 }
 
-Result<std::string> InitStore(remote::CipherTree& tree, const std::string& label,
-                              std::string_view passphrase, const crypto::ScryptParams& params) {
+Status LayOutEmptyTree(remote::CipherTree& tree, const std::string& label,
+                       const crypto::StoreKeys& keys, const std::string& config_name,
+                       const std::string& config_text) {
   auto entries = tree.List("");
   if (!entries.ok()) return WithStore(entries.status(), label);
   for (const auto& entry : *entries) {
-    if (entry.name == crypto::kStoreConfigName) {
+    if (entry.name == config_name) {
       return Status::AlreadyExists("store " + label + " is already initialised");
     }
   }
@@ -126,10 +141,6 @@ Result<std::string> InitStore(remote::CipherTree& tree, const std::string& label
     return Status::AlreadyExists("store " + label +
                                  " is not empty; init needs an empty or new directory");
   }
-
-  PHRFS_ASSIGN_OR_RETURN(crypto::NewStore created, crypto::CreateStore(passphrase, params));
-  PHRFS_ASSIGN_OR_RETURN(crypto::StoreKeys keys,
-                         crypto::StoreKeys::Derive(created.master_key, created.config.store_id));
   PHRFS_ASSIGN_OR_RETURN(std::string root_folder, FolderOf(keys.dir_hash, crypto::kRootDirId));
   PHRFS_ASSIGN_OR_RETURN(auto root_object, NewRootObject(keys));
 
@@ -146,9 +157,8 @@ Result<std::string> InitStore(remote::CipherTree& tree, const std::string& label
   }
   if (st.ok()) st = tree.Put(kRootObject, root_object, remote::PutMode::kMustNotExist);
   if (st.ok()) {
-    const std::string text = crypto::SerializeStoreConfig(created.config);
-    st = tree.Put(crypto::kStoreConfigName, Bytes(text), remote::PutMode::kMustNotExist);
-    if (st.ok()) st = tree.Sync(crypto::kStoreConfigName);
+    st = tree.Put(config_name, Bytes(config_text), remote::PutMode::kMustNotExist);
+    if (st.ok()) st = tree.Sync(config_name);
   }
   if (!st.ok()) {
     (void)tree.Delete(kRootObject);
@@ -159,6 +169,16 @@ Result<std::string> InitStore(remote::CipherTree& tree, const std::string& label
     return WithStore(st, label);
   }
   (void)tree.Sync("");
+  return Status::Ok();
+}
+
+Result<std::string> InitStore(remote::CipherTree& tree, const std::string& label,
+                              std::string_view passphrase, const crypto::ScryptParams& params) {
+  PHRFS_ASSIGN_OR_RETURN(crypto::NewStore created, crypto::CreateStore(passphrase, params));
+  PHRFS_ASSIGN_OR_RETURN(crypto::StoreKeys keys,
+                         crypto::StoreKeys::Derive(created.master_key, created.config.store_id));
+  PHRFS_RETURN_IF_ERROR(LayOutEmptyTree(tree, label, keys, crypto::kStoreConfigName,
+                                        crypto::SerializeStoreConfig(created.config)));
   return crypto::FormatRecoveryKey(created.recovery_key);
 }
 

@@ -31,7 +31,21 @@ struct UnlockedStore {
   std::string label;  // the store as the user named it, for messages
   crypto::StoreConfig config;
   SecureBytes master_key;
+  // An identity-owned record's owner name (fs/owner_records.h); empty for a passphrase store.
+  std::string owner_name;
 };
+
+// The whole of a small object (a config, a keyring): Corrupt when it is a folder or larger
+// than `max_size`; the tree's errors otherwise (NotFound when it is missing).
+Result<std::string> ReadSmallObject(remote::CipherTree& tree, const std::string& path,
+                                    size_t max_size);
+
+// Lays out an empty v2 tree under `keys` (the root's node object and folder) and writes
+// `config_text` as `config_name` last. AlreadyExists when the tree holds that config or anything
+// else. Used by InitStore and by identity-owned records (fs/owner_records.h).
+Status LayOutEmptyTree(remote::CipherTree& tree, const std::string& label,
+                       const crypto::StoreKeys& keys, const std::string& config_name,
+                       const std::string& config_text);
 
 // Initialises an empty tree as a v2 store. AlreadyExists when it holds a phrfs.conf or anything
 // else. Returns the recovery key, formatted for printing once.

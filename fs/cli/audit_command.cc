@@ -14,6 +14,7 @@
 #include "fs/cli/commands.h"
 #include "fs/cli/identity_loader.h"
 #include "fs/cli/passphrase.h"
+#include "fs/owner_records.h"
 #include "fs/store_setup.h"
 
 namespace phrfs::fs {
@@ -32,28 +33,50 @@ int RunAudit(const AuditArgs& args) {
   }
   auto file = LoadConfigFile(args.config);
   if (!file.ok()) return Fail(Step::kCommandLine, file.status());
-  auto opened = OpenStoreArg(args.store, *file, /*create=*/false);
+  auto opened = OpenStoreArg(args.store, *file, /*create=*/false, TreeAccess::kDirect,
+                             /*keep_secrets=*/true);
   if (!opened.ok()) {
     return Fail(opened.status().code() == Code::kInvalidArgument ? Step::kCommandLine : Step::kStore,
                 opened.status());
   }
-  const std::string label = opened->label;
+  std::string label = opened->label;
   std::unique_ptr<remote::CipherTree> tree = std::move(opened->tree);
+  auto records = IsStoreOfRecords(*tree);
+  if (!records.ok()) return Fail(Step::kStore, records.status());
 
-  std::optional<crypto::IdentitySealer> identity_sealer;
+  std::optional<crypto::Identity> identity;
   if (!args.identity.empty()) {
     Step step = Step::kOther;
-    auto identity = LoadIdentityFile(args.identity, args.identity_passfile, &step);
-    if (!identity.ok()) return Fail(step, identity.status());
-    identity_sealer.emplace(crypto::IdentitySealer::ForOpening(std::move(identity).value()));
+    auto loaded = LoadIdentityFile(args.identity, args.identity_passfile, &step);
+    if (!loaded.ok()) return Fail(step, loaded.status());
+    identity.emplace(std::move(loaded).value());
   }
+  std::optional<crypto::PassphraseStoreSealer> passphrase_sealer;
+  if (*records) {
+    // A store of records: the owner's identity unlocks their record and reads all its sessions.
+    if (!identity) {
+      return Fail(Step::kCommandLine,
+                  Status::InvalidArgument("store " + label + " holds records owned by identities: "
+                                          "give the owner's --identity FILE"));
+    }
+    tree.reset();
+    auto store = OpenOwnerRecordArg(args.store, *file, *identity);
+    if (!store.ok()) return Fail(Step::kStore, store.status());
+    auto sealer = crypto::PassphraseStoreSealer::Create(store->master_key, store->config.store_id);
+    if (!sealer.ok()) return Fail(Step::kOther, sealer.status());
+    passphrase_sealer.emplace(std::move(sealer).value());
+    label = store->label;
+    tree = std::move(store->tree);
+  }
+  ScrubSecretEnvironment();
+  std::optional<crypto::IdentitySealer> identity_sealer;
+  if (identity) identity_sealer.emplace(crypto::IdentitySealer::ForOpening(std::move(identity).value()));
   // Without --identity the store passphrase is always needed. With it, the passphrase is read
   // from --passfile, else asked on the terminal when stdin is one, else (and with
   // --identity-only) not used: only sessions sealed to the identity are read.
   const bool use_passphrase =
-      !identity_sealer ||
-      (!args.identity_only && (!args.passfile.empty() || isatty(STDIN_FILENO) == 1));
-  std::optional<crypto::PassphraseStoreSealer> passphrase_sealer;
+      !*records && (!identity_sealer ||
+                    (!args.identity_only && (!args.passfile.empty() || isatty(STDIN_FILENO) == 1)));
   if (use_passphrase) {
     auto passphrase =
         ReadPassphrase({args.passfile, "Passphrase for store " + label + ": ", Confirm::kOnce});
@@ -64,7 +87,7 @@ int RunAudit(const AuditArgs& args) {
     if (!sealer.ok()) return Fail(Step::kOther, sealer.status());
     passphrase_sealer.emplace(std::move(sealer).value());
     tree = std::move(store->tree);
-  } else {
+  } else if (!*records) {
     // Not unlocked, but it must still be a store.
     auto config = tree->Stat(crypto::kStoreConfigName);
     if (!config.ok()) {

@@ -37,6 +37,17 @@ int RunCli(int argc, char** argv) {
                        "scrypt cost: N = 2^LOGN (10..20, default 17)")
       ->type_name("LOGN")
       ->check(logn_check);
+  CLI::Option* init_owner =
+      init_cmd->add_option("--owner", init.owner,
+                           "Create NAME's record, unlocked by --identity, in a store that holds "
+                           "the records of many owners")
+          ->type_name("NAME");
+  init_cmd->add_option("--identity", init.identity,
+                       "With --owner: the owner's identity file (--passfile then holds its "
+                       "passphrase)")
+      ->type_name("FILE")
+      ->needs(init_owner);
+  init_owner->needs("--identity");
 
   MountArgs mount;
   CLI::App* mount_cmd = app.add_subcommand("mount", "Mount a store's plaintext view");
@@ -53,8 +64,12 @@ int RunCli(int argc, char** argv) {
                       "Stay in the foreground; log to stderr");
   mount_cmd->add_flag("--read-only", mount.read_only, "Mount read-only");
   mount_cmd->add_option("--identity", mount.identity,
-                        "Mount as this person: only the folders shared with them (--passfile "
-                        "then holds the identity's passphrase)");
+                        "Mount as this person: their own record when they own one in the store, "
+                        "else the folders shared with them (--passfile then holds the "
+                        "identity's passphrase)");
+  mount_cmd->add_flag("--shared", mount.shared,
+                      "With --identity: show the folders others share with this identity, not "
+                      "the record it owns in the store");
   mount_cmd->add_option("--person", mount.person,
                         "With --identity: the name the owners' access logs show for you "
                         "(default: the identity's fingerprint)");
@@ -154,14 +169,16 @@ int RunCli(int argc, char** argv) {
            : a == "apply" ? "Apply shares.yaml: grants, revocations with key rotation, moves"
                           : "List the grants in force");
     c->add_option("STORE", share.store, "Store directory or URL")->required();
-    if (a != "list") {
+    if (a != "list")
       c->add_option("SHARES_FILE", share.shares_file, "shares.yaml (phrfs-shares(5))")->required();
-      c->add_option("--identity", share.identity, "The owner's identity file (signs the keys)")
-          ->required(a == "apply");
-      c->add_option("--identity-passfile", share.identity_passfile,
-                    "Read the identity's passphrase from this file");
+    c->add_option("--identity", share.identity,
+                  "The owner's identity file (signs the keys; in a store of records it also "
+                  "unlocks the owner's record)")
+        ->required(a == "apply");
+    c->add_option("--identity-passfile", share.identity_passfile,
+                  "Read the identity's passphrase from this file");
+    if (a != "list")
       c->add_option("--today", share.today, "Take this date (YYYY-MM-DD) as today for expiry");
-    }
     if (a == "apply")
       c->add_flag("--reencrypt", share.reencrypt,
                   "Also rewrite existing files under the newest key (locks revoked people out of "

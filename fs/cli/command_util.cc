@@ -14,6 +14,8 @@
 #include <cstdio>
 #include <string_view>
 
+#include "fs/owner_records.h"
+
 namespace phrfs::fs {
 namespace {
 
@@ -49,14 +51,27 @@ Result<config::MountConfig> LoadConfigFile(const std::string& path) {
 }
 
 Result<OpenedStore> OpenStoreArg(const std::string& store, const config::MountConfig& file,
-                                 bool create, TreeAccess access) {
+                                 bool create, TreeAccess access, bool keep_secrets) {
   StoreOpenOptions options;
   options.access = access;
   options.create = create;
   options.file = &file;
   auto opened = OpenStore(store, options);
-  ScrubSecretEnvironment();  // the store holds what it needs
+  if (!keep_secrets) ScrubSecretEnvironment();  // the store holds what it needs
   return opened;
+}
+
+Result<UnlockedStore> OpenOwnerRecordArg(const std::string& store, const config::MountConfig& file,
+                                         const crypto::Identity& identity, TreeAccess access) {
+  auto record = OpenStoreArg(RecordStoreArg(store, identity.public_identity()), file,
+                             /*create=*/false, access);
+  if (!record.ok()) {
+    if (record.status().code() != Code::kNotFound) return record.status();
+    return Status::NotFound("this identity (" + crypto::Fingerprint(identity.public_identity()) +
+                            ") owns no record in store " + store +
+                            "; 'phrfs init STORE --owner NAME --identity FILE' makes one");
+  }
+  return UnlockOwnerRecord(std::move(record->tree), record->label, identity);
 }
 
 void ScrubSecretEnvironment() {

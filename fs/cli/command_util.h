@@ -6,6 +6,7 @@
 
 #include "base/status.h"
 #include "config/mount_config.h"
+#include "crypto/identity.h"
 #include "crypto/kdf.h"
 #include "fs/store_open.h"
 #include "fs/cli/exit_codes.h"
@@ -29,9 +30,18 @@ crypto::ScryptParams ScryptFor(int logn);
 Result<config::MountConfig> LoadConfigFile(const std::string& path);
 
 // STORE (a directory, file:///path, webdav[s]://... or s3://...) opened with the remote
-// settings of `file` and the environment (fs/store_open.h).
+// settings of `file` and the environment (fs/store_open.h). The environment's secrets are
+// scrubbed afterwards unless `keep_secrets` (a command that opens a second store, then
+// scrubs them with ScrubSecretEnvironment).
 Result<OpenedStore> OpenStoreArg(const std::string& store, const config::MountConfig& file,
-                                 bool create, TreeAccess access = TreeAccess::kDirect);
+                                 bool create, TreeAccess access = TreeAccess::kDirect,
+                                 bool keep_secrets = false);
+
+// An owner's record in a store of records (fs/owner_records.h), opened as a store of its own
+// and unlocked with the owner's identity. NotFound when `identity` owns no record in `store`.
+Result<UnlockedStore> OpenOwnerRecordArg(const std::string& store, const config::MountConfig& file,
+                                         const crypto::Identity& identity,
+                                         TreeAccess access = TreeAccess::kDirect);
 
 // Keeps secrets out of core files and other users' debuggers; applies to every command.
 void ProtectSecrets();

@@ -14,9 +14,12 @@ namespace phrfs::fs {
 
 struct InitArgs {
   std::string store;
-  std::string passfile;
+  std::string passfile;  // with --identity: the identity's passphrase
   std::string config;
   int scrypt_logn = kDefaultScryptLogN;
+  // An owner's record unlocked by an identity, in a store of records (fs/owner_records.h).
+  std::string owner;
+  std::string identity;
 };
 
 struct MountArgs {
@@ -35,6 +38,8 @@ struct MountArgs {
   std::string identity;
   std::string today;
   std::string person;  // the name the access log shows for this mount's user (grantee mounts)
+  // With an identity that owns a record in the store: show what others share with it instead.
+  bool shared = false;
   std::vector<std::string> fuse_options;  // as given to -o, still comma-separated
 };
 

@@ -27,6 +27,7 @@
 #include "fs/log.h"
 #include "fs/vault/vault.h"
 #include "remote/cache/cached_tree.h"
+#include "remote/prefix_tree.h"
 
 namespace phrfs::fs {
 namespace {
@@ -141,7 +142,10 @@ Status Serve(PreparedMount& prepared, const std::function<void(const Status&, St
     AccessLoggerOptions log_options;
     log_options.writer = planned.writer;
     log_options.person = planned.person;
-    auto started = AccessLogger::Start((*vault)->tree(), *planned.sealer, log_options);
+    std::unique_ptr<remote::CipherTree> folder;
+    if (!planned.folder.empty())
+      folder = std::make_unique<remote::PrefixTree>((*vault)->tree(), planned.folder);
+    auto started = AccessLogger::Start(folder ? *folder : (*vault)->tree(), *planned.sealer, log_options);
     if (!started.ok()) {
       Status st = Status::Error(started.status().code(),
                                 "cannot start the access log (mount.access_log in phrfs.yaml(5)): " +
@@ -149,7 +153,7 @@ Status Serve(PreparedMount& prepared, const std::function<void(const Status&, St
       ready(st, Step::kStore);
       return st;
     }
-    logs.push_back(MountLog{planned.prefix, std::move(started).value()});
+    logs.emplace_back(planned.prefix, std::move(started).value(), std::move(folder));
   }
   Status st = ServeMount(std::move(vault).value(), prepared.mountpoint, prepared.options,
                          [&](const Status& status) {

@@ -38,6 +38,9 @@ struct PreparedMount {
     std::shared_ptr<crypto::SessionKeySealer> sealer;
     std::string writer;
     std::string person;
+    // Where in the store the log goes: "" for the store's own log/, else the folder of an
+    // owner's record ("owners/<fingerprint>") in a store of records.
+    std::string folder;
   };
   std::vector<PlannedLog> logs;
   std::vector<VaultOptions::GrantedFolder> granted;

@@ -1,5 +1,7 @@
 // `phrfs mount STORE MOUNTPOINT`: merges defaults, phrfs.yaml and the command line, checks the
-// mount point and /dev/fuse, unlocks the store, then serves it (fs/cli/daemon.h).
+// mount point and /dev/fuse, unlocks the store (with its passphrase, or the owner's identity for
+// a record in a store of records) or gathers what is shared with an identity, then serves it
+// (fs/cli/daemon.h).
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -22,7 +24,9 @@
 #include "fs/cli/identity_loader.h"
 #include "fs/cli/mountinfo.h"
 #include "fs/cli/passphrase.h"
+#include "fs/owner_records.h"
 #include "fs/store_setup.h"
+#include "remote/prefix_tree.h"
 
 namespace phrfs::fs {
 namespace {
@@ -98,19 +102,181 @@ config::CalendarDate TodayUtc() {
   return config::CalendarDate{tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
 }
 
-Result<std::string> ReadStoreConfigText(remote::CipherTree& tree) {
-  auto st = tree.Stat(crypto::kStoreConfigName);
-  if (!st.ok()) {
-    if (st.status().code() == Code::kNotFound)
-      return Status::NotFound("not a phrfs store (no " + std::string(crypto::kStoreConfigName) + ")");
-    return st.status();
+// The store id a grantee's cache folder is named by: the passphrase store's, or the store of
+// records' marker's.
+Result<crypto::StoreId> GranteeStoreId(remote::CipherTree& tree, const std::string& label) {
+  auto text = ReadSmallObject(tree, crypto::kStoreConfigName, 64 * 1024);
+  if (text.ok()) {
+    PHRFS_ASSIGN_OR_RETURN(auto config, crypto::ParseStoreConfig(*text));
+    return config.store_id;
   }
-  if (st->size > (1u << 20)) return Status::Corrupt("store config too large");
-  std::string text(st->size, '\0');
-  PHRFS_ASSIGN_OR_RETURN(size_t got, tree.Read(crypto::kStoreConfigName, 0,
-                                               {reinterpret_cast<uint8_t*>(text.data()), text.size()}));
-  text.resize(got);
-  return text;
+  if (text.status().code() != Code::kNotFound) return text.status();
+  PHRFS_ASSIGN_OR_RETURN(bool records, IsStoreOfRecords(tree));
+  if (!records) {
+    return Status::NotFound("store " + label + " is not a phrfs store (no " +
+                            crypto::kStoreConfigName + " and no " + crypto::kRecordsMarkerName + ")");
+  }
+  return StoreOfRecordsId(tree);
+}
+
+int OpenLogFileAndServe(PreparedMount& prepared, const MountArgs& args, const std::string& log_path) {
+  if (!log_path.empty()) {
+    prepared.log_file = std::fopen(log_path.c_str(), "ae");
+    if (prepared.log_file == nullptr)
+      return Fail(Step::kOther, Status::FromErrno(errno, "cannot open log file " + log_path));
+  }
+  return args.foreground ? ServeForeground(prepared) : ServeDaemon(prepared);
+}
+
+// The owner's mount of a whole record: a passphrase store, or a record unlocked by an identity
+// (`writer` and `person` are then the identity's fingerprint and the owner's name).
+int ServeOwner(PreparedMount& prepared, UnlockedStore store,
+               std::shared_ptr<remote::ObjectStore> remote, const MountArgs& args,
+               const config::MountConfig& file, const std::string& log_path,
+               const std::string& writer, const std::string& person) {
+  const std::string label = store.label;
+  if (store.config.version != crypto::kStoreVersion) {
+    return Fail(Step::kStore, Status::NotSupported("store " + label + " is format v" +
+                                                   std::to_string(store.config.version) +
+                                                   "; run 'phrfs upgrade " + label +
+                                                   "' to convert it to v2 first"));
+  }
+  if (remote) {
+    // The daemon puts its write-back cache on the remote store once it has forked.
+    auto cache = config::ResolveCacheSettings(file.cache, config::ProcessEnvironment());
+    if (!cache.ok()) return Fail(Step::kCommandLine, cache.status());
+    prepared.remote = std::move(remote);
+    prepared.cache = std::move(cache).value();
+    prepared.cache.dir = !args.cache_dir.empty()
+                             ? AbsolutePathOf(args.cache_dir)
+                             : DefaultCacheDir(prepared.cache.dir, label, store.config.store_id);
+  }
+  prepared.store = std::move(store);
+  auto keys = crypto::StoreKeys::Derive(prepared.store.master_key, prepared.store.config.store_id);
+  if (!keys.ok()) return Fail(Step::kOther, keys.status());
+  prepared.keys = std::move(keys).value();
+  // Shared folders: their keyrings open with a key of the owner's (FORMAT "DOMAIN KEYRING").
+  auto owner_key =
+      crypto::DeriveDomainOwnerKey(prepared.store.master_key, prepared.store.config.store_id);
+  if (!owner_key.ok()) return Fail(Step::kOther, owner_key.status());
+  auto domains = LoadOwnedDomains(*prepared.store.tree, *owner_key);
+  if (!domains.ok()) return Fail(Step::kStore, domains.status());
+  prepared.shared_domains = ByRoot(*domains);
+  if (file.access_log.value_or(true)) {
+    auto sealer = crypto::PassphraseStoreSealer::Create(prepared.store.master_key,
+                                                        prepared.store.config.store_id);
+    if (!sealer.ok()) return Fail(Step::kOther, sealer.status());
+    prepared.logs.push_back(PreparedMount::PlannedLog{
+        "", std::make_shared<crypto::PassphraseStoreSealer>(std::move(sealer).value()), writer,
+        person, ""});
+  }
+  prepared.store.master_key.Wipe();  // the derived keys are all the vault needs
+  return OpenLogFileAndServe(prepared, args, log_path);
+}
+
+// Where a grantee looks for keyrings: the store itself when it is a passphrase store, and
+// every owner's record when it is a store of records. A record's keyrings count only when its
+// own owner signed them.
+struct GrantSource {
+  std::string folder;  // "" or "owners/<fingerprint>"
+  std::optional<crypto::PublicIdentity> owner;
+};
+
+Result<std::vector<GrantSource>> GrantSources(remote::CipherTree& tree) {
+  std::vector<GrantSource> sources;
+  auto config = tree.Stat(crypto::kStoreConfigName);
+  if (config.ok()) sources.push_back(GrantSource{"", std::nullopt});
+  else if (config.status().code() != Code::kNotFound) return config.status();
+  std::vector<std::string> problems;
+  PHRFS_ASSIGN_OR_RETURN(auto records, ListOwnerRecords(tree, &problems));
+  for (const auto& p : problems) std::fprintf(stderr, "phrfs: warning: owner record %s\n", p.c_str());
+  for (auto& r : records) sources.push_back(GrantSource{r.folder, r.record.owner});
+  return sources;
+}
+
+// A grantee's mount: every folder shared with `identity` by any owner of the store.
+int ServeGrantee(PreparedMount& prepared, OpenedStore opened, const crypto::Identity& identity,
+                 const MountArgs& args, const config::MountConfig& file,
+                 const std::string& log_path) {
+  const std::string label = opened.label;
+  auto store_id = GranteeStoreId(*opened.tree, label);
+  if (!store_id.ok()) return Fail(Step::kStore, store_id.status());
+  auto sources = GrantSources(*opened.tree);
+  if (!sources.ok()) return Fail(Step::kStore, sources.status());
+  // How the grantee appears in the owners' logs: the name the owners gave them in
+  // shares.yaml is not known here; --person, else the identity's fingerprint.
+  const std::string fingerprint = crypto::Fingerprint(identity.public_identity());
+  const std::string person = !args.person.empty() ? args.person : fingerprint;
+  config::CalendarDate today = TodayUtc();
+  if (!args.today.empty()) {
+    auto d = config::ParseCalendarDate(args.today);
+    if (!d) return Fail(Step::kCommandLine, Status::InvalidArgument("--today: not a date YYYY-MM-DD"));
+    today = *d;
+  }
+  for (const GrantSource& source : *sources) {
+    remote::PrefixTree record(*opened.tree, source.folder);
+    remote::CipherTree& tree = source.folder.empty() ? *opened.tree : record;
+    auto granted = LoadGrantedDomains(tree, identity);
+    if (!granted.ok()) return Fail(Step::kStore, granted.status());
+    const std::string base = source.folder.empty() ? "" : source.folder + "/";
+    for (auto& g : *granted) {
+      if (!g.domain) continue;  // revoked: the newest keys were not wrapped to this person
+      if (source.owner && !(g.view.owner == *source.owner)) {
+        std::fprintf(stderr, "phrfs: warning: a keyring in %s is signed by someone other than the "
+                     "record's owner; not shown\n", source.folder.c_str());
+        continue;
+      }
+      if (!g.view.until.empty()) {
+        auto until = config::ParseCalendarDate(g.view.until);
+        if (until && *until < today) continue;  // past its last day
+      }
+      const bool writable = g.view.access == crypto::GrantAccess::kWrite;
+      auto domain = KeyDomainFor(g.view.id, g.view.dir_hash, g.view.epochs, g.view.current,
+                                 writable, base);
+      if (!domain.ok()) return Fail(Step::kOther, domain.status());
+      prepared.granted.push_back(VaultOptions::GrantedFolder{g.view.owner_name, g.view.path,
+                                                             g.view.root, *domain, writable});
+      // One access log per owner, sealed to that owner's identity (the keyring's signer) and
+      // kept with that owner's record: the paths under /<owner> are theirs to read, and no one
+      // else's.
+      const std::string prefix = "/" + g.view.owner_name;
+      const bool have = std::any_of(prepared.logs.begin(), prepared.logs.end(),
+                                    [&](const auto& l) { return l.prefix == prefix; });
+      if (file.access_log.value_or(true) && !have) {
+        prepared.logs.push_back(PreparedMount::PlannedLog{
+            prefix,
+            std::make_shared<crypto::IdentitySealer>(crypto::IdentitySealer::ForSealing(g.view.owner)),
+            fingerprint, person, source.folder});
+      }
+    }
+  }
+  if (prepared.granted.empty()) {
+    return Fail(Step::kStore, Status::NotFound("nothing in store " + label +
+                                               " is shared with this identity (or every grant "
+                                               "was revoked or has ended)"));
+  }
+  prepared.grantee = true;
+  if (opened.remote) {
+    auto cache = config::ResolveCacheSettings(file.cache, config::ProcessEnvironment());
+    if (!cache.ok()) return Fail(Step::kCommandLine, cache.status());
+    prepared.remote = opened.remote;
+    prepared.cache = std::move(cache).value();
+    prepared.cache.dir = !args.cache_dir.empty()
+                             ? AbsolutePathOf(args.cache_dir)
+                             : DefaultCacheDir(prepared.cache.dir, label + "#" + fingerprint,
+                                               *store_id);
+  }
+  prepared.store.tree = std::move(opened.tree);
+  prepared.store.label = label;
+  prepared.store.config.store_id = *store_id;
+  // The vault's own keys are never used in a grantee's view: random ones.
+  SecureBytes unused(32);
+  Status st = crypto::RandomBytes({unused.data(), unused.size()});
+  if (!st.ok()) return Fail(Step::kOther, st);
+  auto keys = crypto::StoreKeys::Derive(unused, prepared.store.config.store_id);
+  if (!keys.ok()) return Fail(Step::kOther, keys.status());
+  prepared.keys = std::move(keys).value();
+  return OpenLogFileAndServe(prepared, args, log_path);
 }
 
 }  // namespace
@@ -156,90 +322,49 @@ int RunMount(const MountArgs& args) {
   st = CheckFuseDevice();
   if (!st.ok()) return Fail(Step::kMount, st);
 
-  auto opened = OpenStoreArg(args.store, file, /*create=*/false, options.tree);
+  // With an identity, a second store (the owner's record) may be opened: the credentials of
+  // the environment stay until it is.
+  auto opened = OpenStoreArg(args.store, file, /*create=*/false, options.tree,
+                             /*keep_secrets=*/!args.identity.empty());
   if (!opened.ok()) {
     return Fail(opened.status().code() == Code::kInvalidArgument ? Step::kCommandLine : Step::kStore,
                 opened.status());
   }
   const std::string label = opened->label;
   if (!args.identity.empty()) {
-    // A grantee: the identity opens the keyrings shared with it; the store's passphrase is not
-    // needed (nor, with scoped credentials, the rest of the store).
     Step step = Step::kOther;
     auto identity = LoadIdentityFile(args.identity, args.passfile, &step);
     if (!identity.ok()) return Fail(step, identity.status());
-    auto config_text = ReadStoreConfigText(*opened->tree);
-    if (!config_text.ok()) return Fail(Step::kStore, config_text.status());
-    auto config = crypto::ParseStoreConfig(*config_text);
-    if (!config.ok()) return Fail(Step::kStore, config.status());
-    auto granted = LoadGrantedDomains(*opened->tree, *identity);
-    if (!granted.ok()) return Fail(Step::kStore, granted.status());
-    // How the grantee appears in the owners' logs: the name the owners gave them in
-    // shares.yaml is not known here; --person, else the identity's fingerprint.
-    const std::string person =
-        !args.person.empty() ? args.person : crypto::Fingerprint(identity->public_identity());
-    config::CalendarDate today = TodayUtc();
-    if (!args.today.empty()) {
-      auto d = config::ParseCalendarDate(args.today);
-      if (!d) return Fail(Step::kCommandLine, Status::InvalidArgument("--today: not a date YYYY-MM-DD"));
-      today = *d;
-    }
-    for (auto& g : *granted) {
-      if (!g.domain) continue;  // revoked: the newest keys were not wrapped to this person
-      if (!g.view.until.empty()) {
-        auto until = config::ParseCalendarDate(g.view.until);
-        if (until && *until < today) continue;  // past its last day
+    // An owner's own record, when the identity owns one in this store of records.
+    auto records = IsStoreOfRecords(*opened->tree);
+    if (!records.ok()) return Fail(Step::kStore, records.status());
+    if (*records && !args.shared) {
+      auto record = OpenStoreArg(RecordStoreArg(args.store, identity->public_identity()), file,
+                                 /*create=*/false, options.tree);
+      if (!record.ok() && record.status().code() != Code::kNotFound)
+        return Fail(Step::kStore, record.status());
+      auto owned = record.ok() ? record->tree->Stat(crypto::kOwnerRecordName)
+                               : Result<remote::TreeStat>(record.status());
+      if (owned.ok()) {
+        auto store = UnlockOwnerRecord(std::move(record->tree), record->label, *identity);
+        if (!store.ok()) return Fail(Step::kStore, store.status());
+        const std::string name = store->owner_name;
+        return ServeOwner(prepared, std::move(store).value(), record->remote, args, file, log_path,
+                          crypto::Fingerprint(identity->public_identity()), name);
       }
-      const bool writable = g.view.access == crypto::GrantAccess::kWrite;
-      auto domain = KeyDomainFor(g.view.id, g.view.dir_hash, g.view.epochs, g.view.current, writable);
-      if (!domain.ok()) return Fail(Step::kOther, domain.status());
-      prepared.granted.push_back(VaultOptions::GrantedFolder{g.view.owner_name, g.view.path,
-                                                             g.view.root, *domain, writable});
-      // One access log per owner, sealed to that owner's identity (the keyring's signer): the
-      // paths under /<owner> are theirs to read, and no one else's.
-      const std::string prefix = "/" + g.view.owner_name;
-      const bool have = std::any_of(prepared.logs.begin(), prepared.logs.end(),
-                                    [&](const auto& l) { return l.prefix == prefix; });
-      if (file.access_log.value_or(true) && !have) {
-        prepared.logs.push_back(PreparedMount::PlannedLog{
-            prefix,
-            std::make_shared<crypto::IdentitySealer>(crypto::IdentitySealer::ForSealing(g.view.owner)),
-            crypto::Fingerprint(identity->public_identity()), person});
-      }
+      if (owned.status().code() != Code::kNotFound) return Fail(Step::kStore, owned.status());
     }
-    if (prepared.granted.empty()) {
-      return Fail(Step::kStore, Status::NotFound("nothing in store " + label +
-                                                 " is shared with this identity (or every grant "
-                                                 "was revoked or has ended)"));
-    }
-    prepared.grantee = true;
-    if (opened->remote) {
-      auto cache = config::ResolveCacheSettings(file.cache, config::ProcessEnvironment());
-      if (!cache.ok()) return Fail(Step::kCommandLine, cache.status());
-      prepared.remote = opened->remote;
-      prepared.cache = std::move(cache).value();
-      prepared.cache.dir = !args.cache_dir.empty()
-                               ? AbsolutePathOf(args.cache_dir)
-                               : DefaultCacheDir(prepared.cache.dir, label + "#" +
-                                                 crypto::Fingerprint(identity->public_identity()),
-                                                 config->store_id);
-    }
-    prepared.store.tree = std::move(opened->tree);
-    prepared.store.label = label;
-    prepared.store.config = std::move(config).value();
-    // The vault's own keys are never used in a grantee's view: random ones.
-    SecureBytes unused(32);
-    Status st = crypto::RandomBytes({unused.data(), unused.size()});
-    if (!st.ok()) return Fail(Step::kOther, st);
-    auto keys = crypto::StoreKeys::Derive(unused, prepared.store.config.store_id);
-    if (!keys.ok()) return Fail(Step::kOther, keys.status());
-    prepared.keys = std::move(keys).value();
-    if (!log_path.empty()) {
-      prepared.log_file = std::fopen(log_path.c_str(), "ae");
-      if (prepared.log_file == nullptr)
-        return Fail(Step::kOther, Status::FromErrno(errno, "cannot open log file " + log_path));
-    }
-    return args.foreground ? ServeForeground(prepared) : ServeDaemon(prepared);
+    ScrubSecretEnvironment();
+    // A grantee: the identity opens the keyrings shared with it; no owner's key is needed
+    // (nor, with scoped credentials, the rest of the store).
+    return ServeGrantee(prepared, std::move(opened).value(), *identity, args, file, log_path);
+  }
+  // Before asking for a passphrase that nothing here would take.
+  auto records = IsStoreOfRecords(*opened->tree);
+  if (records.ok() && *records) {
+    return Fail(Step::kCommandLine,
+                Status::InvalidArgument("store " + label + " holds records owned by identities, "
+                                        "which no passphrase opens: give --identity FILE"));
   }
   auto passphrase =
       ReadPassphrase({args.passfile, "Passphrase for store " + label + ": ", Confirm::kOnce});
@@ -247,50 +372,8 @@ int RunMount(const MountArgs& args) {
   auto store = UnlockStore(std::move(opened->tree), label, passphrase->view());
   passphrase = Passphrase();  // wipe it as soon as it has done its job
   if (!store.ok()) return Fail(Step::kStore, store.status());
-  if (store->config.version != crypto::kStoreVersion) {
-    return Fail(Step::kStore, Status::NotSupported("store " + label + " is format v" +
-                                                   std::to_string(store->config.version) +
-                                                   "; run 'phrfs upgrade " + label +
-                                                   "' to convert it to v2 first"));
-  }
-  if (opened->remote) {
-    // The daemon puts its write-back cache on the remote store once it has forked.
-    auto cache = config::ResolveCacheSettings(file.cache, config::ProcessEnvironment());
-    if (!cache.ok()) return Fail(Step::kCommandLine, cache.status());
-    prepared.remote = opened->remote;
-    prepared.cache = std::move(cache).value();
-    prepared.cache.dir = !args.cache_dir.empty()
-                             ? AbsolutePathOf(args.cache_dir)
-                             : DefaultCacheDir(prepared.cache.dir, label, store->config.store_id);
-  }
-  prepared.store = std::move(store).value();
-  auto keys = crypto::StoreKeys::Derive(prepared.store.master_key, prepared.store.config.store_id);
-  if (!keys.ok()) return Fail(Step::kOther, keys.status());
-  prepared.keys = std::move(keys).value();
-  // Shared folders: their keyrings open with a key of the owner's (FORMAT "DOMAIN KEYRING").
-  auto owner_key =
-      crypto::DeriveDomainOwnerKey(prepared.store.master_key, prepared.store.config.store_id);
-  if (!owner_key.ok()) return Fail(Step::kOther, owner_key.status());
-  auto domains = LoadOwnedDomains(*prepared.store.tree, *owner_key);
-  if (!domains.ok()) return Fail(Step::kStore, domains.status());
-  prepared.shared_domains = ByRoot(*domains);
-  if (file.access_log.value_or(true)) {
-    auto sealer = crypto::PassphraseStoreSealer::Create(prepared.store.master_key,
-                                                        prepared.store.config.store_id);
-    if (!sealer.ok()) return Fail(Step::kOther, sealer.status());
-    prepared.logs.push_back(PreparedMount::PlannedLog{
-        "", std::make_shared<crypto::PassphraseStoreSealer>(std::move(sealer).value()),
-        kOwnerPassphraseWriter, "owner"});
-  }
-  prepared.store.master_key.Wipe();  // the derived keys are all the vault needs
-
-  if (!log_path.empty()) {
-    prepared.log_file = std::fopen(log_path.c_str(), "ae");
-    if (prepared.log_file == nullptr) {
-      return Fail(Step::kOther, Status::FromErrno(errno, "cannot open log file " + log_path));
-    }
-  }
-  return args.foreground ? ServeForeground(prepared) : ServeDaemon(prepared);
+  return ServeOwner(prepared, std::move(store).value(), opened->remote, args, file, log_path,
+                    kOwnerPassphraseWriter, "owner");
 }
 
 }  // namespace phrfs::fs

@@ -1,11 +1,12 @@
 // `phrfs share plan|apply|list STORE [shares.yaml]` (man/phrfs-shares.5): reads shares.yaml,
 // compares it with the keyrings in the store (fs/share/share_plan.h) and, for apply, carries the
-// plan out (fs/share_apply.h). The store's passphrase unlocks the owner's keys; the owner's
-// identity signs the keyrings.
+// plan out (fs/share_apply.h). The store's passphrase unlocks the owner's keys (in a store of
+// records, the owner's identity does); the owner's identity signs the keyrings.
 #include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <optional>
 
 #include "config/shares_file.h"
 #include "crypto/domain_keyring.h"
@@ -15,6 +16,7 @@
 #include "fs/cli/commands.h"
 #include "fs/cli/identity_loader.h"
 #include "fs/cli/passphrase.h"
+#include "fs/owner_records.h"
 #include "fs/share/share_plan.h"
 #include "fs/share_apply.h"
 #include "fs/shared_domains.h"
@@ -77,17 +79,48 @@ int RunShare(const ShareArgs& args) {
     shares = std::move(loaded).value();
   }
 
-  auto opened = OpenStoreArg(args.store, *file, /*create=*/false);
+  auto opened = OpenStoreArg(args.store, *file, /*create=*/false, TreeAccess::kDirect,
+                             /*keep_secrets=*/true);
   if (!opened.ok())
     return Fail(opened.status().code() == Code::kInvalidArgument ? Step::kCommandLine : Step::kStore,
                 opened.status());
   const std::string label = opened->label;
-  auto passphrase =
-      ReadPassphrase({args.passfile, "Passphrase for store " + label + ": ", Confirm::kOnce});
-  if (!passphrase.ok()) return Fail(Step::kPassphrase, passphrase.status());
-  auto store = UnlockStore(std::move(opened->tree), label, passphrase->view());
-  passphrase = Passphrase();
-  if (!store.ok()) return Fail(Step::kStore, store.status());
+  auto records = IsStoreOfRecords(*opened->tree);
+  if (!records.ok()) return Fail(Step::kStore, records.status());
+  // The owner's identity: it signs keyrings, and in a store of records it is also the key that
+  // unlocks the owner's record. Loaded once, when it is needed.
+  std::optional<crypto::Identity> owner;
+  auto load_owner = [&]() -> int {
+    if (owner) return kExitOk;
+    if (args.identity.empty())
+      return Fail(Step::kCommandLine, Status::InvalidArgument("give the owner's --identity FILE"));
+    Step step = Step::kOther;
+    auto loaded = LoadIdentityFile(args.identity, args.identity_passfile, &step);
+    if (!loaded.ok()) return Fail(step, loaded.status());
+    owner.emplace(std::move(loaded).value());
+    return kExitOk;
+  };
+  Result<UnlockedStore> store = Status::NotFound("not unlocked");
+  if (*records) {
+    opened->tree.reset();
+    if (int rc = load_owner(); rc != kExitOk) return rc;
+    store = OpenOwnerRecordArg(args.store, *file, *owner);
+    if (!store.ok()) return Fail(Step::kStore, store.status());
+    if (shares && shares->owner != store->owner_name) {
+      return Fail(Step::kCommandLine,
+                  Status::InvalidArgument(args.shares_file + ":" + std::to_string(shares->owner_line) +
+                                          ": owner is " + shares->owner + ", but this identity's "
+                                          "record belongs to " + store->owner_name));
+    }
+  } else {
+    ScrubSecretEnvironment();
+    auto passphrase =
+        ReadPassphrase({args.passfile, "Passphrase for store " + label + ": ", Confirm::kOnce});
+    if (!passphrase.ok()) return Fail(Step::kPassphrase, passphrase.status());
+    store = UnlockStore(std::move(opened->tree), label, passphrase->view());
+    passphrase = Passphrase();
+    if (!store.ok()) return Fail(Step::kStore, store.status());
+  }
   if (store->config.version != crypto::kStoreVersion)
     return Fail(Step::kStore, Status::NotSupported("store " + label + " is format v" +
                                                    std::to_string(store->config.version) +
@@ -110,9 +143,7 @@ int RunShare(const ShareArgs& args) {
   // An empty plan still runs apply: it finishes what an interrupted apply left.
   if (args.action == "plan") return kExitOk;
 
-  Step step = Step::kOther;
-  auto owner = LoadIdentityFile(args.identity, args.identity_passfile, &step);
-  if (!owner.ok()) return Fail(step, owner.status());
+  if (int rc = load_owner(); rc != kExitOk) return rc;
   ApplyOptions options;
   options.today = today;
   options.reencrypt = args.reencrypt;
@@ -129,9 +160,11 @@ int RunShare(const ShareArgs& args) {
   }
   // Grants and revocations go to the access log, as the owner's.
   {
+    AccessLoggerOptions log_options{kOwnerPassphraseWriter, "owner"};
+    if (*records) log_options = {crypto::Fingerprint(owner->public_identity()), shares->owner};
     auto sealer = crypto::PassphraseStoreSealer::Create(share_store.master_key, share_store.store_id);
     Result<std::unique_ptr<AccessLogger>> log =
-        sealer.ok() ? AccessLogger::Start(*share_store.tree, *sealer, AccessLoggerOptions{kOwnerPassphraseWriter, "owner"})
+        sealer.ok() ? AccessLogger::Start(*share_store.tree, *sealer, log_options)
                     : Result<std::unique_ptr<AccessLogger>>(sealer.status());
     if (log.ok()) {
       for (const Change& c : plan->changes) {
