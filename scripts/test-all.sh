@@ -130,18 +130,19 @@ asan_mount_step() {
   fi
 }
 
-# The mounted tests that only use the mount (the differential tests and tests/mount/remote_test.cc;
-# on WebDAV also tests/mount/share_test.cc) over a remote store on a server of the project's own on 127.0.0.1: remote_mount_step NAME KIND
+# The mounted tests that only use the mount (the differential tests, tests/mount/remote_test.cc,
+# the sharing tests share_test.cc and owner_records_test.cc) over a remote store on a server of the project's own on 127.0.0.1: remote_mount_step NAME KIND
 # with KIND webdav (Apache mod_dav) or s3 (Ceph RGW). Each fixture's store is a fresh folder or
 # prefix there (PHRFS_TEST_STORE_BASE), its cache in its temp dir.
 remote_mount_step() {
   # Under /tmp: Apache's workers (www-data) cannot enter a build directory in a private folder.
   local name=$1 kind=$2 base rc=0
   local dir=/tmp/phrfs-testenv-$(printf '%s' "$build" | md5sum | cut -c1-10)/$1
-  local tests='DifferentialTest|RemoteStoreTest|RemoteFaultTest'
+  # Sharing end to end (issue 7) on both: a record's folder and a share's prefix are
+  # collections on WebDAV and key prefixes on S3.
+  local tests='DifferentialTest|RemoteStoreTest|RemoteFaultTest|ShareTest|OwnerRecordsMountTest'
   mkdir -p "$build/tmp"
   if [[ $kind == webdav ]]; then
-    tests+='|ShareTest'  # sharing end to end on one remote store (issue 7)
     if ! timeout 300 scripts/testenv/webdav.sh start "$dir" 18095 >/dev/null; then
       record "$name" "FAILED (server)" 0; tests_failed=$((tests_failed + 1)); return
     fi

@@ -36,6 +36,10 @@ int InitRecord(const InitArgs& args, const config::MountConfig& file) {
                 root.status());
   Status st = PrepareStoreOfRecords(*root->tree, root->label);
   if (!st.ok()) return Fail(Step::kStore, st);
+  // The record's folder, made through the whole store too: stores that keep folders as objects
+  // (S3) then list it, and reach it from the root, as any other folder.
+  st = root->tree->MakeFolder(crypto::OwnerRecordFolder(identity->public_identity()));
+  if (!st.ok() && st.code() != Code::kAlreadyExists) return Fail(Step::kStore, st);
   root->tree.reset();
   auto record = OpenStoreArg(RecordStoreArg(args.store, identity->public_identity()), file,
                              /*create=*/true);
