@@ -272,9 +272,23 @@ std::optional<uint64_t> ParseLogObjectName(std::string_view name) {
   return v;
 }
 
+// What a writer signs (FORMAT "ACCESS LOG"): the session it opens and who it says it is.
+static std::string WriterSignedMessage(const LogSessionId& session, int64_t start_ns,
+                                       const std::string& writer, const std::string& person) {
+  Writer w;
+  w.U64(static_cast<uint64_t>(start_ns));
+  w.Str16(writer);
+  w.Str16(person);
+  return "phrfs-log-writer-v1\n" + LogSessionHex(session) + "\n" +
+         std::string(w.out().begin(), w.out().end());
+}
+
 Result<std::vector<uint8_t>> SealLogHeader(const SecureBytes& session_key,
                                            const LogSessionHeader& header,
-                                           std::span<const uint8_t> wrapped_key) {
+                                           std::span<const uint8_t> wrapped_key,
+                                           const Identity* signer) {
+  if (signer && Fingerprint(signer->public_identity()) != header.writer)
+    return Status::InvalidArgument("a signed log header's writer is the signer's fingerprint");
   if (header.previous.size() > 0xffff || header.writer.size() > 0xffff ||
       header.person.size() > 0xffff || wrapped_key.size() > kMaxField) {
     return Status::InvalidArgument("log header field too long");
@@ -295,6 +309,14 @@ Result<std::vector<uint8_t>> SealLogHeader(const SecureBytes& session_key,
   plain.U64(static_cast<uint64_t>(header.start_ns));
   plain.Str16(header.writer);
   plain.Str16(header.person);
+  if (signer) {
+    const std::string message = WriterSignedMessage(header.session, header.start_ns, header.writer,
+                                                    header.person);
+    PHRFS_ASSIGN_OR_RETURN(auto signature,
+                           Sign(*signer, {reinterpret_cast<const uint8_t*>(message.data()), message.size()}));
+    plain.Str16(FormatPublicIdentity(signer->public_identity()));
+    plain.Bytes(signature);
+  }
   PHRFS_RETURN_IF_ERROR(AppendSealed(w, key, aad, plain.out()));
   return std::move(w.out());
 }
@@ -417,10 +439,27 @@ VerifiedSession VerifySession(const LogSessionId& session,
       uint64_t start = 0;
       uint16_t len = 0;
       if (r.U64(start) && r.U16(len) && r.Str(len, h.writer) && r.U16(len) &&
-          r.Str(len, h.person) && r.done()) {
+          r.Str(len, h.person)) {
         h.start_ns = static_cast<int64_t>(start);
-        v.header = std::move(h);
-        header_ok = true;
+        if (r.done()) {
+          header_ok = true;  // unsigned: the writer's word
+        } else {
+          // Signed: the signer's public identity and its signature; the writer must be the
+          // signer's fingerprint.
+          std::string line;
+          std::span<const uint8_t> signature;
+          if (r.U16(len) && r.Str(len, line) && r.Take(kEd25519SignatureSize, signature) && r.done()) {
+            auto signer = ParsePublicIdentity(line);
+            const std::string message = WriterSignedMessage(session, h.start_ns, h.writer, h.person);
+            if (signer.ok() && Fingerprint(*signer) == h.writer &&
+                Verify(*signer, {reinterpret_cast<const uint8_t*>(message.data()), message.size()},
+                       signature).ok()) {
+              h.signed_by = *signer;
+              header_ok = true;
+            }
+          }
+        }
+        if (header_ok) v.header = std::move(h);
       }
     }
   }

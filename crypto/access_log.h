@@ -18,6 +18,7 @@
 #include "base/secure_bytes.h"
 #include "base/status.h"
 #include "crypto/format.h"
+#include "crypto/identity.h"
 #include "crypto/log_key_sealer.h"
 
 namespace phrfs::crypto {
@@ -56,6 +57,9 @@ struct LogSessionHeader {
   std::string person;  // the name the writer gave
   // The sessions the writer saw as latest (referenced by no other) in the store at its start.
   std::vector<LogSessionId> previous;
+  // Set when read: the writer's identity, when the header carries the writer's signature and it
+  // verified (the writer is then its fingerprint). A header without one is the writer's word.
+  std::optional<PublicIdentity> signed_by;
 };
 
 // The parts of a header that need no key: what a new session reads to find the latest ones.
@@ -79,10 +83,14 @@ std::optional<LogSessionId> ParseLogSessionName(std::string_view name);
 std::optional<uint64_t> ParseLogObjectName(std::string_view name);
 std::string LogSessionHex(const LogSessionId& session);
 
-// Object 0. `wrapped_key` is what the sealer made of the session key for this session.
+// Object 0. `wrapped_key` is what the sealer made of the session key for this session. With
+// `signer` (whose fingerprint must be header.writer), the sealed part also carries the
+// signer's public identity and an Ed25519 signature over the session id, start, writer and
+// person (FORMAT "ACCESS LOG"), so that the owner knows who wrote the session.
 Result<std::vector<uint8_t>> SealLogHeader(const SecureBytes& session_key,
                                            const LogSessionHeader& header,
-                                           std::span<const uint8_t> wrapped_key);
+                                           std::span<const uint8_t> wrapped_key,
+                                           const Identity* signer = nullptr);
 // Corrupt when the bytes are not a header of this format version.
 Result<LogHeaderPublic> ParseLogHeaderPublic(std::span<const uint8_t> object);
 

@@ -171,6 +171,8 @@ Result<AuditLog> ReadAccessLog(remote::CipherTree& tree,
       e.session = session;
       e.person = v.header ? v.header->person : "?";
       e.writer = v.header ? v.header->writer : "?";
+      if (v.header) e.signed_by = v.header->signed_by;
+      e.by_owner = sealer->kind() == crypto::kSealedByPassphraseStore;
       log.entries.push_back(std::move(e));
     }
   }
@@ -247,6 +249,20 @@ std::vector<AuditEntry> FilterAuditEntries(const std::vector<AuditEntry>& entrie
     out.push_back(e);
   }
   return out;
+}
+
+void NameWriters(std::vector<AuditEntry>& entries, const std::map<std::string, std::string>& names) {
+  for (AuditEntry& e : entries) {
+    if (e.person == "?") continue;  // the header did not verify: nothing to go by
+    if (e.signed_by) {
+      const std::string fingerprint = crypto::Fingerprint(*e.signed_by);
+      auto it = names.find(fingerprint);
+      e.person = it != names.end() ? it->second
+                                   : e.person + " (key " + fingerprint.substr(0, 8) + ", no grant)";
+    } else if (!e.by_owner) {
+      e.person += " (unsigned)";
+    }
+  }
 }
 
 std::string FormatAuditTable(const std::vector<AuditEntry>& entries) {

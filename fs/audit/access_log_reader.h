@@ -26,6 +26,11 @@ struct AuditEntry {
   crypto::LogSessionId session;
   std::string person;  // "?" when the session's header did not verify
   std::string writer;
+  // The writer's identity when the session's header carries its verified signature.
+  std::optional<crypto::PublicIdentity> signed_by;
+  // The session's key was sealed with the owner's own key (a passphrase store's, or a
+  // record's): only the owner could have written it.
+  bool by_owner = false;
 };
 
 struct AuditLog {
@@ -48,6 +53,13 @@ struct AuditLog {
 Result<AuditLog> ReadAccessLog(remote::CipherTree& tree,
                                std::span<crypto::SessionKeySealer* const> sealers);
 Result<AuditLog> ReadAccessLog(remote::CipherTree& tree, crypto::SessionKeySealer& sealer);
+
+// Who wrote each entry, as far as the owner can know: the owner's own sessions keep their
+// person; a session signed by an identity shows the name the owner's keyrings give that key
+// (`names`: fingerprint -> shares.yaml name), or the name the writer gave followed by
+// " (key <fingerprint>, no grant)"; an unsigned session of anyone else shows the name it gave
+// followed by " (unsigned)".
+void NameWriters(std::vector<AuditEntry>& entries, const std::map<std::string, std::string>& names);
 
 struct AuditFilter {
   std::string person;              // exact; "" = everyone

@@ -62,7 +62,8 @@ Result<std::unique_ptr<AccessLogger>> AccessLogger::Start(remote::CipherTree& tr
   header.person = options.person;
   header.previous = crypto::LatestSessions(refs);
   PHRFS_ASSIGN_OR_RETURN(auto wrapped, sealer.Seal(key, session));
-  PHRFS_ASSIGN_OR_RETURN(auto object, crypto::SealLogHeader(key, header, wrapped));
+  PHRFS_ASSIGN_OR_RETURN(auto object,
+                         crypto::SealLogHeader(key, header, wrapped, options.signer.get()));
 
   // The header is in the store before a logger exists: a logger never writes batches into a
   // session without one.

@@ -27,6 +27,7 @@
 #include "base/secure_bytes.h"
 #include "base/status.h"
 #include "crypto/access_log.h"
+#include "crypto/identity.h"
 #include "crypto/log_key_sealer.h"
 #include "remote/cipher_tree.h"
 
@@ -38,6 +39,10 @@ inline constexpr char kOwnerPassphraseWriter[] = "owner-passphrase";
 struct AccessLoggerOptions {
   std::string writer = kOwnerPassphraseWriter;
   std::string person;  // who the user said they are (the mount's --person; may be empty)
+  // An identity's mount: its identity signs the session's header (the writer is then its
+  // fingerprint), so that the owner knows who wrote the session. Null: unsigned (the owner's
+  // own mounts, whose sessions only the owner's key can make).
+  std::shared_ptr<const crypto::Identity> signer;
   std::chrono::milliseconds flush_interval{5000};
   size_t flush_at = 1000;      // distinct pending records that start a flush before the interval
   size_t max_pending = 10000;  // distinct records held at most; beyond: dropped with a counter

@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <vector>
 
+#include "crypto/domain_keyring.h"
 #include "crypto/format.h"
 #include "crypto/log_key_sealer.h"
 #include "fs/audit/access_log_reader.h"
@@ -15,6 +17,7 @@
 #include "fs/cli/identity_loader.h"
 #include "fs/cli/passphrase.h"
 #include "fs/owner_records.h"
+#include "fs/shared_domains.h"
 #include "fs/store_setup.h"
 
 namespace phrfs::fs {
@@ -52,6 +55,7 @@ int RunAudit(const AuditArgs& args) {
     identity.emplace(std::move(loaded).value());
   }
   std::optional<crypto::PassphraseStoreSealer> passphrase_sealer;
+  std::optional<SecureBytes> owner_key;  // opens the keyrings: who the grantees are
   if (*records) {
     // A store of records: the owner's identity unlocks their record and reads all its sessions.
     if (!identity) {
@@ -65,6 +69,9 @@ int RunAudit(const AuditArgs& args) {
     auto sealer = crypto::PassphraseStoreSealer::Create(store->master_key, store->config.store_id);
     if (!sealer.ok()) return Fail(Step::kOther, sealer.status());
     passphrase_sealer.emplace(std::move(sealer).value());
+    auto key = crypto::DeriveDomainOwnerKey(store->master_key, store->config.store_id);
+    if (!key.ok()) return Fail(Step::kOther, key.status());
+    owner_key = std::move(key).value();
     label = store->label;
     tree = std::move(store->tree);
   }
@@ -86,6 +93,9 @@ int RunAudit(const AuditArgs& args) {
     auto sealer = crypto::PassphraseStoreSealer::Create(store->master_key, store->config.store_id);
     if (!sealer.ok()) return Fail(Step::kOther, sealer.status());
     passphrase_sealer.emplace(std::move(sealer).value());
+    auto key = crypto::DeriveDomainOwnerKey(store->master_key, store->config.store_id);
+    if (!key.ok()) return Fail(Step::kOther, key.status());
+    owner_key = std::move(key).value();
     tree = std::move(store->tree);
   } else if (!*records) {
     // Not unlocked, but it must still be a store.
@@ -109,6 +119,22 @@ int RunAudit(const AuditArgs& args) {
   if (identity_sealer) sealers.push_back(&*identity_sealer);
   auto log = ReadAccessLog(*tree, sealers);
   if (!log.ok()) return Fail(Step::kStore, log.status());
+  // Grantees by the names the owner gave them: a signed session's key, looked up in the grant
+  // tables of the owner's keyrings (without the owner's key, the names the writers gave).
+  std::map<std::string, std::string> names;
+  if (owner_key) {
+    std::vector<std::string> keyring_problems;
+    auto domains = LoadOwnedDomains(*tree, *owner_key, &keyring_problems);
+    if (domains.ok()) {
+      for (const auto& d : *domains) {
+        for (const auto& g : d.secrets.grants) {
+          if (auto pub = crypto::ParsePublicIdentity(g.public_key); pub.ok())
+            names.emplace(crypto::Fingerprint(*pub), g.person);
+        }
+      }
+    }
+  }
+  NameWriters(log->entries, names);
 
   std::vector<AuditEntry> entries = FilterAuditEntries(log->entries, filter);
   std::string out = args.json ? FormatAuditJson(entries) : FormatAuditTable(entries);

@@ -142,6 +142,7 @@ Status Serve(PreparedMount& prepared, const std::function<void(const Status&, St
     AccessLoggerOptions log_options;
     log_options.writer = planned.writer;
     log_options.person = planned.person;
+    log_options.signer = planned.signer;
     std::unique_ptr<remote::CipherTree> folder;
     if (!planned.folder.empty())
       folder = std::make_unique<remote::PrefixTree>((*vault)->tree(), planned.folder);

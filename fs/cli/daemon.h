@@ -41,6 +41,8 @@ struct PreparedMount {
     // Where in the store the log goes: "" for the store's own log/, else the folder of an
     // owner's record ("owners/<fingerprint>") in a store of records.
     std::string folder;
+    // A grantee's identity: signs the session's header (fs/audit/access_logger.h).
+    std::shared_ptr<const crypto::Identity> signer;
   };
   std::vector<PlannedLog> logs;
   std::vector<VaultOptions::GrantedFolder> granted;

@@ -168,7 +168,7 @@ int ServeOwner(PreparedMount& prepared, UnlockedStore store,
     if (!sealer.ok()) return Fail(Step::kOther, sealer.status());
     prepared.logs.push_back(PreparedMount::PlannedLog{
         "", std::make_shared<crypto::PassphraseStoreSealer>(std::move(sealer).value()), writer,
-        person, ""});
+        person, "", nullptr});
   }
   prepared.store.master_key.Wipe();  // the derived keys are all the vault needs
   return OpenLogFileAndServe(prepared, args, log_path);
@@ -195,9 +195,11 @@ Result<std::vector<GrantSource>> GrantSources(remote::CipherTree& tree) {
 }
 
 // A grantee's mount: every folder shared with `identity` by any owner of the store.
-int ServeGrantee(PreparedMount& prepared, OpenedStore opened, const crypto::Identity& identity,
+int ServeGrantee(PreparedMount& prepared, OpenedStore opened,
+                 std::shared_ptr<const crypto::Identity> signer,
                  const MountArgs& args, const config::MountConfig& file,
                  const std::string& log_path) {
+  const crypto::Identity& identity = *signer;
   const std::string label = opened.label;
   auto store_id = GranteeStoreId(*opened.tree, label);
   if (!store_id.ok()) return Fail(Step::kStore, store_id.status());
@@ -246,7 +248,7 @@ int ServeGrantee(PreparedMount& prepared, OpenedStore opened, const crypto::Iden
         prepared.logs.push_back(PreparedMount::PlannedLog{
             prefix,
             std::make_shared<crypto::IdentitySealer>(crypto::IdentitySealer::ForSealing(g.view.owner)),
-            fingerprint, person, source.folder});
+            fingerprint, person, source.folder, signer});
       }
     }
   }
@@ -357,7 +359,9 @@ int RunMount(const MountArgs& args) {
     ScrubSecretEnvironment();
     // A grantee: the identity opens the keyrings shared with it; no owner's key is needed
     // (nor, with scoped credentials, the rest of the store).
-    return ServeGrantee(prepared, std::move(opened).value(), *identity, args, file, log_path);
+    return ServeGrantee(prepared, std::move(opened).value(),
+                        std::make_shared<const crypto::Identity>(std::move(identity).value()), args,
+                        file, log_path);
   }
   // Before asking for a passphrase that nothing here would take.
   auto records = IsStoreOfRecords(*opened->tree);

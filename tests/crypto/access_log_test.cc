@@ -332,7 +332,27 @@ TEST_F(IdentitySealerTest, RoundTripFromThePublicHalfToTheOwner) {
   EXPECT_TRUE(v.problems.empty()) << Dump(v);
   ASSERT_TRUE(v.header.has_value());
   EXPECT_EQ(v.header->person, "bob");
+  EXPECT_FALSE(v.header->signed_by.has_value());  // the writer's word only
   EXPECT_EQ(v.records, recs);
+
+  // Signed by the writer's identity: the reader learns whose it is.
+  Identity bob = NewIdentity();
+  h.writer = Fingerprint(bob.public_identity());
+  auto signed_header = SealLogHeader(key_, h, *sealed, &bob);
+  ASSERT_TRUE(signed_header.ok()) << signed_header.status().ToString();
+  EXPECT_GT(signed_header->size(), header->size());
+  objects[0] = *signed_header;
+  batch = SealLogBatch(key_, session_, 1, objects[0], recs, LogEnd::kEnd);
+  ASSERT_TRUE(batch.ok());
+  objects[1] = *batch;
+  v = VerifySession(session_, objects, reader);
+  EXPECT_TRUE(v.problems.empty()) << Dump(v);
+  ASSERT_TRUE(v.header.has_value());
+  ASSERT_TRUE(v.header->signed_by.has_value());
+  EXPECT_EQ(*v.header->signed_by, bob.public_identity());
+  // A signer must sign as itself: another writer is refused.
+  h.writer = Fingerprint(pub);
+  EXPECT_EQ(SealLogHeader(key_, h, *sealed, &bob).status().code(), Code::kInvalidArgument);
 }
 
 TEST_F(IdentitySealerTest, AnotherIdentityFlippedBytesOrAnotherSessionAreWrongKey) {

@@ -572,6 +572,50 @@ TEST_F(MixedSealersTest, PassphraseAndIdentityTogetherReadTheOwnersSessionsAndCo
             (std::map<std::string, size_t>{{crypto::Fingerprint(owner_public_), 1}}));
 }
 
+// A grantee's mount signs its session with its identity: the owner then sees the name the
+// keyrings give that key, whatever name the writer gave; an unsigned session of someone else,
+// or one signed by a key no grant names, says so.
+TEST_F(MixedSealersTest, SignedSessionsAreNamedByTheOwnersGrantsAndOthersAreMarked) {
+  auto bob = crypto::Identity::Generate();
+  auto stranger = crypto::Identity::Generate();
+  ASSERT_TRUE(bob.ok() && stranger.ok());
+  const std::string bob_fp = crypto::Fingerprint(bob->public_identity());
+  auto write_signed = [&](crypto::Identity identity, const std::string& person, const std::string& path) {
+    crypto::IdentitySealer to_owner = crypto::IdentitySealer::ForSealing(owner_public_);
+    AccessLoggerOptions o = Options(person);
+    o.writer = crypto::Fingerprint(identity.public_identity());
+    o.signer = std::make_shared<const crypto::Identity>(std::move(identity));
+    auto logger = AccessLogger::Start(*tree_, to_owner, std::move(o));
+    ASSERT_TRUE(logger.ok()) << logger.status().ToString();
+    (*logger)->Record(LogOp::kOpenRead, path, 0);
+    ASSERT_TRUE((*logger)->Close().ok());
+  };
+  write_signed(std::move(bob).value(), "bob-says", "/labs/a.txt");
+  write_signed(std::move(stranger).value(), "dr_bob", "/labs/b.txt");
+  // A signer whose fingerprint is not the writer is refused before anything is written.
+  {
+    crypto::IdentitySealer to_owner = crypto::IdentitySealer::ForSealing(owner_public_);
+    AccessLoggerOptions o = Options("x");
+    o.writer = bob_fp;
+    o.signer = std::make_shared<const crypto::Identity>(std::move(crypto::Identity::Generate()).value());
+    EXPECT_EQ(AccessLogger::Start(*tree_, to_owner, std::move(o)).status().code(), Code::kInvalidArgument);
+  }
+  AuditLog log = ReadWith({&*sealer_, &*owner_});
+  EXPECT_TRUE(log.problems.empty()) << Problems(log);
+  size_t signed_entries = 0;
+  for (const auto& e : log.entries) signed_entries += e.signed_by ? 1 : 0;
+  EXPECT_EQ(signed_entries, 2u);
+  NameWriters(log.entries, {{bob_fp, "dr_bob"}});
+  std::vector<std::string> people = People(log);
+  ASSERT_EQ(people.size(), 5u);
+  EXPECT_EQ(people[0], "alice /own/last.txt");  // the owner's own sessions: unchanged
+  EXPECT_EQ(people[1], "alice /own/notes.txt");
+  EXPECT_EQ(people[2], "bob (unsigned) /alice/shared/plan.pdf");
+  EXPECT_EQ(people[3].rfind("dr_bob (key ", 0), 0u) << people[3];  // claims dr_bob, not the key
+  EXPECT_NE(people[3].find(", no grant) /labs/b.txt"), std::string::npos) << people[3];
+  EXPECT_EQ(people[4], "dr_bob /labs/a.txt");  // the grant's name, not "bob-says"
+}
+
 TEST_F(MixedSealersTest, WithoutTheIdentityItsSessionsAreCountedNotDamage) {
   AuditLog log = ReadWith({&*sealer_});
   EXPECT_TRUE(log.problems.empty()) << Problems(log);

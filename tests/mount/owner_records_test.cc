@@ -196,8 +196,10 @@ TEST_F(OwnerRecordsMountTest, AGranteeSeesEveryOwnersSharesAndEachOwnerAuditsOnl
   EXPECT_EQ(list.exit_code, 0) << list.Describe();
   EXPECT_NE(list.out.find("dr_bob"), std::string::npos) << list.out;
 
-  // Bob, who owns no record: both owners' folders, each under the owner's name.
-  ASSERT_EQ(MountAs("bob", {"--person", "dr_bob"}).exit_code, 0);
+  // Bob, who owns no record: both owners' folders, each under the owner's name. (He calls
+  // himself "bob-says"; his mount signs its log sessions, so the owners see the names their
+  // shares.yaml gave his key.)
+  ASSERT_EQ(MountAs("bob", {"--person", "bob-says"}).exit_code, 0);
   EXPECT_EQ(Names(fx_.mnt()), (std::vector<std::string>{"alice", "carol"}));
   EXPECT_EQ(ReadFileOrDie(fx_.InMnt("alice/labs/blood.txt")), "hemoglobin 14.1");
   EXPECT_EQ(ReadFileOrDie(fx_.InMnt("carol/notes/visit.txt")), "follow-up in May");
@@ -223,9 +225,11 @@ TEST_F(OwnerRecordsMountTest, AGranteeSeesEveryOwnersSharesAndEachOwnerAuditsOnl
   EXPECT_NE(alice_audit.out.find("carol   open-read  /labs/result.txt"), std::string::npos) << alice_audit.out;
   EXPECT_NE(alice_audit.out.find("grant      /labs [dr_bob]"), std::string::npos) << alice_audit.out;
   EXPECT_EQ(alice_audit.out.find("/notes"), std::string::npos) << alice_audit.out;
+  EXPECT_EQ(alice_audit.out.find("bob-says"), std::string::npos) << alice_audit.out;
+  EXPECT_EQ(alice_audit.out.find("unsigned"), std::string::npos) << alice_audit.out;
   RunResult carol_audit = Audit("carol");
   ASSERT_EQ(carol_audit.exit_code, 0) << carol_audit.Describe();
-  EXPECT_NE(carol_audit.out.find("open-read  /notes/visit.txt"), std::string::npos) << carol_audit.out;
+  EXPECT_NE(carol_audit.out.find("dr_bob  open-read  /notes/visit.txt"), std::string::npos) << carol_audit.out;
   EXPECT_NE(carol_audit.out.find("/notes/x.txt"), std::string::npos) << carol_audit.out;
   EXPECT_EQ(carol_audit.out.find("/labs"), std::string::npos) << carol_audit.out;
 
