@@ -170,6 +170,7 @@ Result<AuditLog> ReadAccessLog(remote::CipherTree& tree,
       e.record = std::move(r);
       e.session = session;
       e.person = v.header ? v.header->person : "?";
+      e.declared_person = e.person;
       e.writer = v.header ? v.header->writer : "?";
       if (v.header) e.signed_by = v.header->signed_by;
       e.by_owner = sealer->kind() == crypto::kSealedByPassphraseStore;
@@ -240,7 +241,8 @@ std::vector<AuditEntry> FilterAuditEntries(const std::vector<AuditEntry>& entrie
   const std::string prefix = filter.path.empty() ? "" : NormalizePath(filter.path);
   std::vector<AuditEntry> out;
   for (const AuditEntry& e : entries) {
-    if (!filter.person.empty() && e.person != filter.person) continue;
+    if (!filter.person.empty() && e.person != filter.person && e.declared_person != filter.person)
+      continue;
     if (filter.since_ns && e.record.last_ns < *filter.since_ns) continue;
     if (!prefix.empty() && !UnderPath(e.record.path, prefix) &&
         !(e.record.op == crypto::LogOp::kRename && UnderPath(e.record.path2, prefix))) {
@@ -302,7 +304,9 @@ std::string FormatAuditJson(const std::vector<AuditEntry>& entries) {
            ",\"last\":" + JsonString(FormatAuditTime(r.last_ns)) +
            ",\"first_ns\":" + std::to_string(r.first_ns) +
            ",\"last_ns\":" + std::to_string(r.last_ns) +
-           ",\"person\":" + JsonString(e.person) + ",\"writer\":" + JsonString(e.writer) +
+           ",\"person\":" + JsonString(e.person) +
+           ",\"declared_person\":" + JsonString(e.declared_person) +
+           ",\"signed\":" + (e.signed_by ? "true" : "false") + ",\"writer\":" + JsonString(e.writer) +
            ",\"session\":" + JsonString(crypto::LogSessionHex(e.session)) +
            ",\"op\":" + JsonString(crypto::LogOpName(r.op)) + ",\"path\":" + JsonString(r.path) +
            ",\"path2\":" + JsonString(r.path2) + ",\"result\":" + std::to_string(r.result) +

@@ -24,7 +24,8 @@ namespace phrfs::fs {
 struct AuditEntry {
   crypto::LogRecord record;  // merged: one per (op, path, path2, result) and session
   crypto::LogSessionId session;
-  std::string person;  // "?" when the session's header did not verify
+  std::string person;  // "?" when the session's header did not verify; see NameWriters
+  std::string declared_person;  // the name the writer gave
   std::string writer;
   // The writer's identity when the session's header carries its verified signature.
   std::optional<crypto::PublicIdentity> signed_by;
@@ -62,7 +63,7 @@ Result<AuditLog> ReadAccessLog(remote::CipherTree& tree, crypto::SessionKeySeale
 void NameWriters(std::vector<AuditEntry>& entries, const std::map<std::string, std::string>& names);
 
 struct AuditFilter {
-  std::string person;              // exact; "" = everyone
+  std::string person;              // exact, as shown or as the writer gave it; "" = everyone
   std::optional<int64_t> since_ns;  // entries whose last access is at or after this
   std::string path;                // "" = all; else this path and everything below it
 };
