@@ -21,6 +21,7 @@
 #include "config/shares_file.h"
 #include "crypto/random.h"
 #include "crypto/store_config.h"
+#include "fs/audit/unlock_log.h"
 #include "fs/cli/identity_loader.h"
 #include "fs/cli/mountinfo.h"
 #include "fs/cli/passphrase.h"
@@ -117,6 +118,27 @@ Result<crypto::StoreId> GranteeStoreId(remote::CipherTree& tree, const std::stri
                             crypto::kStoreConfigName + " and no " + crypto::kRecordsMarkerName + ")");
   }
   return StoreOfRecordsId(tree);
+}
+
+// A wrong passphrase for a passphrase store: the attempt goes to the store's log, sealed to the
+// owner identity its keyrings name (fs/audit/unlock_log.h). The failed unlock used up the
+// store's tree: it is opened again. Best effort and silent.
+void RecordFailedUnlockOfStore(const MountArgs& args, const config::MountConfig& file, TreeAccess access) {
+  auto again = OpenStoreArg(args.store, file, /*create=*/false, access);
+  if (!again.ok()) return;
+  auto owner = KeyringOwner(*again->tree);
+  if (owner.ok()) (void)LogFailedUnlock(*again->tree, *owner, args.person);
+}
+
+// A wrong passphrase for the identity that owns a record of this store of records: the attempt
+// goes to that record's log, sealed to the identity (its public half is in the file in clear).
+void RecordFailedUnlockOfRecord(const MountArgs& args, const config::MountConfig& file, TreeAccess access) {
+  auto identity_file = ReadIdentityFile(args.identity);
+  if (!identity_file.ok()) return;
+  const crypto::PublicIdentity& owner = identity_file->public_identity;
+  auto record = OpenStoreArg(RecordStoreArg(args.store, owner), file, /*create=*/false, access);
+  if (!record.ok() || !record->tree->Stat(crypto::kOwnerRecordName).ok()) return;
+  (void)LogFailedUnlock(*record->tree, owner, args.person);
 }
 
 int OpenLogFileAndServe(PreparedMount& prepared, const MountArgs& args, const std::string& log_path) {
@@ -324,10 +346,10 @@ int RunMount(const MountArgs& args) {
   st = CheckFuseDevice();
   if (!st.ok()) return Fail(Step::kMount, st);
 
-  // With an identity, a second store (the owner's record) may be opened: the credentials of
-  // the environment stay until it is.
+  // A second store may be opened (the owner's record; the store again to record a failed
+  // unlock): the credentials of the environment stay until then.
   auto opened = OpenStoreArg(args.store, file, /*create=*/false, options.tree,
-                             /*keep_secrets=*/!args.identity.empty());
+                             /*keep_secrets=*/true);
   if (!opened.ok()) {
     return Fail(opened.status().code() == Code::kInvalidArgument ? Step::kCommandLine : Step::kStore,
                 opened.status());
@@ -336,9 +358,14 @@ int RunMount(const MountArgs& args) {
   if (!args.identity.empty()) {
     Step step = Step::kOther;
     auto identity = LoadIdentityFile(args.identity, args.passfile, &step);
-    if (!identity.ok()) return Fail(step, identity.status());
-    // An owner's own record, when the identity owns one in this store of records.
     auto records = IsStoreOfRecords(*opened->tree);
+    if (!identity.ok()) {
+      if (identity.status().code() == Code::kWrongKey && records.ok() && *records)
+        RecordFailedUnlockOfRecord(args, file, options.tree);
+      ScrubSecretEnvironment();
+      return Fail(step, identity.status());
+    }
+    // An owner's own record, when the identity owns one in this store of records.
     if (!records.ok()) return Fail(Step::kStore, records.status());
     if (*records && !args.shared) {
       auto record = OpenStoreArg(RecordStoreArg(args.store, identity->public_identity()), file,
@@ -375,6 +402,9 @@ int RunMount(const MountArgs& args) {
   if (!passphrase.ok()) return Fail(Step::kPassphrase, passphrase.status());
   auto store = UnlockStore(std::move(opened->tree), label, passphrase->view());
   passphrase = Passphrase();  // wipe it as soon as it has done its job
+  if (!store.ok() && store.status().code() == Code::kWrongKey)
+    RecordFailedUnlockOfStore(args, file, options.tree);
+  ScrubSecretEnvironment();
   if (!store.ok()) return Fail(Step::kStore, store.status());
   return ServeOwner(prepared, std::move(store).value(), opened->remote, args, file, log_path,
                     kOwnerPassphraseWriter, "owner");

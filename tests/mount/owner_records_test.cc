@@ -158,6 +158,22 @@ TEST_F(OwnerRecordsMountTest, TwoOwnersKeepTheirRecordsInOneStoreEachUnlockedByT
   // Someone who owns no record and was given nothing mounts nothing.
   EXPECT_EQ(MountAs("bob").exit_code, 4);
 
+  // A wrong passphrase for alice's identity file: refused, and recorded in alice's log (sealed
+  // to her identity), which her audit shows.
+  const std::string wrong = fx_.root() + "/wrong-pass";
+  WriteFile(wrong, "not alice's passphrase\n");
+  RunResult refused = RunPhrfs({"mount", fx_.store(), fx_.mnt(), "--identity", Id("alice"),
+                                "--passfile", wrong, "--person", "thief"});
+  EXPECT_EQ(refused.exit_code, 3) << refused.Describe();
+  RunResult audit = RunPhrfs({"audit", fx_.store(), "--identity", Id("alice"),
+                              "--identity-passfile", fx_.passfile()});
+  EXPECT_EQ(audit.exit_code, 0) << audit.Describe();
+  EXPECT_NE(audit.out.find("thief (unsigned)  unlock-failed  /"), std::string::npos) << audit.out;
+  EXPECT_NE(audit.out.find("EACCES"), std::string::npos) << audit.out;
+  RunResult carols = RunPhrfs({"audit", fx_.store(), "--identity", Id("carol"),
+                               "--identity-passfile", fx_.passfile()});
+  EXPECT_EQ(carols.out.find("unlock-failed"), std::string::npos) << carols.out;
+
   // The server holds no plaintext: neither contents nor names nor the owners' names (they are
   // sealed in the records; only the identities' fingerprints name the folders).
   const std::string stored = AllStoredBytes();

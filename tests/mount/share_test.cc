@@ -349,6 +349,16 @@ TEST_F(ShareTest, TheOwnerAuditsTheGranteesOpensAndSeesItsLogTruncatedOrReordere
   EXPECT_NE(audit.out.find("/labs/note.txt"), std::string::npos) << audit.out;
   EXPECT_NE(audit.out.find("EROFS"), std::string::npos) << audit.out;
   EXPECT_EQ(audit.out.find("/alice/"), std::string::npos) << "paths are the owner's" << audit.out;
+  // A wrong store passphrase: the mount is refused, and the attempt is recorded sealed to the
+  // owner identity the keyrings name.
+  WriteFile(fx_.root() + "/wrong-pass", "not the passphrase\n");
+  RunResult refused = RunPhrfs({"mount", fx_.store(), fx_.mnt(), "--passfile",
+                                fx_.root() + "/wrong-pass"});
+  EXPECT_EQ(refused.exit_code, 3) << refused.Describe();
+  RunResult after = RunPhrfs(as_owner);
+  EXPECT_EQ(after.exit_code, 0) << after.Describe();
+  EXPECT_NE(after.out.find("unknown (unsigned)  unlock-failed  /"), std::string::npos) << after.out;
+
   // Without the identity the owner is told that a session needs it; nothing is damaged.
   RunResult without = RunPhrfs({"audit", fx_.store(), "--passfile", fx_.passfile()});
   EXPECT_EQ(without.exit_code, 0) << without.Describe();
