@@ -70,6 +70,10 @@ int RunCli(int argc, char** argv) {
   mount_cmd->add_flag("--shared", mount.shared,
                       "With --identity: show the folders others share with this identity, not "
                       "the record it owns in the store");
+  mount_cmd->add_option("--known-owners", mount.known_owners,
+                        "With --identity: the file of owners' keys seen before (default "
+                        "$XDG_CONFIG_HOME/phrfs/known-owners)")
+      ->type_name("FILE");
   mount_cmd->add_option("--person", mount.person,
                         "With --identity: the name the owners' access logs show for you "
                         "(default: the identity's fingerprint)");

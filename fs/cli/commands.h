@@ -40,6 +40,8 @@ struct MountArgs {
   std::string person;  // the name the access log shows for this mount's user (grantee mounts)
   // With an identity that owns a record in the store: show what others share with it instead.
   bool shared = false;
+  // Owners' keys seen by grantee mounts (config/known_owners.h); "" = the default file.
+  std::string known_owners;
   std::vector<std::string> fuse_options;  // as given to -o, still comma-separated
 };
 

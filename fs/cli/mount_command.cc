@@ -13,6 +13,7 @@
 #include <optional>
 #include <utility>
 
+#include "config/known_owners.h"
 #include "config/mount_config.h"
 #include "crypto/keys.h"
 #include "fs/cli/commands.h"
@@ -218,7 +219,7 @@ Result<std::vector<GrantSource>> GrantSources(remote::CipherTree& tree) {
 
 // A grantee's mount: every folder shared with `identity` by any owner of the store.
 int ServeGrantee(PreparedMount& prepared, OpenedStore opened,
-                 std::shared_ptr<const crypto::Identity> signer,
+                 std::shared_ptr<const crypto::Identity> signer, const std::string& store_key,
                  const MountArgs& args, const config::MountConfig& file,
                  const std::string& log_path) {
   const crypto::Identity& identity = *signer;
@@ -237,6 +238,13 @@ int ServeGrantee(PreparedMount& prepared, OpenedStore opened,
     if (!d) return Fail(Step::kCommandLine, Status::InvalidArgument("--today: not a date YYYY-MM-DD"));
     today = *d;
   }
+  // Owners' keys seen before: an owner name of this store signed by another key is not shown.
+  auto known_path = !args.known_owners.empty()
+                        ? Result<std::string>(args.known_owners)
+                        : config::DefaultKnownOwnersPath(config::ProcessEnvironment());
+  if (!known_path.ok()) return Fail(Step::kCommandLine, known_path.status());
+  auto known = config::KnownOwners::Load(*known_path);
+  if (!known.ok()) return Fail(Step::kCommandLine, known.status());
   for (const GrantSource& source : *sources) {
     remote::PrefixTree record(*opened.tree, source.folder);
     remote::CipherTree& tree = source.folder.empty() ? *opened.tree : record;
@@ -253,6 +261,25 @@ int ServeGrantee(PreparedMount& prepared, OpenedStore opened,
       if (!g.view.until.empty()) {
         auto until = config::ParseCalendarDate(g.view.until);
         if (until && *until < today) continue;  // past its last day
+      }
+      const std::string owner_fp = crypto::Fingerprint(g.view.owner);
+      std::string known_fp;
+      switch (known->Check(store_key, g.view.owner_name, owner_fp, &known_fp)) {
+        case config::KnownOwners::Seen::kChanged:
+          std::fprintf(stderr,
+                       "phrfs: warning: %s's shared folder %s is signed by key %s, not by the key "
+                       "%s seen before (%s): not shown. If %s really changed keys, remove that "
+                       "line.\n",
+                       g.view.owner_name.c_str(), g.view.path.c_str(), owner_fp.c_str(),
+                       known_fp.c_str(), known->path().c_str(), g.view.owner_name.c_str());
+          continue;
+        case config::KnownOwners::Seen::kNew:
+          std::fprintf(stderr, "phrfs: first folder from owner %s: remembering their key %s in %s\n",
+                       g.view.owner_name.c_str(), owner_fp.c_str(), known->path().c_str());
+          known->Add(store_key, g.view.owner_name, owner_fp);
+          break;
+        case config::KnownOwners::Seen::kSame:
+          break;
       }
       const bool writable = g.view.access == crypto::GrantAccess::kWrite;
       auto domain = KeyDomainFor(g.view.id, g.view.dir_hash, g.view.epochs, g.view.current,
@@ -274,6 +301,8 @@ int ServeGrantee(PreparedMount& prepared, OpenedStore opened,
       }
     }
   }
+  if (Status saved = known->Save(); !saved.ok())
+    std::fprintf(stderr, "phrfs: warning: owners' keys not remembered: %s\n", saved.ToString().c_str());
   if (prepared.granted.empty()) {
     return Fail(Step::kStore, Status::NotFound("nothing in store " + label +
                                                " is shared with this identity (or every grant "
@@ -386,9 +415,17 @@ int RunMount(const MountArgs& args) {
     ScrubSecretEnvironment();
     // A grantee: the identity opens the keyrings shared with it; no owner's key is needed
     // (nor, with scoped credentials, the rest of the store).
+    // Owners' keys are remembered by store: a local store by its absolute path.
+    std::string store_key = label;
+    if (url->kind == config::StoreKind::kLocal) {
+      if (char* real = realpath(url->path.c_str(), nullptr)) {
+        store_key = real;
+        free(real);
+      }
+    }
     return ServeGrantee(prepared, std::move(opened).value(),
-                        std::make_shared<const crypto::Identity>(std::move(identity).value()), args,
-                        file, log_path);
+                        std::make_shared<const crypto::Identity>(std::move(identity).value()),
+                        store_key, args, file, log_path);
   }
   // Before asking for a passphrase that nothing here would take.
   auto records = IsStoreOfRecords(*opened->tree);

@@ -269,6 +269,9 @@ MountFixture::MountFixture(std::string passphrase) {
   char* real = realpath(buf.data(), nullptr);
   root_ = real != nullptr ? real : buf.data();
   free(real);
+  // The user's own files stay out of tests: a grantee's mount remembers owners' keys under
+  // XDG_CONFIG_HOME (config/known_owners.h), one file per fixture here.
+  setenv("XDG_CONFIG_HOME", (root_ + "/config").c_str(), 1);
   // The remote tiers (scripts/test-all.sh) put each fixture's store on a server: a fresh folder
   // or prefix named after this fixture's temp dir, with the cache in the temp dir.
   if (const char* base = getenv("PHRFS_TEST_STORE_BASE"); base != nullptr && *base != '\0') {

@@ -347,5 +347,45 @@ TEST_F(OwnerRecordsMountTest, ADamagedOrMisplacedRecordIsRefused) {
   EXPECT_NE(swapped.err.find("belongs to another identity"), std::string::npos) << swapped.Describe();
 }
 
+// A host that adds a record of its own under a name a grantee knows: the grantee's mount
+// remembered the real owner's key at first sight and does not show the impostor's folders.
+TEST_F(OwnerRecordsMountTest, AGranteeRemembersEachOwnersKeyAndRefusesAnImpostor) {
+  ASSERT_EQ(MountAs("alice").exit_code, 0);
+  ASSERT_EQ(mkdir(fx_.InMnt("labs").c_str(), 0750), 0);
+  WriteFile(fx_.InMnt("labs/blood.txt"), "hemoglobin 14.1");
+  ASSERT_EQ(fx_.Unmount().exit_code, 0);
+  ASSERT_EQ(Share("alice", "apply", "owner: alice\npeople:\n  dr_bob: " + pub_["bob"] +
+                                         "\nshares:\n  /labs: { read: [dr_bob] }\n")
+                .exit_code,
+            0);
+  RunResult first = MountAs("bob");
+  ASSERT_EQ(first.exit_code, 0) << first.Describe();
+  EXPECT_NE(first.err.find("first folder from owner alice"), std::string::npos) << first.Describe();
+  EXPECT_EQ(Names(fx_.mnt()), (std::vector<std::string>{"alice"}));
+  ASSERT_EQ(fx_.Unmount().exit_code, 0);
+  const std::string known = fx_.root() + "/config/phrfs/known-owners";
+  EXPECT_NE(ReadFileOrDie(known).find(" alice "), std::string::npos) << ReadFileOrDie(known);
+
+  // The impostor: its own identity, a record named alice, a folder shared with bob.
+  RunResult made = RunPhrfs({"identity", "new", Id("mallory"), "--passfile", fx_.passfile(),
+                             "--scrypt-logn", "10"});
+  ASSERT_EQ(made.exit_code, 0) << made.Describe();
+  ASSERT_EQ(RunPhrfs({"init", fx_.store(), "--owner", "alice", "--identity", Id("mallory"),
+                      "--passfile", fx_.passfile()}).exit_code,
+            0);
+  ASSERT_EQ(MountAs("mallory").exit_code, 0);
+  ASSERT_EQ(mkdir(fx_.InMnt("upload-here").c_str(), 0750), 0);
+  ASSERT_EQ(fx_.Unmount().exit_code, 0);
+  ASSERT_EQ(Share("mallory", "apply", "owner: alice\npeople:\n  dr_bob: " + pub_["bob"] +
+                                           "\nshares:\n  /upload-here: { write: [dr_bob] }\n")
+                .exit_code,
+            0);
+  RunResult second = MountAs("bob");
+  ASSERT_EQ(second.exit_code, 0) << second.Describe();
+  EXPECT_NE(second.err.find("not by the key"), std::string::npos) << second.Describe();
+  EXPECT_EQ(Names(fx_.InMnt("alice")), (std::vector<std::string>{"labs"}));
+  ASSERT_EQ(fx_.Unmount().exit_code, 0);
+}
+
 }  // namespace
 }  // namespace phrfs::testing
