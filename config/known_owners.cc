@@ -1,13 +1,11 @@
 #include "config/known_owners.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 
+#include "base/file_replace.h"
 #include "config/shares_file.h"
 #include "config/yaml_fields.h"
 
@@ -115,36 +113,11 @@ Status KnownOwners::Save() const {
   const std::filesystem::path file(path_);
   std::error_code ec;
   if (file.has_parent_path()) {
-    std::filesystem::create_directories(file.parent_path(), ec);
+    const bool made = std::filesystem::create_directories(file.parent_path(), ec);
     if (ec) return Status::IoError(file.parent_path().string() + ": " + ec.message());
+    if (made) ::chmod(file.parent_path().c_str(), 0700);  // phrfs/ is the user's alone
   }
-  const std::string tmp = path_ + ".tmp";
-  const std::string text = Serialize();
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::FromErrno(errno, "write " + tmp);
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      Status st = Status::FromErrno(errno, "write " + tmp);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return st;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    Status st = Status::FromErrno(errno, "write " + tmp);
-    ::unlink(tmp.c_str());
-    return st;
-  }
-  if (::rename(tmp.c_str(), path_.c_str()) != 0) {
-    Status st = Status::FromErrno(errno, "rename " + tmp);
-    ::unlink(tmp.c_str());
-    return st;
-  }
-  return Status::Ok();
+  return ReplaceFile(path_, Serialize(), 0600, Durability::kSynced);
 }
 
 Result<std::string> DefaultKnownOwnersPath(const EnvLookup& env) {

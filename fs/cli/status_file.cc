@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/file_replace.h"
+
 namespace phrfs::fs {
 namespace {
 
@@ -51,28 +53,9 @@ Result<std::string> StatusFilePath(pid_t pid) {
 Status WriteStatusFile(const std::string& path, const StatusLines& lines) {
   std::string text;
   for (const auto& [key, value] : lines) text += key + ": " + value + "\n";
-  const std::string temp = path + ".new";
-  int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return Status::FromErrno(errno, "status file " + temp);
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = errno;
-      close(fd);
-      unlink(temp.c_str());
-      return Status::FromErrno(err, "status file " + temp);
-    }
-    done += static_cast<size_t>(n);
-  }
-  close(fd);
-  if (rename(temp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    unlink(temp.c_str());
-    return Status::FromErrno(err, "status file " + path);
-  }
-  return Status::Ok();
+  Status st = ReplaceFile(path, text);  // rewritten every second: not worth an fsync
+  if (!st.ok()) return Status::Error(st.code(), "status file: " + st.message());
+  return st;
 }
 
 Result<StatusLines> ReadStatusFile(const std::string& path) {
