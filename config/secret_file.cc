@@ -7,25 +7,9 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "base/fd.h"
+
 namespace phrfs::config {
-namespace {
-
-// Closes the descriptor on every path out.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-}  // namespace
 
 Result<SecureBytes> ReadSecretFile(const std::string& path, const std::string& key) {
   const std::string where = key + ": " + path;

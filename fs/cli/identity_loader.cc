@@ -10,30 +10,12 @@
 #include <array>
 
 #include "base/encoding.h"
+#include "base/fd.h"
 #include "crypto/random.h"
 #include "fs/cli/passphrase.h"
 
 namespace phrfs::fs {
 namespace {
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int Release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_;
-};
 
 std::string FolderOf(const std::string& path) {
   size_t slash = path.rfind('/');

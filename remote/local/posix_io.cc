@@ -23,14 +23,6 @@ std::string ProcFdPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
 }  // namespace
 
-void Fd::Reset() {
-  if (fd_ >= 0) {
-    // close() must not be retried on EINTR on Linux: the descriptor is gone either way.
-    ::close(fd_);
-    fd_ = -1;
-  }
-}
-
 Result<Fd> OpenAt(int dir_fd, const std::string& name, int flags, mode_t mode) {
   for (;;) {
     int fd = ::openat(dir_fd, name.c_str(), flags | O_CLOEXEC, mode);

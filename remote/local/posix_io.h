@@ -13,31 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "base/fd.h"
 #include "base/status.h"
 
 namespace phrfs::remote {
-
-// An owned file descriptor, closed on destruction.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { Reset(); }
-  Fd(Fd&& o) noexcept : fd_(o.Release()) {}
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) { Reset(); fd_ = o.Release(); }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  int Release() { int f = fd_; fd_ = -1; return f; }
-  void Reset();
-
- private:
-  int fd_ = -1;
-};
 
 struct DirEntry {
   std::string name;  // store name as listed (never "." or "..")
