@@ -1,6 +1,7 @@
 #include "base/encoding.h"
 
 #include <array>
+#include <limits>
 
 namespace phrfs {
 namespace {
@@ -143,6 +144,18 @@ std::optional<std::vector<uint8_t>> Base32LowerDecode(std::string_view text) {
   // Unused trailing bits must be zero, or two texts would decode to the same bytes.
   if (acc != 0) return std::nullopt;
   return out;
+}
+
+std::optional<uint64_t> ParseCanonicalDecimal(std::string_view text) {
+  if (text.empty() || text.size() > 20 || (text.size() > 1 && text[0] == '0')) return std::nullopt;
+  uint64_t v = 0;
+  for (char ch : text) {
+    if (ch < '0' || ch > '9') return std::nullopt;
+    const uint64_t d = static_cast<uint64_t>(ch - '0');
+    if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) return std::nullopt;
+    v = v * 10 + d;
+  }
+  return v;
 }
 
 }  // namespace phrfs

@@ -26,4 +26,8 @@ std::string Base32LowerEncode(std::span<const uint8_t> data);
 // (len % 8 in {1, 3, 6}) or on non-zero unused trailing bits (non-canonical).
 std::optional<std::vector<uint8_t>> Base32LowerDecode(std::string_view text);
 
+// Canonical unsigned decimal (config and format fields): digits only, no sign, no leading zero
+// except "0" itself, fits uint64; nullopt otherwise.
+std::optional<uint64_t> ParseCanonicalDecimal(std::string_view text);
+
 }  // namespace phrfs

@@ -35,18 +35,6 @@ Status LineError(size_t line, const std::string& what) {
   return Status::Corrupt("identity file line " + std::to_string(line) + ": " + what);
 }
 
-// Canonical unsigned decimal: digits only, no leading zero (except "0"), fits uint64.
-std::optional<uint64_t> ParseDecimal(std::string_view s) {
-  if (s.empty() || s.size() > 20 || (s.size() > 1 && s[0] == '0')) return std::nullopt;
-  uint64_t v = 0;
-  for (char ch : s) {
-    if (ch < '0' || ch > '9') return std::nullopt;
-    uint64_t d = static_cast<uint64_t>(ch - '0');
-    if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) return std::nullopt;
-    v = v * 10 + d;
-  }
-  return v;
-}
 
 std::optional<std::string_view> After(std::string_view line, std::string_view prefix) {
   if (line.substr(0, prefix.size()) != prefix) return std::nullopt;
@@ -65,9 +53,9 @@ Result<ScryptParams> ParseKdf(std::string_view line) {
   if (p_at == std::string_view::npos) return expected;
   std::string_view r = after_n.substr(0, p_at);
   std::string_view p = after_n.substr(p_at + 3);
-  auto nv = ParseDecimal(n);
-  auto rv = ParseDecimal(r);
-  auto pv = ParseDecimal(p);
+  auto nv = ParseCanonicalDecimal(n);
+  auto rv = ParseCanonicalDecimal(r);
+  auto pv = ParseCanonicalDecimal(p);
   if (!nv || !rv || !pv) return LineError(2, "scrypt parameters must be canonical decimal numbers");
   if (*rv > std::numeric_limits<uint32_t>::max() || *pv > std::numeric_limits<uint32_t>::max()) {
     return LineError(2, "scrypt r or p out of range");
@@ -105,7 +93,7 @@ Result<IdentityFile> ParseIdentityFile(std::string_view text) {
   {
     auto value = After(lines[0], "phrfs-identity ");
     if (!value) return LineError(1, "expected 'phrfs-identity <version>' (is this an identity file?)");
-    auto version = ParseDecimal(*value);
+    auto version = ParseCanonicalDecimal(*value);
     if (!version) return LineError(1, "version is not a canonical decimal number");
     if (*version != kIdentityFileVersion) {
       return Status::NotSupported("identity file line 1: unsupported version " + std::string(*value));

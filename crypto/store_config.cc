@@ -108,19 +108,6 @@ Status LineError(size_t line, const std::string& what) {
   return Status::Corrupt("store config line " + std::to_string(line) + ": " + what);
 }
 
-// Canonical unsigned decimal: digits only, no sign, no leading zero (except "0"), fits uint64.
-std::optional<uint64_t> ParseDecimal(std::string_view s) {
-  if (s.empty() || s.size() > 20) return std::nullopt;
-  if (s.size() > 1 && s[0] == '0') return std::nullopt;
-  uint64_t v = 0;
-  for (char ch : s) {
-    if (ch < '0' || ch > '9') return std::nullopt;
-    uint64_t d = static_cast<uint64_t>(ch - '0');
-    if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) return std::nullopt;
-    v = v * 10 + d;
-  }
-  return v;
-}
 
 bool IsFlagName(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
@@ -191,7 +178,7 @@ Result<StoreConfig> ParseStoreConfig(std::string_view text) {
   {
     auto value = After(lines[0], "phrfs-store ");
     if (!value) return LineError(1, "expected 'phrfs-store <version>'");
-    auto version = ParseDecimal(*value);
+    auto version = ParseCanonicalDecimal(*value);
     if (!version) return LineError(1, "version is not a canonical decimal number");
     if (*version != kStoreVersion && *version != kStoreVersionV1) {
       return Status::NotSupported("store config line 1: unsupported store version " + std::string(*value));
@@ -251,9 +238,9 @@ Result<StoreConfig> ParseStoreConfig(std::string_view text) {
     auto p = r ? TakeField(rest, "p=", ' ') : std::nullopt;
     auto salt = p ? TakeField(rest, "salt=", '\0') : std::nullopt;
     if (!salt) return LineError(4, "expected 'kdf scrypt n=<N> r=<r> p=<p> salt=<64 hex digits>'");
-    auto nv = ParseDecimal(*n);
-    auto rv = ParseDecimal(*r);
-    auto pv = ParseDecimal(*p);
+    auto nv = ParseCanonicalDecimal(*n);
+    auto rv = ParseCanonicalDecimal(*r);
+    auto pv = ParseCanonicalDecimal(*p);
     if (!nv || !rv || !pv) return LineError(4, "scrypt parameters must be canonical decimal numbers");
     auto salt_bytes = HexDecode(*salt);
     if (!salt_bytes || salt_bytes->size() != kSaltSize) {

@@ -127,5 +127,15 @@ TEST(EncodingTest, Base32LowerRejectsUppercasePaddingBadLengthsAndNonCanonicalTa
   }
 }
 
+TEST(CanonicalDecimalTest, AcceptsOnlyCanonicalUnsignedDecimals) {
+  EXPECT_EQ(ParseCanonicalDecimal("0"), 0u);
+  EXPECT_EQ(ParseCanonicalDecimal("17"), 17u);
+  EXPECT_EQ(ParseCanonicalDecimal("18446744073709551615"), UINT64_MAX);
+  for (const char* bad : {"", "01", "00", "+1", "-1", " 1", "1 ", "1a", "0x10",
+                          "18446744073709551616", "99999999999999999999", "123456789012345678901"}) {
+    EXPECT_FALSE(ParseCanonicalDecimal(bad).has_value()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace phrfs
