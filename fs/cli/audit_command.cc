@@ -4,6 +4,7 @@
 // mounts); sessions that neither opens are counted, not treated as damage.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "fs/cli/commands.h"
 #include "fs/cli/identity_loader.h"
 #include "fs/cli/passphrase.h"
+#include "fs/cli/status_file.h"
 #include "fs/owner_records.h"
 #include "fs/shared_domains.h"
 #include "fs/store_setup.h"
@@ -135,6 +137,21 @@ int RunAudit(const AuditArgs& args) {
     }
   }
   NameWriters(log->entries, names);
+  // A session that a live mount of this user on this machine is still writing is not closed
+  // yet: not damage. (A mount elsewhere cannot be told from a session cut short.)
+  const std::vector<std::string> live = LiveLogSessions();
+  size_t still_open = 0;
+  std::erase_if(log->problems, [&](const crypto::LogProblem& p) {
+    const bool running = p.kind == crypto::LogProblemKind::kNotClosed &&
+                         std::find(live.begin(), live.end(), crypto::LogSessionHex(p.session)) != live.end();
+    still_open += running ? 1 : 0;
+    return running;
+  });
+  if (still_open > 0) {
+    std::fprintf(stderr, "phrfs: %zu session%s still being written by a mount running here (not "
+                 "closed yet; audit again after unmounting to check %s end)\n",
+                 still_open, still_open == 1 ? " is" : "s are", still_open == 1 ? "its" : "their");
+  }
 
   std::vector<AuditEntry> entries = FilterAuditEntries(log->entries, filter);
   std::string out = args.json ? FormatAuditJson(entries) : FormatAuditTable(entries);

@@ -156,6 +156,9 @@ Status Serve(PreparedMount& prepared, const std::function<void(const Status&, St
     }
     logs.emplace_back(planned.prefix, std::move(started).value(), std::move(folder));
   }
+  std::vector<std::string> sessions;
+  for (const MountLog& log : logs) sessions.push_back(crypto::LogSessionHex(log.logger->session()));
+  reporter.SetLogSessions(std::move(sessions));
   Status st = ServeMount(std::move(vault).value(), prepared.mountpoint, prepared.options,
                          [&](const Status& status) {
                            if (status.ok()) reporter.Start();

@@ -1,7 +1,9 @@
 // Status files of mount daemons (fs/cli/status_file.h).
 #include "fs/cli/status_file.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -80,6 +82,29 @@ std::string StatusValue(const StatusLines& lines, const std::string& key,
     if (k == key) return v;
   }
   return fallback;
+}
+
+std::vector<std::string> LiveLogSessions() {
+  std::vector<std::string> sessions;
+  auto folder = StatusFolder();
+  if (!folder.ok()) return sessions;
+  DIR* dir = opendir(folder->c_str());
+  if (dir == nullptr) return sessions;
+  while (struct dirent* entry = readdir(dir)) {
+    const std::string name = entry->d_name;
+    const size_t dot = name.find(".status");
+    if (dot == std::string::npos || dot == 0 || dot + 7 != name.size()) continue;
+    const std::string digits = name.substr(0, dot);
+    if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(digits));
+    if (kill(pid, 0) != 0 && errno != EPERM) continue;  // the daemon is gone: its file is stale
+    auto lines = ReadStatusFile(*folder + "/" + name);
+    if (!lines.ok()) continue;
+    for (const auto& [key, value] : *lines)
+      if (key == kLogSessionKey) sessions.push_back(value);
+  }
+  closedir(dir);
+  return sessions;
 }
 
 }  // namespace phrfs::fs

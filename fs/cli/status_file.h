@@ -27,6 +27,12 @@ Status WriteStatusFile(const std::string& path, const StatusLines& lines);
 // NotFound when the daemon has written none (a local store, or not yet).
 Result<StatusLines> ReadStatusFile(const std::string& path);
 
+// The key of the lines that name a mount's access log sessions (hex ids), one line each.
+inline constexpr char kLogSessionKey[] = "log session";
+// Access log sessions that live mount daemons of this user on this machine are still writing:
+// from every status file whose daemon is alive.
+std::vector<std::string> LiveLogSessions();
+
 // The value of `key`, or `fallback`.
 std::string StatusValue(const StatusLines& lines, const std::string& key,
                         const std::string& fallback = "");

@@ -49,6 +49,10 @@ void StatusReporter::Run() {
   }
 }
 
+void StatusReporter::SetLogSessions(std::vector<std::string> sessions) {
+  log_sessions_ = std::move(sessions);
+}
+
 void StatusReporter::WriteNow() {
   std::string state;
   {
@@ -56,6 +60,7 @@ void StatusReporter::WriteNow() {
     state = state_;
   }
   StatusLines lines = {{"store", label_}, {"state", state}};
+  for (const std::string& session : log_sessions_) lines.emplace_back(kLogSessionKey, session);
   if (std::optional<remote::TreeSyncState> sync = tree_.SyncState()) {
     lines.emplace_back("pending uploads", std::to_string(sync->pending_uploads));
     lines.emplace_back("bytes queued", std::to_string(sync->bytes_queued));

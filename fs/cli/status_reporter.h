@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <string>
+#include <vector>
 #include <thread>
 
 #include "remote/cipher_tree.h"
@@ -31,6 +32,9 @@ class StatusReporter {
   StatusReporter(const StatusReporter&) = delete;
   StatusReporter& operator=(const StatusReporter&) = delete;
 
+  // The mount's access log sessions (hex ids): written as "log session" lines, so that
+  // `phrfs audit` on this machine knows they are still being written (not truncated).
+  void SetLogSessions(std::vector<std::string> sessions);
   // Starts writing (once the mount is ready).
   void Start();
   // At unmount, from Vault's on_close: flushes the tree, reporting "flushing" meanwhile, then
@@ -44,6 +48,7 @@ class StatusReporter {
 
   const std::string label_;
   remote::CipherTree& tree_;
+  std::vector<std::string> log_sessions_;  // set before Start
   std::string path_;  // empty when no status folder could be had
   std::mutex mu_;
   std::condition_variable wake_;

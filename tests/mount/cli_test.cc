@@ -735,6 +735,27 @@ TEST_F(AuditCliTest, IntactLogPrintsTheTableAndExitsZero) {
   EXPECT_EQ(Audit().exit_code, kExitOk);
 }
 
+// A session that a mount running here is still writing has no end yet: audit says so and it
+// is not damage; once unmounted the session has its end. A session without an end whose mount
+// is gone is damage (a crash, or its last objects deleted).
+TEST_F(AuditCliTest, TheSessionOfAMountRunningHereIsNotDamage) {
+  RunResult m = fx_.Mount();
+  ASSERT_EQ(m.exit_code, kExitOk) << m.Describe();
+  WriteFile(fx_.InMnt("note.txt"), "x");
+  EXPECT_EQ(ReadFileOrDie(fx_.InMnt("note.txt")), "x");
+  RunResult live = Audit();
+  EXPECT_EQ(live.exit_code, kExitOk) << live.Describe() << live.out;
+  EXPECT_NE(live.err.find("1 session is still being written by a mount running here"),
+            std::string::npos)
+      << live.Describe();
+  EXPECT_EQ(live.out.find("WARNING"), std::string::npos) << live.out;
+  ASSERT_EQ(fx_.Unmount().exit_code, kExitOk);
+  RunResult after = Audit();
+  EXPECT_EQ(after.exit_code, kExitOk) << after.Describe();
+  EXPECT_EQ(after.err.find("still being written"), std::string::npos) << after.Describe();
+  EXPECT_TRUE(std::regex_search(after.out, std::regex(R"(Z +owner +create +/note\.txt +ok +1\n)"))) << after.out;
+}
+
 TEST_F(AuditCliTest, DamagedLogStillPrintsButWarnsAndExits12) {
   const std::string folder = WriteSession("alice");
   ASSERT_FALSE(folder.empty());
