@@ -382,6 +382,87 @@ TEST_F(CachedTreeTest, AChangedObjectNeverYieldsAMixOfTwoVersions) {
   EXPECT_EQ(TreeGet(*tree_, "doc"), std::string(4096, 'b'));
 }
 
+TEST_F(CachedTreeTest, ConcurrentReadersOfOneChunkShareOneFetch) {
+  CachedTreeOptions o = FastOptions();
+  o.chunk_size = 1024;
+  Open(o);
+  StorePut("doc", std::string(8192, 'd'));
+  ASSERT_TRUE(tree_->Stat("doc").ok());  // the lookup's listing is not what this test counts
+  faulty_->ResetCounters();
+  faulty_->SetReadDelay(150ms);  // every reader arrives while the first fetch is under way
+  constexpr int kReaders = 8;
+  std::vector<std::thread> readers;
+  std::vector<std::string> seen(kReaders);
+  for (int r = 0; r < kReaders; ++r) {
+    readers.emplace_back([&, r] {
+      std::vector<uint8_t> buf(100);
+      auto got = tree_->Read("doc", 10 * static_cast<uint64_t>(r), buf);
+      seen[static_cast<size_t>(r)] =
+          got.ok() ? std::string(buf.begin(), buf.begin() + static_cast<ptrdiff_t>(*got))
+                   : got.status().ToString();
+    });
+  }
+  for (std::thread& t : readers) t.join();
+  for (const std::string& got : seen) EXPECT_EQ(got, std::string(100, 'd'));
+  EXPECT_EQ(faulty_->reads(), 1u);
+  EXPECT_EQ(faulty_->bytes_read(), 1024u);
+}
+
+TEST_F(CachedTreeTest, ASequentialReaderGetsReadAheadInFewLargeRanges) {
+  CachedTreeOptions o = FastOptions();
+  o.chunk_size = 1024;
+  o.readahead_max_bytes = 16 * 1024;
+  o.fetch_parallel = 1;  // one range per window: the count below is the windows'
+  Open(o);
+  std::string content(64 * 1024, 0);
+  for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>('a' + i % 23);
+  StorePut("movie", content);
+  ASSERT_TRUE(tree_->Stat("movie").ok());
+  faulty_->ResetCounters();
+  faulty_->SetReadDelay(5ms);
+  std::string out;
+  std::vector<uint8_t> buf(512);
+  for (uint64_t off = 0; off < content.size(); off += buf.size()) {
+    auto got = tree_->Read("movie", off, buf);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    out.append(buf.begin(), buf.begin() + static_cast<ptrdiff_t>(*got));
+  }
+  EXPECT_EQ(out, content);
+  // 64 chunks one at a time would be 64 ranged reads; windows growing to 16 chunks make about
+  // 4 + the ramp, and no chunk comes twice.
+  EXPECT_LE(faulty_->reads(), 12u);
+  EXPECT_EQ(faulty_->bytes_read(), content.size());
+}
+
+TEST_F(CachedTreeTest, ReadingTheFirstBytesOfManyObjectsPullsNoReadAhead) {
+  CachedTreeOptions o = FastOptions();
+  o.chunk_size = 1024;
+  Open(o);
+  StorePut("a", std::string(16 * 1024, 'a'));
+  ASSERT_TRUE(tree_->Stat("a").ok());
+  faulty_->ResetCounters();
+  std::vector<uint8_t> head(64), block(512);
+  ASSERT_TRUE(tree_->Read("a", 0, head).ok());   // a node header
+  ASSERT_TRUE(tree_->Read("a", 64, block).ok());  // the first block after it
+  std::this_thread::sleep_for(50ms);              // a read-ahead would have started by now
+  EXPECT_EQ(faulty_->bytes_read(), 1024u);
+}
+
+TEST_F(CachedTreeTest, ARangeReadOfAChangedObjectRefetchesTheNewVersion) {
+  CachedTreeOptions o = FastOptions();
+  o.chunk_size = 1024;
+  o.listing_ttl = 1h;  // the row keeps the old etag: only the ranged read sees the change
+  Open(o);
+  StorePut("doc", std::string(4096, 'a'));
+  std::vector<uint8_t> buf(1024);
+  ASSERT_TRUE(tree_->Read("doc", 0, buf).ok());
+  StorePut("doc", std::string(4096, 'b'));
+  auto got = tree_->Read("doc", 2048, buf);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(std::string(buf.begin(), buf.end()), std::string(1024, 'b'));
+  EXPECT_EQ(TreeGet(*tree_, "doc"), std::string(4096, 'b'));
+}
+
 TEST_F(CachedTreeTest, PrefetchedHeadersAreReadableOffline) {
   CachedTreeOptions o = FastOptions();
   o.chunk_size = 4096;
@@ -684,6 +765,48 @@ TEST_F(CachedTreeTest, ADeleteOfAnObjectChangedElsewhereKeepsTheirVersion) {
 }
 
 // ----- Other clients: listing TTL.
+
+TEST_F(CachedTreeTest, ADeleteRightAfterARenameDeletesTheSourceWithoutRenaming) {
+  CachedTreeOptions o = FastOptions();
+  o.retry_min = 300ms;  // the queued rename waits in backoff while the delete comes
+  o.retry_max = 300ms;
+  Open(o);
+  StorePut("a", "parked then gone");
+  StorePut("keep", "k");
+  ASSERT_TRUE(tree_->Stat("a").ok());
+  faulty_->SetOffline(true);
+  ASSERT_TRUE(tree_->Move("a", "unlinked-a", MoveMode::kNoReplace).ok());
+  std::this_thread::sleep_for(50ms);  // the rename's first attempt has failed by now
+  ASSERT_TRUE(tree_->Delete("unlinked-a").ok());
+  EXPECT_EQ(TreeGet(*tree_, "a"), "<NotFound>");
+  EXPECT_EQ(TreeGet(*tree_, "unlinked-a"), "<NotFound>");
+  faulty_->SetOffline(false);
+  ASSERT_TRUE(tree_->Flush(5000ms).ok());
+  EXPECT_EQ(faulty_->renames(), 0u);
+  EXPECT_EQ(Dump(*memory_), (std::map<std::string, std::string>{{"keep", "k"}}));
+  // After a restart nothing is left to replay either.
+  Reopen();
+  ASSERT_TRUE(tree_->Flush(5000ms).ok());
+  EXPECT_EQ(faulty_->renames(), 0u);
+  EXPECT_EQ(TreeNames(*tree_, ""), "keep ");
+}
+
+TEST_F(CachedTreeTest, ADeleteOfARenamedObjectChangedElsewhereKeepsTheirVersion) {
+  CachedTreeOptions o = FastOptions();
+  o.retry_min = 300ms;
+  o.retry_max = 300ms;
+  Open(o);
+  StorePut("a", "ours");
+  ASSERT_TRUE(tree_->Stat("a").ok());
+  faulty_->SetOffline(true);
+  ASSERT_TRUE(tree_->Move("a", "b", MoveMode::kNoReplace).ok());
+  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(tree_->Delete("b").ok());
+  StorePut("a", "theirs");  // another client rewrites the source meanwhile
+  faulty_->SetOffline(false);
+  ASSERT_TRUE(tree_->Flush(5000ms).ok());
+  EXPECT_EQ(StoreGet(*memory_, "a"), "theirs");
+}
 
 TEST_F(CachedTreeTest, ListingsAndCachedObjectsAreRefreshedAfterTheTtl) {
   CachedTreeOptions o = FastOptions();

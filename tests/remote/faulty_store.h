@@ -1,11 +1,13 @@
 // FaultyStore: an ObjectStore decorator for tests that fails chosen calls the way a flaky network
 // does (Unavailable before the call, or after it took effect: a lost reply), can go offline, and
-// counts the bytes it reads. Test-only.
+// counts the reads, stats and bytes it reads, and can slow reads down. Test-only.
 // Thread-safe: the counters and faults are guarded by one mutex; calls reach the inner store
 // concurrently.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <thread>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -54,9 +56,29 @@ class FaultyStore final : public ObjectStore {
     std::lock_guard lock(mu_);
     return writes_;
   }
+  // Ranged reads and Stats that reached the store (ReadIfMatch counts as its Read and Stat).
+  uint64_t reads() const {
+    std::lock_guard lock(mu_);
+    return reads_;
+  }
+  uint64_t stats() const {
+    std::lock_guard lock(mu_);
+    return stats_;
+  }
+  uint64_t renames() const {
+    std::lock_guard lock(mu_);
+    return renames_;
+  }
+  // Every Read takes at least this long (so that concurrent callers overlap).
+  void SetReadDelay(std::chrono::milliseconds delay) {
+    std::lock_guard lock(mu_);
+    read_delay_ = delay;
+  }
   void ResetCounters() {
     std::lock_guard lock(mu_);
     bytes_read_ = 0;
+    reads_ = 0;
+    stats_ = 0;
   }
 
  protected:
@@ -66,11 +88,22 @@ class FaultyStore final : public ObjectStore {
   }
   Result<ObjectInfo> DoStat(const std::string& path) override {
     if (auto f = Before()) return *f;
+    {
+      std::lock_guard lock(mu_);
+      ++stats_;
+    }
     return inner_->Stat(path);
   }
   Result<std::vector<uint8_t>> DoRead(const std::string& path, uint64_t offset,
                                       size_t max_length) override {
     if (auto f = Before()) return *f;
+    std::chrono::milliseconds delay;
+    {
+      std::lock_guard lock(mu_);
+      ++reads_;
+      delay = read_delay_;
+    }
+    if (delay.count() > 0) std::this_thread::sleep_for(delay);
     auto r = inner_->Read(path, offset, max_length);
     if (r.ok()) {
       std::lock_guard lock(mu_);
@@ -107,6 +140,10 @@ class FaultyStore final : public ObjectStore {
   }
   Status DoRename(const std::string& from, const std::string& to, RenameOptions options) override {
     if (auto f = Before()) return *f;
+    {
+      std::lock_guard lock(mu_);
+      ++renames_;
+    }
     return After(inner_->Rename(from, to, options), "rename " + from);
   }
 
@@ -141,6 +178,10 @@ class FaultyStore final : public ObjectStore {
   uint64_t fail_write_at_ = 0;
   Code fail_code_ = Code::kIoError;
   uint64_t bytes_read_ = 0;
+  uint64_t reads_ = 0;
+  uint64_t stats_ = 0;
+  uint64_t renames_ = 0;
+  std::chrono::milliseconds read_delay_{0};
 };
 
 }  // namespace phrfs::remote::testing
