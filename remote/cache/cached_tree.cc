@@ -112,6 +112,7 @@ Status CachedTree::Load() {
   rows_.clear();
   ops_.clear();
   op_refs_.clear();
+  unsent_ops_.clear();  // a previous run (or this one, before a reload) may have sent them
   dirty_.clear();
   PHRFS_ASSIGN_OR_RETURN(auto rows, journal_->LoadRows());
   PHRFS_ASSIGN_OR_RETURN(auto ops, journal_->LoadOps());
@@ -353,6 +354,7 @@ Status CachedTree::EraseRowOrTombstone(const std::string& key) {
 Status CachedTree::AppendOp(OpRecord op) {
   PHRFS_RETURN_IF_ERROR(journal_->AppendOp(op));
   for (const std::string& k : OpKeys(op)) ++op_refs_[k];
+  unsent_ops_.insert(op.seq);
   ops_.emplace(op.seq, std::move(op));
   work_cv_.notify_all();
   return Status::Ok();
@@ -561,7 +563,6 @@ Result<size_t> CachedTree::Read(const std::string& path, uint64_t offset, std::s
       if (fetched) EvictIfNeeded();  // the cache only grows by fetches and writes
       return n;
     }
-    PHRFS_RETURN_IF_ERROR(WaitOpsDone(lock, path));
     uint64_t upto = last;
     if (sequential) {
       // The chunks after this read come with it, in a window that grows with the stream.
@@ -570,6 +571,10 @@ Result<size_t> CachedTree::Read(const std::string& path, uint64_t offset, std::s
           std::min(max_chunks, row->readahead == 0 ? kFirstWindow : row->readahead * 2);
       upto = last + row->readahead;
     }
+    // Both release the lock: `row` may be gone (a finished op erases its tombstone, eviction
+    // drops clean rows) and is not touched after this; FetchChunks looks the key up again.
+    row = nullptr;
+    PHRFS_RETURN_IF_ERROR(WaitOpsDone(lock, path));
     PHRFS_RETURN_IF_ERROR(FetchChunks(lock, path, first, upto, /*wait_before=*/last + 1));
     fetched = true;
   }
@@ -809,9 +814,12 @@ Status CachedTree::FoldDeleteIntoMove(const std::string& path, const std::string
   if (ops_.empty()) return Status::Ok();
   auto last = std::prev(ops_.end());
   const OpRecord& move = last->second;
-  const bool running = op_running_ && last == ops_.begin();
+  // Only a rename the store has never seen: one that was attempted (running now, or failed with
+  // Unavailable after it may have taken effect, or sent before a restart) may already have moved
+  // the object to `path`, where a Delete of the source would miss it (NotFound counts as done).
+  const bool sent = unsent_ops_.count(last->first) == 0;
   auto refs = op_refs_.find(path);
-  if (running || move.kind != OpKind::kMove || move.key2 != path || move.replace ||
+  if (sent || move.kind != OpKind::kMove || move.key2 != path || move.replace ||
       move.etag.empty() || move.etag != etag || refs == op_refs_.end() || refs->second != 1) {
     return Status::Ok();
   }
@@ -821,6 +829,7 @@ Status CachedTree::FoldDeleteIntoMove(const std::string& path, const std::string
   del.etag = move.etag;
   const std::vector<std::string> keys = OpKeys(move);
   PHRFS_RETURN_IF_ERROR(journal_->DeleteOp(last->first));
+  unsent_ops_.erase(last->first);
   ops_.erase(last);
   for (const std::string& k : keys) {
     auto r = op_refs_.find(k);

@@ -33,8 +33,9 @@
 //     upload sends whatever the row holds when it starts; writes during it keep the row dirty.
 //   - a Move of an object the store has is a queued Rename (cheap for big clean objects); a
 //     never-uploaded object is only renamed locally and later uploaded under its new key. A
-//     Delete of the target while that Rename is the last queued op and not started replaces
-//     it by a Delete of the source (ETagMatches the same etag).
+//     Delete of the target while that Rename is the last queued op and was never sent (not
+//     even in an attempt that failed, nor before a restart) replaces it by a Delete of the
+//     source (ETagMatches the same etag).
 //     Exchange is three such moves through a temporary name, in one journal transaction.
 //   - namespace calls on a key wait for an upload of that key in flight (so every etag a
 //     queued op carries is the one the store will have); a read needing chunks of an object
@@ -288,8 +289,9 @@ class CachedTree final : public CipherTree {
   Status MarkDirty(const std::string& key, Row& row);
   void Touched(Row& row);
   // Inside Transact, for a Delete of `path` (store etag `etag`): when the last queued op is a
-  // rename onto `path` that has not started (the vault parks an unlinked file under a temporary
-  // name, then deletes it), replaces it by a Delete of its source: one store op instead of two.
+  // rename onto `path` that was never sent to the store (unsent_ops_; the vault parks an unlinked
+  // file under a temporary name, then deletes it), replaces it by a Delete of its source: one
+  // store op instead of two. A rename that was attempted may already have moved the object.
   Status FoldDeleteIntoMove(const std::string& path, const std::string& etag, bool* folded);
   // Inside Transact: a tombstone while queued ops name the key, else no row at all.
   Status EraseRowOrTombstone(const std::string& key);
@@ -346,6 +348,10 @@ class CachedTree final : public CipherTree {
   std::set<std::string> dirty_;  // keys of dirty object rows
   std::map<uint64_t, cache::OpRecord> ops_;
   std::map<std::string, int> op_refs_;  // key -> queued ops naming it
+  // Queued ops this tree appended and no worker has started: the store has never seen them. An
+  // op loaded from the journal, or one whose attempt failed, may have taken effect (a lost
+  // reply, a crash mid-call), so it is never rewritten, only replayed.
+  std::set<uint64_t> unsent_ops_;
   std::set<std::string> uploading_;
   bool op_running_ = false;
   std::vector<uint64_t> doomed_files_;  // cache files to remove once the transaction commits

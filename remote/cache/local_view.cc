@@ -367,8 +367,10 @@ Status CachedTree::FetchChunks(std::unique_lock<std::mutex>& lock, const std::st
   fetching_bytes_ -= claimed;
   done_cv_.notify_all();
   it = rows_.find(key);
-  if (it == rows_.end() || it->second.uid != uid || it->second.version != version ||
-      it->second.rec.dirty || it->second.rec.etag != etag) {
+  // A tombstone keeps the uid of the row it replaced (and an etag-less one matches etag ""):
+  // only the same clean object version may take the bytes.
+  if (it == rows_.end() || it->second.rec.kind != RowKind::kObject || it->second.uid != uid ||
+      it->second.version != version || it->second.rec.dirty || it->second.rec.etag != etag) {
     return Status::Ok();  // changed meanwhile; the caller looks again
   }
   Row& now = it->second;
@@ -405,8 +407,8 @@ Status CachedTree::FetchChunks(std::unique_lock<std::mutex>& lock, const std::st
     Result<ObjectInfo> after = store_->Stat(key);
     lock.lock();
     it = rows_.find(key);
-    if (it == rows_.end() || it->second.uid != uid || it->second.rec.dirty ||
-        it->second.rec.etag != etag) {
+    if (it == rows_.end() || it->second.rec.kind != RowKind::kObject || it->second.uid != uid ||
+        it->second.rec.dirty || it->second.rec.etag != etag) {
       return Status::Ok();
     }
     Row& again = it->second;

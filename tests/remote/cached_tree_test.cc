@@ -768,15 +768,18 @@ TEST_F(CachedTreeTest, ADeleteOfAnObjectChangedElsewhereKeepsTheirVersion) {
 
 TEST_F(CachedTreeTest, ADeleteRightAfterARenameDeletesTheSourceWithoutRenaming) {
   CachedTreeOptions o = FastOptions();
-  o.retry_min = 300ms;  // the queued rename waits in backoff while the delete comes
+  o.retry_min = 300ms;  // the queued ops wait in backoff while the delete comes
   o.retry_max = 300ms;
   Open(o);
   StorePut("a", "parked then gone");
   StorePut("keep", "k");
+  StorePut("x", "deleted first");
   ASSERT_TRUE(tree_->Stat("a").ok());
+  ASSERT_TRUE(tree_->Stat("x").ok());
   faulty_->SetOffline(true);
+  // Ops run one at a time in order: the rename queued behind this delete is never sent.
+  ASSERT_TRUE(tree_->Delete("x").ok());
   ASSERT_TRUE(tree_->Move("a", "unlinked-a", MoveMode::kNoReplace).ok());
-  std::this_thread::sleep_for(50ms);  // the rename's first attempt has failed by now
   ASSERT_TRUE(tree_->Delete("unlinked-a").ok());
   EXPECT_EQ(TreeGet(*tree_, "a"), "<NotFound>");
   EXPECT_EQ(TreeGet(*tree_, "unlinked-a"), "<NotFound>");
@@ -797,15 +800,118 @@ TEST_F(CachedTreeTest, ADeleteOfARenamedObjectChangedElsewhereKeepsTheirVersion)
   o.retry_max = 300ms;
   Open(o);
   StorePut("a", "ours");
+  StorePut("x", "deleted first");
   ASSERT_TRUE(tree_->Stat("a").ok());
+  ASSERT_TRUE(tree_->Stat("x").ok());
   faulty_->SetOffline(true);
+  ASSERT_TRUE(tree_->Delete("x").ok());  // keeps the rename below unsent: it gets folded
   ASSERT_TRUE(tree_->Move("a", "b", MoveMode::kNoReplace).ok());
-  std::this_thread::sleep_for(50ms);
   ASSERT_TRUE(tree_->Delete("b").ok());
   StorePut("a", "theirs");  // another client rewrites the source meanwhile
   faulty_->SetOffline(false);
   ASSERT_TRUE(tree_->Flush(5000ms).ok());
   EXPECT_EQ(StoreGet(*memory_, "a"), "theirs");
+  EXPECT_EQ(faulty_->renames(), 0u);
+}
+
+TEST_F(CachedTreeTest, ADeleteAfterARenameWhoseReplyWasLostDeletesTheRenamedObject) {
+  CachedTreeOptions o = FastOptions();
+  o.retry_min = 60s;  // the failed rename waits for the Flush below
+  o.retry_max = 60s;
+  Open(o);
+  StorePut("a", "renamed, then deleted");
+  StorePut("keep", "k");
+  ASSERT_TRUE(tree_->Stat("a").ok());
+  faulty_->LoseNextRenameReply();
+  ASSERT_TRUE(tree_->Move("a", "b", MoveMode::kNoReplace).ok());
+  // The rename took effect, but the tree heard Unavailable: it stays queued, in backoff.
+  ASSERT_TRUE(Eventually([&] { return !tree_->GetStatus().store_reachable; }));
+  ASSERT_EQ(StoreGet(*memory_, "b"), "renamed, then deleted");
+  ASSERT_EQ(tree_->GetStatus().pending_ops, 1u);
+  // Folding the rename into a delete of "a" would find nothing there and leave "b" behind.
+  ASSERT_TRUE(tree_->Delete("b").ok());
+  ASSERT_TRUE(tree_->Flush(5000ms).ok());
+  EXPECT_EQ(Dump(*memory_), (std::map<std::string, std::string>{{"keep", "k"}}));
+  EXPECT_EQ(TreeNames(*tree_, ""), "keep ");
+  EXPECT_EQ(TreeGet(*tree_, "b"), "<NotFound>");
+  EXPECT_EQ(tree_->GetStatus().conflicts, 0u);
+}
+
+TEST_F(CachedTreeTest, AReaderWaitingForARenameOfAnObjectDeletedMeanwhileGetsNotFound) {
+  // The reader waits for the queued rename while its row goes away (the delete's tombstone is
+  // erased once the delete is done); it must not touch that row afterwards (ASan sees it).
+  CachedTreeOptions o = FastOptions();
+  o.chunk_size = 512;
+  Open(o);
+  std::string content(4096, 0);
+  for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>('a' + i % 19);
+  StorePut("a", content);
+  std::vector<uint8_t> buf(512);
+  ASSERT_TRUE(tree_->Read("a", 0, buf).ok());  // chunk 0, and a sequential stream begins
+  faulty_->rename_gate().Close();
+  ASSERT_TRUE(tree_->Move("a", "b", MoveMode::kNoReplace).ok());
+  ASSERT_TRUE(faulty_->rename_gate().AwaitWaiting(1));  // the rename is under way
+  std::string seen;
+  std::thread reader([&] {
+    std::vector<uint8_t> next(512);
+    auto got = tree_->Read("b", 512, next);  // chunk 1 is not cached: waits for the rename
+    seen = got.ok() ? "bytes" : CodeName(got.status().code());
+  });
+  std::this_thread::sleep_for(50ms);  // the reader is waiting by now (if not, it sees NotFound)
+  ASSERT_TRUE(tree_->Delete("b").ok());
+  faulty_->rename_gate().Open();
+  reader.join();
+  EXPECT_EQ(seen, "NotFound");
+  ASSERT_TRUE(tree_->Flush(5000ms).ok());
+  EXPECT_EQ(Dump(*memory_), (std::map<std::string, std::string>{}));
+}
+
+TEST_F(CachedTreeTest, AFetchAnsweredBeforeADeleteInstallsNothingAfterIt) {
+  CachedTreeOptions o = FastOptions();
+  o.listing_ttl = 0ms;  // the reader looks at the store again after its fetch
+  Open(o);
+  StorePut("a", "old bytes");
+  faulty_->read_reply_gate().Close();
+  std::string seen;
+  std::thread reader([&] { seen = TreeGet(*tree_, "a"); });
+  ASSERT_TRUE(faulty_->read_reply_gate().AwaitWaiting(1));  // the old bytes are on their way
+  ASSERT_TRUE(tree_->Delete("a").ok());
+  ASSERT_TRUE(tree_->Flush(5000ms).ok());
+  EXPECT_EQ(StoreGet(*memory_, "a"), "<NotFound>");
+  StorePut("a", "another client's");  // a new object under the same key
+  faulty_->read_reply_gate().Open();
+  reader.join();
+  EXPECT_EQ(seen, "another client's");
+  EXPECT_EQ(TreeGet(*tree_, "a"), "another client's");
+}
+
+TEST_F(CachedTreeTest, AFetchAnsweredBeforeARenameAndARewriteInstallsNothingAfterThem) {
+  CachedTreeOptions o = FastOptions();
+  o.chunk_size = 512;
+  o.write_back_delay = 1h;  // the rewrite stays local
+  Open(o);
+  StorePut("a", std::string(2048, 'o'));
+  ASSERT_TRUE(tree_->Stat("a").ok());
+  faulty_->read_reply_gate().Close();
+  std::string seen;
+  std::thread reader([&] {
+    std::vector<uint8_t> buf(512);
+    auto got = tree_->Read("a", 1024, buf);
+    seen = got.ok() ? std::string(buf.begin(), buf.begin() + static_cast<ptrdiff_t>(*got))
+                    : CodeName(got.status().code());
+  });
+  ASSERT_TRUE(faulty_->read_reply_gate().AwaitWaiting(1));
+  // Meanwhile "a" moves to "b" and a new "a" is written here.
+  ASSERT_TRUE(tree_->Move("a", "b", MoveMode::kNoReplace).ok());
+  ASSERT_TRUE(tree_->Put("a", Bytes(std::string(2048, 'n')), PutMode::kMustNotExist).ok());
+  faulty_->read_reply_gate().Open();
+  reader.join();
+  EXPECT_EQ(seen, std::string(512, 'n'));
+  EXPECT_EQ(TreeGet(*tree_, "a"), std::string(2048, 'n'));
+  EXPECT_EQ(TreeGet(*tree_, "b"), std::string(2048, 'o'));
+  ASSERT_TRUE(tree_->Flush(5000ms).ok());
+  EXPECT_EQ(StoreGet(*memory_, "a"), std::string(2048, 'n'));
+  EXPECT_EQ(StoreGet(*memory_, "b"), std::string(2048, 'o'));
 }
 
 TEST_F(CachedTreeTest, ListingsAndCachedObjectsAreRefreshedAfterTheTtl) {
