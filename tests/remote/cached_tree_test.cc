@@ -711,6 +711,37 @@ TEST_F(CachedTreeTest, AnUploadWhoseReplyWasLostIsNotAConflict) {
 
 // ----- Conflicts.
 
+TEST_F(CachedTreeTest, AWriteOnceUploadWhoseReplyWasLostDuringAReadStallLandsAfterIt) {
+  // The access log's objects: put once with MustNotExist. The first attempt lands but its reply
+  // is lost; the retry meets 412 and must read the store's bytes to recognise them as its own,
+  // while the server answers no reads. Once reads work it is adopted: no conflict, no loop.
+  CachedTreeOptions o = FastOptions();
+  o.retry_min = 5ms;
+  o.retry_max = 5ms;
+  Open(o);
+  ASSERT_TRUE(tree_->MakeFolder("log").ok());
+  ASSERT_TRUE(tree_->Sync("log").ok());
+  faulty_->SetReadsUnavailable(true);
+  faulty_->LoseNextWriteReply();
+  const std::string batch = "sealed batch 1";
+  ASSERT_TRUE(tree_->Put("log/1", Bytes(batch), PutMode::kMustNotExist).ok());
+  EXPECT_EQ(tree_->Sync("log/1").code(), Code::kUnavailable);  // the lost reply
+  EXPECT_EQ(StoreGet(*memory_, "log/1"), batch);                  // ... of a write that landed
+  EXPECT_EQ(tree_->Flush(200ms).code(), Code::kUnavailable);    // retries meet 412, cannot read
+  CacheStatus during = tree_->GetStatus();
+  EXPECT_EQ(during.pending_uploads, 1u);
+  EXPECT_EQ(during.failed_uploads, 0u);
+  EXPECT_EQ(during.conflicts, 0u);
+  faulty_->SetReadsUnavailable(false);
+  ASSERT_TRUE(tree_->Flush(5000ms).ok());
+  CacheStatus after = tree_->GetStatus();
+  EXPECT_EQ(after.pending_uploads + after.pending_ops + after.failed_uploads, 0u);
+  EXPECT_EQ(after.conflicts, 0u);
+  EXPECT_EQ(Dump(*memory_), (std::map<std::string, std::string>{{"log", "<folder>"},
+                                                                 {"log/1", batch}}));
+  EXPECT_EQ(TreeGet(*tree_, "log/1"), batch);
+}
+
 TEST_F(CachedTreeTest, AConcurrentChangeIsNeverOverwrittenAndBothVersionsAreKept) {
   CachedTreeOptions o = FastOptions();
   o.write_back_delay = std::chrono::hours(1);

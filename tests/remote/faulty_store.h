@@ -71,6 +71,16 @@ class FaultyStore final : public ObjectStore {
     std::lock_guard lock(mu_);
     lose_next_rename_reply_ = true;
   }
+  // The next Write takes effect and then reports Unavailable (a lost reply).
+  void LoseNextWriteReply() {
+    std::lock_guard lock(mu_);
+    lose_next_write_reply_ = true;
+  }
+  // While set, every Read is Unavailable and the rest works (a server stalled for GETs only).
+  void SetReadsUnavailable(bool unavailable) {
+    std::lock_guard lock(mu_);
+    reads_unavailable_ = unavailable;
+  }
 
   // The n-th Write from now (1 = the next) fails with `code` and changes nothing.
   void FailNthWrite(uint64_t n, Code code) {
@@ -149,6 +159,7 @@ class FaultyStore final : public ObjectStore {
     std::chrono::milliseconds delay;
     {
       std::lock_guard lock(mu_);
+      if (reads_unavailable_) return Status::Error(Code::kUnavailable, "injected: reads stall");
       ++reads_;
       delay = read_delay_;
     }
@@ -178,6 +189,13 @@ class FaultyStore final : public ObjectStore {
     }
     if (auto f = Before()) return *f;
     auto r = inner_->Write(path, data, precondition);
+    {
+      std::lock_guard lock(mu_);
+      if (r.ok() && lose_next_write_reply_) {
+        lose_next_write_reply_ = false;
+        return Lost("write " + path);
+      }
+    }
     if (r.ok() && LostReply()) return Lost("write " + path);
     return r;
   }
@@ -247,6 +265,8 @@ class FaultyStore final : public ObjectStore {
   uint64_t renames_ = 0;
   std::chrono::milliseconds read_delay_{0};
   bool lose_next_rename_reply_ = false;
+  bool lose_next_write_reply_ = false;
+  bool reads_unavailable_ = false;
   Gate rename_gate_;
   Gate read_reply_gate_;
 };
