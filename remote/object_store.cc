@@ -39,6 +39,24 @@ Result<std::vector<uint8_t>> ObjectStore::Read(const std::string& path, uint64_t
   return DoRead(path, offset, max_length);
 }
 
+Result<std::vector<uint8_t>> ObjectStore::ReadIfMatch(const std::string& path, uint64_t offset,
+                                                      size_t max_length,
+                                                      const std::string& etag) {
+  PHRFS_RETURN_IF_ERROR(SplitKey(path, false).status());
+  if (etag.empty()) return Status::InvalidArgument("read " + path + ": empty etag");
+  return DoReadIfMatch(path, offset, max_length, etag);
+}
+
+Result<std::vector<uint8_t>> ObjectStore::DoReadIfMatch(const std::string& path, uint64_t offset,
+                                                        size_t max_length,
+                                                        const std::string& etag) {
+  PHRFS_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, DoRead(path, offset, max_length));
+  PHRFS_ASSIGN_OR_RETURN(ObjectInfo after, DoStat(path));
+  if (after.is_collection) return Status::Error(Code::kIsADirectory, "read " + path);
+  if (after.etag != etag) return Status::PreconditionFailed("read " + path + ": changed");
+  return bytes;
+}
+
 Result<std::string> ObjectStore::Write(const std::string& path, std::span<const uint8_t> data,
                                        const Precondition& precondition) {
   PHRFS_RETURN_IF_ERROR(SplitKey(path, false).status());

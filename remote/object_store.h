@@ -75,6 +75,13 @@ class ObjectStore {
   Result<ObjectInfo> Stat(const std::string& path);
   // Up to `max_length` bytes starting at `offset`; fewer (possibly none) near or past the end.
   Result<std::vector<uint8_t>> Read(const std::string& path, uint64_t offset, size_t max_length);
+  // Read, but only from the version whose etag is `etag` (non-empty): PreconditionFailed when the
+  // object now has another etag, NotFound when it is gone. The bytes then belong to that version,
+  // never to a mix (what a cache needs before it keeps a slice under an etag). By default a Read
+  // followed by a Stat (etags never repeat: an unchanged etag after the read proves the bytes);
+  // stores that can check in the same request override DoReadIfMatch.
+  Result<std::vector<uint8_t>> ReadIfMatch(const std::string& path, uint64_t offset,
+                                           size_t max_length, const std::string& etag);
   // Replaces the whole object atomically (readers see the old or the new bytes, never a mix).
   // The parent collection must exist. Returns the new etag.
   Result<std::string> Write(const std::string& path, std::span<const uint8_t> data,
@@ -95,6 +102,8 @@ class ObjectStore {
   virtual Result<ObjectInfo> DoStat(const std::string& path) = 0;
   virtual Result<std::vector<uint8_t>> DoRead(const std::string& path, uint64_t offset,
                                               size_t max_length) = 0;
+  virtual Result<std::vector<uint8_t>> DoReadIfMatch(const std::string& path, uint64_t offset,
+                                                     size_t max_length, const std::string& etag);
   virtual Result<std::string> DoWrite(const std::string& path, std::span<const uint8_t> data,
                                       const Precondition& precondition) = 0;
   virtual Status DoDelete(const std::string& path, const Precondition& precondition) = 0;

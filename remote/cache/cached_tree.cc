@@ -112,6 +112,7 @@ Status CachedTree::Load() {
   rows_.clear();
   ops_.clear();
   op_refs_.clear();
+  unsent_ops_.clear();  // a previous run (or this one, before a reload) may have sent them
   dirty_.clear();
   PHRFS_ASSIGN_OR_RETURN(auto rows, journal_->LoadRows());
   PHRFS_ASSIGN_OR_RETURN(auto ops, journal_->LoadOps());
@@ -353,6 +354,7 @@ Status CachedTree::EraseRowOrTombstone(const std::string& key) {
 Status CachedTree::AppendOp(OpRecord op) {
   PHRFS_RETURN_IF_ERROR(journal_->AppendOp(op));
   for (const std::string& k : OpKeys(op)) ++op_refs_[k];
+  unsent_ops_.insert(op.seq);
   ops_.emplace(op.seq, std::move(op));
   work_cv_.notify_all();
   return Status::Ok();
@@ -414,6 +416,8 @@ namespace {
 thread_local bool tls_prefetching = false;
 constexpr size_t kMaxPrefetchQueue = 4096;
 constexpr size_t kMaxPrefetchBytes = 1 << 20;
+// The first read-ahead window, in chunks (it doubles with each fetch of a stream).
+constexpr uint64_t kFirstWindow = 4;
 }  // namespace
 
 Status CachedTree::WaitOpsDone(std::unique_lock<std::mutex>& lock, const std::string& key) {
@@ -550,18 +554,81 @@ Result<size_t> CachedTree::Read(const std::string& path, uint64_t offset, std::s
         if (!BitSet(row->rec.chunks, i)) have = false;
       }
     }
+    const bool sequential = !row->rec.dirty && !fetched && NoteRead(*row, offset, end);
     if (have) {
       const size_t n = static_cast<size_t>(end - offset);
       PHRFS_RETURN_IF_ERROR(ReadFile(*row, offset, out.first(n)));
       row->last_access = ++access_clock_;
+      if (sequential && !GatedByOps(path)) QueueReadAhead(path, *row, last);
       if (fetched) EvictIfNeeded();  // the cache only grows by fetches and writes
       return n;
     }
+    uint64_t upto = last;
+    if (sequential) {
+      // The chunks after this read come with it, in a window that grows with the stream.
+      const uint64_t max_chunks = options_.readahead_max_bytes / options_.chunk_size;
+      row->readahead =
+          std::min(max_chunks, row->readahead == 0 ? kFirstWindow : row->readahead * 2);
+      upto = last + row->readahead;
+    }
+    // Both release the lock: `row` may be gone (a finished op erases its tombstone, eviction
+    // drops clean rows) and is not touched after this; FetchChunks looks the key up again.
+    row = nullptr;
     PHRFS_RETURN_IF_ERROR(WaitOpsDone(lock, path));
-    PHRFS_RETURN_IF_ERROR(FetchChunks(lock, path, first, last));
+    PHRFS_RETURN_IF_ERROR(FetchChunks(lock, path, first, upto, /*wait_before=*/last + 1));
     fetched = true;
   }
   return Status::Error(Code::kUnavailable, "read " + path + ": the object kept changing");
+}
+
+bool CachedTree::NoteRead(Row& row, uint64_t offset, uint64_t end) {
+  // Sequential: this read starts where the last one ended, give or take a chunk (the kernel's
+  // read-ahead may hand adjacent reads to several threads), and not before the last one.
+  // A stream earns read-ahead once it has read a chunk's worth: a probe of a file's first bytes
+  // (a listing's node header, a small read) never pulls more than its chunk.
+  const bool sequential = row.read_end != 0 && offset >= row.read_start &&
+                          offset <= row.read_end + options_.chunk_size;
+  if (!sequential) {
+    row.stream_start = offset;
+    row.readahead = 0;
+  }
+  row.read_start = offset;
+  row.read_end = end;
+  return sequential && end - row.stream_start >= options_.chunk_size &&
+         options_.readahead_max_bytes >= options_.chunk_size;
+}
+
+void CachedTree::QueueReadAhead(const std::string& path, Row& row, uint64_t last) {
+  if (options_.prefetch_threads <= 0) return;
+  const uint64_t max_chunks = options_.readahead_max_bytes / options_.chunk_size;
+  const uint64_t count = ChunkCount(row.rec.size);
+  if (count == 0) return;
+  if (row.readahead == 0) row.readahead = std::min(max_chunks, kFirstWindow);
+  // The next window starts at the first chunk ahead that is neither cached nor on its way, once
+  // the reader is within half a window of it (so windows stay whole, not a chunk at a time).
+  const uint64_t near = std::min(count - 1, last + std::max<uint64_t>(1, row.readahead / 2));
+  uint64_t first = near + 1;
+  for (uint64_t i = last + 1; i <= near; ++i) {
+    if (!BitSet(row.rec.chunks, i) && fetching_.count({row.uid, i}) == 0) {
+      first = i;
+      break;
+    }
+  }
+  if (first > near) return;
+  const uint64_t upto = std::min(count - 1, first + row.readahead - 1);
+  // Bounded memory: fetched bytes wait in memory until their range is complete.
+  if (fetching_bytes_ + (upto - first + 1) * options_.chunk_size >
+      2 * options_.readahead_max_bytes) {
+    return;
+  }
+  PrefetchJob job;
+  job.path = path;
+  job.uid = row.uid;
+  job.first = first;
+  job.last = upto;
+  prefetch_queue_.push_front(std::move(job));  // a reader is waiting for these: before hints
+  row.readahead = std::min(max_chunks, row.readahead * 2);
+  prefetch_cv_.notify_one();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -725,6 +792,11 @@ Status CachedTree::Delete(const std::string& path) {
       if (v.etag.empty() && unconfirmed.empty()) {
         return EraseRowOrTombstone(path);  // the store never had it
       }
+      if (unconfirmed.empty()) {
+        bool folded = false;
+        PHRFS_RETURN_IF_ERROR(FoldDeleteIntoMove(path, v.etag, &folded));
+        if (folded) return EraseRowOrTombstone(path);
+      }
       OpRecord op;
       op.kind = OpKind::kDelete;
       op.key = path;
@@ -734,6 +806,39 @@ Status CachedTree::Delete(const std::string& path) {
       return EraseRowOrTombstone(path);
     });
   }
+}
+
+Status CachedTree::FoldDeleteIntoMove(const std::string& path, const std::string& etag,
+                                      bool* folded) {
+  *folded = false;
+  if (ops_.empty()) return Status::Ok();
+  auto last = std::prev(ops_.end());
+  const OpRecord& move = last->second;
+  // Only a rename the store has never seen: one that was attempted (running now, or failed with
+  // Unavailable after it may have taken effect, or sent before a restart) may already have moved
+  // the object to `path`, where a Delete of the source would miss it (NotFound counts as done).
+  const bool sent = unsent_ops_.count(last->first) == 0;
+  auto refs = op_refs_.find(path);
+  if (sent || move.kind != OpKind::kMove || move.key2 != path || move.replace ||
+      move.etag.empty() || move.etag != etag || refs == op_refs_.end() || refs->second != 1) {
+    return Status::Ok();
+  }
+  OpRecord del;
+  del.kind = OpKind::kDelete;
+  del.key = move.key;
+  del.etag = move.etag;
+  const std::vector<std::string> keys = OpKeys(move);
+  PHRFS_RETURN_IF_ERROR(journal_->DeleteOp(last->first));
+  unsent_ops_.erase(last->first);
+  ops_.erase(last);
+  for (const std::string& k : keys) {
+    auto r = op_refs_.find(k);
+    if (r != op_refs_.end() && --r->second == 0) op_refs_.erase(r);
+  }
+  // The source keeps its tombstone: the new op names it until the store has caught up.
+  PHRFS_RETURN_IF_ERROR(AppendOp(del));
+  *folded = true;
+  return Status::Ok();
 }
 
 Status CachedTree::MakeFolder(const std::string& path) {
@@ -931,7 +1036,10 @@ void CachedTree::Prefetch(const std::vector<std::string>& paths, size_t bytes) {
                                 BitSet(it->second.rec.chunks, 0))) {
         continue;  // nothing to fetch (chunk 0 holds the first bytes unless bytes > a chunk)
       }
-      prefetch_queue_.emplace_back(path, std::min(bytes, kMaxPrefetchBytes));
+      PrefetchJob job;
+      job.path = path;
+      job.bytes = std::min(bytes, kMaxPrefetchBytes);
+      prefetch_queue_.push_back(std::move(job));
     }
   }
   prefetch_cv_.notify_all();
@@ -944,11 +1052,21 @@ void CachedTree::PrefetchLoop() {
   for (;;) {
     prefetch_cv_.wait(lock, [&] { return stopping_ || !prefetch_queue_.empty(); });
     if (stopping_) return;
-    auto [path, bytes] = std::move(prefetch_queue_.front());
+    PrefetchJob job = std::move(prefetch_queue_.front());
     prefetch_queue_.pop_front();
+    if (job.bytes == 0) {
+      // Read-ahead: only while the row is the one the reader read and the store has its bytes
+      // under this key (no queued op names it); errors are the reader's to meet.
+      auto it = rows_.find(job.path);
+      if (it != rows_.end() && it->second.uid == job.uid && !GatedByOps(job.path)) {
+        (void)FetchChunks(lock, job.path, job.first, job.last, /*wait_before=*/0);
+        EvictIfNeeded();
+      }
+      continue;
+    }
     lock.unlock();
-    buf.resize(bytes);
-    (void)Read(path, 0, buf);  // a hint: errors are the real read's to report
+    buf.resize(job.bytes);
+    (void)Read(job.path, 0, buf);  // a hint: errors are the real read's to report
     lock.lock();
   }
 }

@@ -32,7 +32,10 @@
 //     distinct keys run in parallel (Options::upload_threads). Repeated writes coalesce: the
 //     upload sends whatever the row holds when it starts; writes during it keep the row dirty.
 //   - a Move of an object the store has is a queued Rename (cheap for big clean objects); a
-//     never-uploaded object is only renamed locally and later uploaded under its new key.
+//     never-uploaded object is only renamed locally and later uploaded under its new key. A
+//     Delete of the target while that Rename is the last queued op and was never sent (not
+//     even in an attempt that failed, nor before a restart) replaces it by a Delete of the
+//     source (ETagMatches the same etag).
 //     Exchange is three such moves through a temporary name, in one journal transaction.
 //   - namespace calls on a key wait for an upload of that key in flight (so every etag a
 //     queued op carries is the one the store will have); a read needing chunks of an object
@@ -66,6 +69,11 @@
 // conflict goes to the journal, to Status and to the log. Sync returns Ok after a conflict.
 // Permanent errors (e.g. PermissionDenied) mark the upload failed: kept in the cache, reported
 // by Flush and Status, retried by the next Open.
+//
+// Fetches: one fetch per chunk at a time (a reader needing a chunk another thread is fetching
+// waits for that fetch); each ranged read is checked against the row's etag (ReadIfMatch) and
+// kept on its own. A reader whose reads follow each other gets a read-ahead window (see
+// CachedTreeOptions::readahead_max_bytes).
 //
 // Eviction: when cached bytes exceed Options::cache_limit_bytes, clean objects not named by a
 // queued op lose their cached chunks in least-recently-used order; dirty objects never do.
@@ -103,6 +111,13 @@ struct CachedTreeOptions {
   std::chrono::milliseconds retry_max{30000};
   int upload_threads = 2;
   int prefetch_threads = 4;  // serve Prefetch hints (a listing's node headers) in parallel
+  // A fetch of missing chunks is split into up to this many ranged reads in flight at once.
+  int fetch_parallel = 4;
+  // Read-ahead for a sequential reader: the window starts at 4 chunks and doubles with every
+  // fetch of the stream up to this many bytes (0 = none). The chunks beyond the read are fetched
+  // with it; once the reader is served from the cache, the next window is fetched by the
+  // prefetch threads while it reads.
+  uint64_t readahead_max_bytes = uint64_t{8} << 20;
   // While the store is Unavailable, a name the cache knows nothing about is taken as new by
   // Put, MakeFolder and Move targets (instead of failing with Unavailable).
   bool assume_new_names_offline = true;
@@ -201,6 +216,20 @@ class CachedTree final : public CipherTree {
     uint64_t last_access = 0;
     bool failed = false;
     bool fd_dirty = false;
+    // Read-ahead state (memory only): where the last read started and ended, and the window in
+    // chunks (0 = none yet).
+    uint64_t read_start = 0;
+    uint64_t read_end = 0;
+    uint64_t stream_start = 0;  // where the sequential run of reads began
+    uint64_t readahead = 0;
+  };
+  struct PrefetchJob {
+    std::string path;
+    size_t bytes = 0;  // a Prefetch hint: the first `bytes`
+    // A read-ahead (bytes == 0): chunks [first, last] of the row `uid`.
+    uint64_t uid = 0;
+    uint64_t first = 0;
+    uint64_t last = 0;
   };
   // What the local view says about one key.
   struct View {
@@ -245,10 +274,11 @@ class CachedTree final : public CipherTree {
   void ResetRow(Row& row, uint64_t size, const std::string& etag);
   Result<Row*> EnsureRow(const std::string& key, const View& view);
   Result<Row*> EnsureRowInTxn(const std::string& key, const View& view);
-  // Fetches the missing chunks in [first, last] of a clean row. Ok also when the row changed
-  // meanwhile: callers look again.
+  // Fetches the missing chunks in [first, last] of a clean row. Those another thread is fetching
+  // are not fetched again; the ones below `wait_before` are waited for (a reader needs them, a
+  // read-ahead does not). Ok also when the row changed meanwhile: callers look again.
   Status FetchChunks(std::unique_lock<std::mutex>& lock, const std::string& key, uint64_t first,
-                     uint64_t last);
+                     uint64_t last, uint64_t wait_before = ~uint64_t{0});
   Result<Row*> PrepareRewrite(std::unique_lock<std::mutex>& lock, const std::string& path,
                               const char* op, uint64_t upto);
   void WaitNotUploading(std::unique_lock<std::mutex>& lock, const std::string& key);
@@ -258,6 +288,11 @@ class CachedTree final : public CipherTree {
                     const View& dst);
   Status MarkDirty(const std::string& key, Row& row);
   void Touched(Row& row);
+  // Inside Transact, for a Delete of `path` (store etag `etag`): when the last queued op is a
+  // rename onto `path` that was never sent to the store (unsent_ops_; the vault parks an unlinked
+  // file under a temporary name, then deletes it), replaces it by a Delete of its source: one
+  // store op instead of two. A rename that was attempted may already have moved the object.
+  Status FoldDeleteIntoMove(const std::string& path, const std::string& etag, bool* folded);
   // Inside Transact: a tombstone while queued ops name the key, else no row at all.
   Status EraseRowOrTombstone(const std::string& key);
   void DropRow(const std::string& key);  // in memory only; its file goes after the commit
@@ -294,6 +329,11 @@ class CachedTree final : public CipherTree {
   Result<std::string> ParkConflictCopy(const std::string& key, std::span<const uint8_t> data);
   bool HasWork() const;
   void PrefetchLoop();
+  // A read of [offset, end) of a clean row: updates its read-ahead state; true if sequential.
+  bool NoteRead(Row& row, uint64_t offset, uint64_t end);
+  // Queues the next read-ahead window after chunk `last` for the prefetch threads if some of it
+  // is neither cached nor being fetched.
+  void QueueReadAhead(const std::string& path, Row& row, uint64_t last);
 
   const std::shared_ptr<ObjectStore> store_;
   const std::string dir_;
@@ -308,6 +348,10 @@ class CachedTree final : public CipherTree {
   std::set<std::string> dirty_;  // keys of dirty object rows
   std::map<uint64_t, cache::OpRecord> ops_;
   std::map<std::string, int> op_refs_;  // key -> queued ops naming it
+  // Queued ops this tree appended and no worker has started: the store has never seen them. An
+  // op loaded from the journal, or one whose attempt failed, may have taken effect (a lost
+  // reply, a crash mid-call), so it is never rewritten, only replayed.
+  std::set<uint64_t> unsent_ops_;
   std::set<std::string> uploading_;
   bool op_running_ = false;
   std::vector<uint64_t> doomed_files_;  // cache files to remove once the transaction commits
@@ -332,7 +376,9 @@ class CachedTree final : public CipherTree {
   bool abandoned_ = false;
   std::vector<std::thread> workers_;
   std::condition_variable prefetch_cv_;
-  std::deque<std::pair<std::string, size_t>> prefetch_queue_;
+  std::deque<PrefetchJob> prefetch_queue_;
+  std::set<std::pair<uint64_t, uint64_t>> fetching_;  // (row uid, chunk) being fetched
+  uint64_t fetching_bytes_ = 0;
   std::vector<std::thread> prefetchers_;
 };
 

@@ -4,6 +4,9 @@
 #include "remote/cache/cache_helpers.h"
 #include "remote/cache/cached_tree.h"
 
+#include <atomic>
+#include <thread>
+
 namespace phrfs::remote {
 
 using namespace cache::internal;
@@ -255,6 +258,9 @@ void CachedTree::Revalidate(std::unique_lock<std::mutex>& lock, const std::strin
 }
 
 Result<CachedTree::Row*> CachedTree::EnsureRow(const std::string& key, const View& view) {
+  // Every read comes here: an existing row needs no journal transaction.
+  auto it = rows_.find(key);
+  if (it != rows_.end() && it->second.rec.kind == RowKind::kObject) return &it->second;
   Row* row = nullptr;
   PHRFS_RETURN_IF_ERROR(Transact(Durability::kLazy, [&]() -> Status {
     PHRFS_ASSIGN_OR_RETURN(row, EnsureRowInTxn(key, view));
@@ -264,7 +270,7 @@ Result<CachedTree::Row*> CachedTree::EnsureRow(const std::string& key, const Vie
 }
 
 Status CachedTree::FetchChunks(std::unique_lock<std::mutex>& lock, const std::string& key,
-                               uint64_t first, uint64_t last) {
+                               uint64_t first, uint64_t last, uint64_t wait_before) {
   auto it = rows_.find(key);
   if (it == rows_.end() || it->second.rec.kind != RowKind::kObject || it->second.rec.dirty) {
     return Status::Ok();
@@ -272,76 +278,168 @@ Status CachedTree::FetchChunks(std::unique_lock<std::mutex>& lock, const std::st
   Row& row = it->second;
   const uint64_t cs = options_.chunk_size;
   const uint64_t size = row.rec.size;
+  const uint64_t uid = row.uid;
+  const uint64_t version = row.version;
+  const std::string etag = row.rec.etag;
   last = std::min(last, ChunkCount(size) == 0 ? 0 : ChunkCount(size) - 1);
-  // Runs of missing chunks, one ranged read each.
+  // Missing chunks: runs of ours to fetch, and those another thread is fetching (waited for).
   std::vector<std::pair<uint64_t, uint64_t>> runs;
+  std::vector<uint64_t> others;
   for (uint64_t i = first; i <= last && i * cs < size; ++i) {
     if (BitSet(row.rec.chunks, i)) continue;
+    if (fetching_.count({uid, i}) != 0) {
+      if (i < wait_before) others.push_back(i);
+      continue;
+    }
     if (!runs.empty() && runs.back().second + 1 == i) {
       runs.back().second = i;
     } else {
       runs.emplace_back(i, i);
     }
   }
-  if (runs.empty()) return Status::Ok();
-  const uint64_t uid = row.uid;
-  const std::string etag = row.rec.etag;
-  lock.unlock();
-  std::vector<std::vector<uint8_t>> got;
-  Status failed;
+  auto wait_for_others = [&] {
+    done_cv_.wait(lock, [&] {
+      if (stopping_) return true;
+      for (uint64_t i : others) {
+        if (fetching_.count({uid, i}) != 0) return false;
+      }
+      return true;
+    });
+    return Status::Ok();  // the caller looks again, and fetches what that fetch did not bring
+  };
+  if (runs.empty()) return wait_for_others();
+  // Ranged reads of at least kMinRangeChunks (fewer, larger requests: a server may hash the whole
+  // object for every response, as Apache does with FileETag Digest), split so that up to
+  // fetch_parallel are in flight.
+  constexpr uint64_t kMinRangeChunks = 8;
+  uint64_t total = 0;
+  for (auto [a, b] : runs) total += b - a + 1;
+  const uint64_t parallel = static_cast<uint64_t>(std::max(1, options_.fetch_parallel));
+  const uint64_t piece = std::max(kMinRangeChunks, (total + parallel - 1) / parallel);
+  std::vector<std::pair<uint64_t, uint64_t>> pieces;
   for (auto [a, b] : runs) {
-    uint64_t off = a * cs;
-    uint64_t len = std::min((b + 1) * cs, size) - off;
-    auto bytes = store_->Read(key, off, static_cast<size_t>(len));
-    if (!bytes.ok()) {
-      failed = bytes.status();
-      break;
-    }
-    got.push_back(std::move(bytes).value());
+    for (uint64_t p = a; p <= b; p += piece) pieces.emplace_back(p, std::min(b, p + piece - 1));
   }
-  // Versions never repeat an etag: if the store still has the version the row is based on
-  // after the reads, the reads returned that version's bytes.
-  Result<ObjectInfo> after = failed.ok() ? store_->Stat(key) : Result<ObjectInfo>(failed);
+  auto piece_bytes = [&](size_t r) {
+    return std::min((pieces[r].second + 1) * cs, size) - pieces[r].first * cs;
+  };
+  uint64_t claimed = 0;
+  for (size_t r = 0; r < pieces.size(); ++r) {
+    for (uint64_t i = pieces[r].first; i <= pieces[r].second; ++i) fetching_.insert({uid, i});
+    claimed += piece_bytes(r);
+  }
+  fetching_bytes_ += claimed;
+  lock.unlock();
+  std::vector<Result<std::vector<uint8_t>>> got(pieces.size(),
+                                                Result<std::vector<uint8_t>>(Status::Ok()));
+  auto fetch = [&](size_t r) {
+    const uint64_t off = pieces[r].first * cs;
+    const size_t len = static_cast<size_t>(piece_bytes(r));
+    if (!etag.empty()) {
+      got[r] = store_->ReadIfMatch(key, off, len, etag);
+      return;
+    }
+    // No etag to check in the request: the store's object must still have none afterwards.
+    got[r] = store_->Read(key, off, len);
+    if (!got[r].ok()) return;
+    auto after = store_->Stat(key);
+    if (!after.ok()) {
+      got[r] = after.status();
+    } else if (after->is_collection || !after->etag.empty()) {
+      got[r] = Status::PreconditionFailed("read " + key + ": changed");
+    }
+  };
+  {
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+      for (size_t r; (r = next.fetch_add(1)) < pieces.size();) fetch(r);
+    };
+    std::vector<std::thread> helpers;
+    const size_t extra = std::min<size_t>(pieces.size(), parallel) - 1;
+    for (size_t t = 0; t < extra; ++t) helpers.emplace_back(worker);
+    worker();
+    for (std::thread& t : helpers) t.join();
+  }
   lock.lock();
+  for (auto [a, b] : pieces) {
+    for (uint64_t i = a; i <= b; ++i) fetching_.erase({uid, i});
+  }
+  fetching_bytes_ -= claimed;
+  done_cv_.notify_all();
   it = rows_.find(key);
-  if (it == rows_.end() || it->second.uid != uid || it->second.rec.dirty ||
-      it->second.rec.etag != etag) {
+  // A tombstone keeps the uid of the row it replaced (and an etag-less one matches etag ""):
+  // only the same clean object version may take the bytes.
+  if (it == rows_.end() || it->second.rec.kind != RowKind::kObject || it->second.uid != uid ||
+      it->second.version != version || it->second.rec.dirty || it->second.rec.etag != etag) {
     return Status::Ok();  // changed meanwhile; the caller looks again
   }
   Row& now = it->second;
-  if (!after.ok()) {
-    if (after.status().code() == Code::kUnavailable) {
-      reachable_ = false;
-      last_error_ = after.status().ToString();
-      return Relabel(after.status(), "read " + key + " (not cached)");
+  // Each range was checked against the etag on its own: keep every one that came whole.
+  bool changed = false;
+  bool kept = false;
+  Status failed;
+  for (size_t r = 0; r < pieces.size(); ++r) {
+    if (!got[r].ok()) {
+      Code c = got[r].status().code();
+      if (c == Code::kPreconditionFailed || c == Code::kNotFound || c == Code::kIsADirectory) {
+        changed = true;
+      } else if (failed.ok()) {
+        failed = got[r].status();
+      }
+      continue;
     }
-    if (after.status().code() == Code::kNotFound && !KeyHasOps(key)) {
-      (void)Transact(Durability::kLazy, [&] {
-        DropRow(key);
-        return journal_->DeleteRow(key);
-      });
-      NoteRemote(key, std::nullopt);
+    if (got[r]->size() != piece_bytes(r)) {
+      changed = true;  // shorter than the size we know: another version
+      continue;
     }
-    return after.status();
+    PHRFS_RETURN_IF_ERROR(WriteFile(now, pieces[r].first * cs, *got[r]));
+    for (uint64_t i = pieces[r].first; i <= pieces[r].second; ++i) SetBit(now.rec.chunks, i);
+    kept = true;
   }
-  reachable_ = true;
-  bool short_read = false;
-  for (size_t r = 0; r < runs.size(); ++r) {
-    uint64_t off = runs[r].first * cs;
-    uint64_t want = std::min((runs[r].second + 1) * cs, size) - off;
-    if (got[r].size() != want) short_read = true;
+  if (kept) {
+    reachable_ = true;
+    now.validated_at = Clock::now();
+    PHRFS_RETURN_IF_ERROR(Transact(Durability::kLazy, [&] { return SaveRow(key, now); }));
   }
-  if (after->etag != etag || after->size != size || after->is_collection || short_read) {
+  if (changed) {
+    // The store has another version (or none): learn which, drop what we cached of this one.
+    lock.unlock();
+    Result<ObjectInfo> after = store_->Stat(key);
+    lock.lock();
+    it = rows_.find(key);
+    if (it == rows_.end() || it->second.rec.kind != RowKind::kObject || it->second.uid != uid ||
+        it->second.rec.dirty || it->second.rec.etag != etag) {
+      return Status::Ok();
+    }
+    Row& again = it->second;
+    if (!after.ok()) {
+      if (after.status().code() == Code::kUnavailable) {
+        reachable_ = false;
+        last_error_ = after.status().ToString();
+        return Relabel(after.status(), "read " + key + " (not cached)");
+      }
+      if (after.status().code() == Code::kNotFound && !KeyHasOps(key)) {
+        (void)Transact(Durability::kLazy, [&] {
+          DropRow(key);
+          return journal_->DeleteRow(key);
+        });
+        NoteRemote(key, std::nullopt);
+      }
+      return after.status();
+    }
     if (after->is_collection) return Status::Error(Code::kIsADirectory, "read " + key);
-    ResetRow(now, after->size, after->etag);
-    return Transact(Durability::kLazy, [&] { return SaveRow(key, now); });
+    ResetRow(again, after->size, after->etag);
+    return Transact(Durability::kLazy, [&] { return SaveRow(key, again); });
   }
-  for (size_t r = 0; r < runs.size(); ++r) {
-    PHRFS_RETURN_IF_ERROR(WriteFile(now, runs[r].first * cs, got[r]));
-    for (uint64_t i = runs[r].first; i <= runs[r].second; ++i) SetBit(now.rec.chunks, i);
+  if (!failed.ok()) {
+    if (failed.code() == Code::kUnavailable) {
+      reachable_ = false;
+      last_error_ = failed.ToString();
+    }
+    return Relabel(failed, "read " + key + " (not cached)");
   }
-  now.validated_at = Clock::now();
-  return Transact(Durability::kLazy, [&] { return SaveRow(key, now); });
+  if (!others.empty()) return wait_for_others();
+  return Status::Ok();
 }
 
 }  // namespace phrfs::remote

@@ -43,6 +43,7 @@ bool CachedTree::RunOneOp(std::unique_lock<std::mutex>& lock) {
     if (uploading_.count(k) != 0) return false;
   }
   op_running_ = true;
+  unsent_ops_.erase(op.seq);  // from now on the store may have seen it, whatever the result
   lock.unlock();
   ObjectInfo moved;
   Status st = ExecuteOp(op, &moved);

@@ -354,7 +354,8 @@ Status WebDavStore::ParentProblem(const std::string& key, Status fallback) {
 }
 
 Result<std::vector<WebDavStore::DavEntry>> WebDavStore::PropFind(const std::string& key,
-                                                                 int depth) {
+                                                                 int depth,
+                                                                 bool explain_missing) {
   const std::string what = "PROPFIND " + key;
   PHRFS_ASSIGN_OR_RETURN(http::Response r, SendPropFind(key, depth));
   if (r.status == 207) {
@@ -373,6 +374,7 @@ Result<std::vector<WebDavStore::DavEntry>> WebDavStore::PropFind(const std::stri
   }
   if (key.empty()) return WebDavStatus(r.status, what);
   if (r.status == 404 || r.status == 409) {
+    if (!explain_missing) return Err(Code::kNotFound, what + ": not found");
     return ParentProblem(key, Err(Code::kNotFound, what + ": not found"));
   }
   if (r.status == 400) return ParentProblem(key, WebDavStatus(r.status, what));
@@ -407,6 +409,40 @@ Result<ObjectInfo> WebDavStore::DoStat(const std::string& path) {
 
 Result<std::vector<uint8_t>> WebDavStore::DoRead(const std::string& path, uint64_t offset,
                                                  size_t max_length) {
+  return RangedGet(path, offset, max_length, "", nullptr);
+}
+
+// Apache (2.4.55 and later) computes a GET's digest ETag from the descriptor it then sends, checks
+// If-Match against that ETag and serves the range from the same descriptor; a PUT replaces the
+// file by rename. So a 206 whose ETag is the one asked for carries that version's bytes: one
+// request instead of a GET and a PROPFIND (each of which hashes the whole file with Digest).
+Result<std::vector<uint8_t>> WebDavStore::DoReadIfMatch(const std::string& path, uint64_t offset,
+                                                        size_t max_length,
+                                                        const std::string& etag) {
+  if (IsReserved(path)) return Reserved(path);
+  // If-Match compares strongly: a weak ETag never matches; the generic check works for those.
+  if (etag.starts_with("W/") || max_length == 0) {
+    return ObjectStore::DoReadIfMatch(path, offset, max_length, etag);
+  }
+  std::string served;
+  PHRFS_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
+                         RangedGet(path, offset, max_length, Quoted(etag), &served));
+  if (served.empty()) {
+    // No ETag in the answer (a 416 past the end, a server that omits it): ask.
+    PHRFS_ASSIGN_OR_RETURN(ObjectInfo after, DoStat(path));
+    if (after.is_collection) return Err(Code::kIsADirectory, "read " + path);
+    served = after.etag;
+  }
+  if (Quoted(served) != Quoted(etag)) {
+    return Status::PreconditionFailed("read " + path + ": changed");
+  }
+  return bytes;
+}
+
+Result<std::vector<uint8_t>> WebDavStore::RangedGet(const std::string& path, uint64_t offset,
+                                                    size_t max_length,
+                                                    const std::string& if_match,
+                                                    std::string* served_etag) {
   if (IsReserved(path)) return Reserved(path);
   const std::string what = "read " + path;
   auto missing = [&]() -> Status {
@@ -419,12 +455,18 @@ Result<std::vector<uint8_t>> WebDavStore::DoRead(const std::string& path, uint64
   if (max_length == 0) {
     PHRFS_ASSIGN_OR_RETURN(ObjectInfo info, DoStat(path));
     if (info.is_collection) return Err(Code::kIsADirectory, what);
+    if (served_etag) *served_etag = info.etag;
     return std::vector<uint8_t>();
   }
   std::string range = "bytes=" + std::to_string(offset) + "-";
   uint64_t last = offset + static_cast<uint64_t>(max_length) - 1;
   if (last >= offset && last < (uint64_t{1} << 62)) range += std::to_string(last);
-  PHRFS_ASSIGN_OR_RETURN(http::Response r, Send("GET", path, {{"Range", range}}));
+  std::vector<http::Header> headers{{"Range", range}};
+  if (!if_match.empty()) headers.push_back({"If-Match", if_match});
+  PHRFS_ASSIGN_OR_RETURN(http::Response r, Send("GET", path, std::move(headers)));
+  if (served_etag && (r.status == 200 || r.status == 206)) {
+    *served_etag = r.Find("etag").value_or("");
+  }
   switch (r.status) {
     case 206: {
       // Trust but check: the slice must start where it was asked to.
@@ -446,6 +488,8 @@ Result<std::vector<uint8_t>> WebDavStore::DoRead(const std::string& path, uint64
       return std::vector<uint8_t>();  // at or past the end
     case 404:
       return missing();
+    case 412:
+      return Status::PreconditionFailed(what + ": changed");
     case 400:
       return ParentProblem(path, WebDavStatus(r.status, what));
     default:
@@ -544,6 +588,36 @@ Status WebDavStore::DoDelete(const std::string& path, const Precondition& precon
 
 Status WebDavStore::DeleteUnlocked(const std::string& path, const Precondition& precondition) {
   const std::string what = "delete " + path;
+  if (precondition.kind == Precondition::Kind::kETagMatches &&
+      !precondition.etag.starts_with("W/")) {
+    // A strong object ETag never matches a collection (Apache gives those a weak or no ETag), so
+    // If-Match alone keeps the recursive DELETE off collections: no PROPFIND first. Failures are
+    // explained by looking afterwards.
+    PHRFS_ASSIGN_OR_RETURN(http::Response r,
+                           Send("DELETE", path, {{"If-Match", Quoted(precondition.etag)}}));
+    switch (r.status) {
+      case 200:
+      case 204:
+        return Status::Ok();
+      case 404:
+      case 409:
+      case 400:
+        if (r.attempts > 1 && r.status == 404) return Status::Ok();  // our first attempt landed
+        return ParentProblem(path, Err(Code::kNotFound, what));
+      case 412: {
+        Result<ObjectInfo> now = DoStat(path);
+        if (!now.ok()) {
+          // If-Match on nothing fails: a retry after our own DELETE landed gets 412 too.
+          if (r.attempts > 1 && now.status().code() == Code::kNotFound) return Status::Ok();
+          return now.status();
+        }
+        if (now->is_collection) return Err(Code::kIsADirectory, what);
+        return Err(Code::kPreconditionFailed, what + ": etag does not match");
+      }
+      default:
+        return WebDavStatus(r.status, what);
+    }
+  }
   // DELETE on a collection is recursive, so look first; without a caller's etag the one just
   // seen guards the DELETE, so a collection swapped in meanwhile is never removed.
   for (int round = 0; round < 5; ++round) {
@@ -629,24 +703,27 @@ Status WebDavStore::DoRename(const std::string& from, const std::string& to,
   if (IsReserved(from)) return Reserved(from);
   if (IsReserved(to)) return Reserved(to);
   const std::string what = "rename " + from + " -> " + to;
-  PHRFS_ASSIGN_OR_RETURN(ObjectInfo src, DoStat(from));
-  auto dst = DoStat(to);
-  bool target_exists = dst.ok();
-  if (!dst.ok() && dst.status().code() != Code::kNotFound) return dst.status();
+  // Without `replace` nothing is looked at first: the MOVE (Overwrite: F) answers 412 when the
+  // target exists. With it, one PROPFIND of the target decides the Overwrite header. A missing
+  // source or target parent shows as the MOVE's failure, explained afterwards.
+  Result<std::vector<DavEntry>> dst = Err(Code::kNotFound, what);
+  if (options.replace || from == to) {
+    dst = PropFind(to, 0, /*explain_missing=*/false);
+    if (!dst.ok() && dst.status().code() != Code::kNotFound) return dst.status();
+  }
+  const bool target_exists = dst.ok();
   if (target_exists) {
     if (!options.replace) return Err(Code::kAlreadyExists, what);
     if (from == to) return Status::Ok();
-    if (src.is_collection && !dst->is_collection) return Err(Code::kNotADirectory, what);
-    if (!src.is_collection && dst->is_collection) return Err(Code::kIsADirectory, what);
-    if (dst->is_collection) {
+    PHRFS_ASSIGN_OR_RETURN(ObjectInfo src, DoStat(from));
+    const ObjectInfo& target = (*dst)[0].info;
+    if (src.is_collection && !target.is_collection) return Err(Code::kNotADirectory, what);
+    if (!src.is_collection && target.is_collection) return Err(Code::kIsADirectory, what);
+    if (target.is_collection) {
       // Overwrite: T would delete the target with everything in it.
       PHRFS_ASSIGN_OR_RETURN(std::vector<DavEntry> inside, PropFind(to, 1));
       if (inside.size() > 1) return Err(Code::kNotEmpty, what);
     }
-  } else if (Parent(to) != "") {
-    // A missing parent shows as a 500 from Apache's MOVE: say NotFound plainly instead.
-    PHRFS_ASSIGN_OR_RETURN(ObjectInfo parent, DoStat(Parent(to)));
-    if (!parent.is_collection) return Err(Code::kNotADirectory, what);
   }
   // Overwrite: F whenever there was no target, so one created meanwhile is not replaced. Apache
   // checks that apart from the rename(2), so the target's mutex (the one conditional writers
@@ -668,8 +745,14 @@ Status WebDavStore::DoRename(const std::string& from, const std::string& to,
       return Status::Ok();
     case 412:
       return Err(Code::kAlreadyExists, what);
-    case 404:
+    case 404: {
+      // The source is missing, or (as some servers say it) the target's parent.
+      Status parent = ParentProblem(to, Status::Ok());
+      if (!parent.ok()) return parent;
+      auto src = DoStat(from);
+      if (!src.ok()) return src.status();
       return Err(Code::kNotFound, what);
+    }
     case 409:
     case 500:
     case 400:

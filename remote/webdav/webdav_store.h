@@ -37,6 +37,8 @@ class WebDavStore final : public ObjectStore {
   Result<ObjectInfo> DoStat(const std::string& path) override;
   Result<std::vector<uint8_t>> DoRead(const std::string& path, uint64_t offset,
                                       size_t max_length) override;
+  Result<std::vector<uint8_t>> DoReadIfMatch(const std::string& path, uint64_t offset,
+                                             size_t max_length, const std::string& etag) override;
   Result<std::string> DoWrite(const std::string& path, std::span<const uint8_t> data,
                               const Precondition& precondition) override;
   Status DoDelete(const std::string& path, const Precondition& precondition) override;
@@ -60,6 +62,11 @@ class WebDavStore final : public ObjectStore {
   Result<http::Response> Send(std::string method, const std::string& key,
                               std::vector<http::Header> headers, std::span<const uint8_t> body = {},
                               bool idempotent = true);
+  // GET of a byte range; `if_match` ("" = none) is sent as If-Match, and the ETag of a 200/206
+  // answer goes to `served_etag` ("" when the server sent none).
+  Result<std::vector<uint8_t>> RangedGet(const std::string& path, uint64_t offset,
+                                         size_t max_length, const std::string& if_match,
+                                         std::string* served_etag);
   // Delete without the key's mutex (the caller holds it when it needs it).
   Status DeleteUnlocked(const std::string& path, const Precondition& precondition);
   // Takes the mutex collection for `key` (waits while another writer holds it; Busy after
@@ -69,8 +76,9 @@ class WebDavStore final : public ObjectStore {
   // The PROPFIND request for the properties a store needs, as it is.
   Result<http::Response> SendPropFind(const std::string& key, int depth);
   // PROPFIND with Depth 0 or 1, the key's own entry first; NotFound/NotADirectory resolved through
-  // the parents.
-  Result<std::vector<DavEntry>> PropFind(const std::string& key, int depth);
+  // the parents (a plain NotFound for a missing key without `explain_missing`).
+  Result<std::vector<DavEntry>> PropFind(const std::string& key, int depth,
+                                         bool explain_missing = true);
   Result<std::vector<DavEntry>> ParseMultistatus(const http::Response& response) const;
   // Why an operation on `key` found no usable parent: NotFound when an ancestor is missing,
   // NotADirectory when one is an object; `fallback` when every ancestor is a collection.

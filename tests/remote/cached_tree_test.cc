@@ -382,6 +382,87 @@ TEST_F(CachedTreeTest, AChangedObjectNeverYieldsAMixOfTwoVersions) {
   EXPECT_EQ(TreeGet(*tree_, "doc"), std::string(4096, 'b'));
 }
 
+TEST_F(CachedTreeTest, ConcurrentReadersOfOneChunkShareOneFetch) {
+  CachedTreeOptions o = FastOptions();
+  o.chunk_size = 1024;
+  Open(o);
+  StorePut("doc", std::string(8192, 'd'));
+  ASSERT_TRUE(tree_->Stat("doc").ok());  // the lookup's listing is not what this test counts
+  faulty_->ResetCounters();
+  faulty_->SetReadDelay(150ms);  // every reader arrives while the first fetch is under way
+  constexpr int kReaders = 8;
+  std::vector<std::thread> readers;
+  std::vector<std::string> seen(kReaders);
+  for (int r = 0; r < kReaders; ++r) {
+    readers.emplace_back([&, r] {
+      std::vector<uint8_t> buf(100);
+      auto got = tree_->Read("doc", 10 * static_cast<uint64_t>(r), buf);
+      seen[static_cast<size_t>(r)] =
+          got.ok() ? std::string(buf.begin(), buf.begin() + static_cast<ptrdiff_t>(*got))
+                   : got.status().ToString();
+    });
+  }
+  for (std::thread& t : readers) t.join();
+  for (const std::string& got : seen) EXPECT_EQ(got, std::string(100, 'd'));
+  EXPECT_EQ(faulty_->reads(), 1u);
+  EXPECT_EQ(faulty_->bytes_read(), 1024u);
+}
+
+TEST_F(CachedTreeTest, ASequentialReaderGetsReadAheadInFewLargeRanges) {
+  CachedTreeOptions o = FastOptions();
+  o.chunk_size = 1024;
+  o.readahead_max_bytes = 16 * 1024;
+  o.fetch_parallel = 1;  // one range per window: the count below is the windows'
+  Open(o);
+  std::string content(64 * 1024, 0);
+  for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>('a' + i % 23);
+  StorePut("movie", content);
+  ASSERT_TRUE(tree_->Stat("movie").ok());
+  faulty_->ResetCounters();
+  faulty_->SetReadDelay(5ms);
+  std::string out;
+  std::vector<uint8_t> buf(512);
+  for (uint64_t off = 0; off < content.size(); off += buf.size()) {
+    auto got = tree_->Read("movie", off, buf);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    out.append(buf.begin(), buf.begin() + static_cast<ptrdiff_t>(*got));
+  }
+  EXPECT_EQ(out, content);
+  // 64 chunks one at a time would be 64 ranged reads; windows growing to 16 chunks make about
+  // 4 + the ramp, and no chunk comes twice.
+  EXPECT_LE(faulty_->reads(), 12u);
+  EXPECT_EQ(faulty_->bytes_read(), content.size());
+}
+
+TEST_F(CachedTreeTest, ReadingTheFirstBytesOfManyObjectsPullsNoReadAhead) {
+  CachedTreeOptions o = FastOptions();
+  o.chunk_size = 1024;
+  Open(o);
+  StorePut("a", std::string(16 * 1024, 'a'));
+  ASSERT_TRUE(tree_->Stat("a").ok());
+  faulty_->ResetCounters();
+  std::vector<uint8_t> head(64), block(512);
+  ASSERT_TRUE(tree_->Read("a", 0, head).ok());   // a node header
+  ASSERT_TRUE(tree_->Read("a", 64, block).ok());  // the first block after it
+  std::this_thread::sleep_for(50ms);              // a read-ahead would have started by now
+  EXPECT_EQ(faulty_->bytes_read(), 1024u);
+}
+
+TEST_F(CachedTreeTest, ARangeReadOfAChangedObjectRefetchesTheNewVersion) {
+  CachedTreeOptions o = FastOptions();
+  o.chunk_size = 1024;
+  o.listing_ttl = 1h;  // the row keeps the old etag: only the ranged read sees the change
+  Open(o);
+  StorePut("doc", std::string(4096, 'a'));
+  std::vector<uint8_t> buf(1024);
+  ASSERT_TRUE(tree_->Read("doc", 0, buf).ok());
+  StorePut("doc", std::string(4096, 'b'));
+  auto got = tree_->Read("doc", 2048, buf);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(std::string(buf.begin(), buf.end()), std::string(1024, 'b'));
+  EXPECT_EQ(TreeGet(*tree_, "doc"), std::string(4096, 'b'));
+}
+
 TEST_F(CachedTreeTest, PrefetchedHeadersAreReadableOffline) {
   CachedTreeOptions o = FastOptions();
   o.chunk_size = 4096;
@@ -630,6 +711,37 @@ TEST_F(CachedTreeTest, AnUploadWhoseReplyWasLostIsNotAConflict) {
 
 // ----- Conflicts.
 
+TEST_F(CachedTreeTest, AWriteOnceUploadWhoseReplyWasLostDuringAReadStallLandsAfterIt) {
+  // The access log's objects: put once with MustNotExist. The first attempt lands but its reply
+  // is lost; the retry meets 412 and must read the store's bytes to recognise them as its own,
+  // while the server answers no reads. Once reads work it is adopted: no conflict, no loop.
+  CachedTreeOptions o = FastOptions();
+  o.retry_min = 5ms;
+  o.retry_max = 5ms;
+  Open(o);
+  ASSERT_TRUE(tree_->MakeFolder("log").ok());
+  ASSERT_TRUE(tree_->Sync("log").ok());
+  faulty_->SetReadsUnavailable(true);
+  faulty_->LoseNextWriteReply();
+  const std::string batch = "sealed batch 1";
+  ASSERT_TRUE(tree_->Put("log/1", Bytes(batch), PutMode::kMustNotExist).ok());
+  EXPECT_EQ(tree_->Sync("log/1").code(), Code::kUnavailable);  // the lost reply
+  EXPECT_EQ(StoreGet(*memory_, "log/1"), batch);                  // ... of a write that landed
+  EXPECT_EQ(tree_->Flush(200ms).code(), Code::kUnavailable);    // retries meet 412, cannot read
+  CacheStatus during = tree_->GetStatus();
+  EXPECT_EQ(during.pending_uploads, 1u);
+  EXPECT_EQ(during.failed_uploads, 0u);
+  EXPECT_EQ(during.conflicts, 0u);
+  faulty_->SetReadsUnavailable(false);
+  ASSERT_TRUE(tree_->Flush(5000ms).ok());
+  CacheStatus after = tree_->GetStatus();
+  EXPECT_EQ(after.pending_uploads + after.pending_ops + after.failed_uploads, 0u);
+  EXPECT_EQ(after.conflicts, 0u);
+  EXPECT_EQ(Dump(*memory_), (std::map<std::string, std::string>{{"log", "<folder>"},
+                                                                 {"log/1", batch}}));
+  EXPECT_EQ(TreeGet(*tree_, "log/1"), batch);
+}
+
 TEST_F(CachedTreeTest, AConcurrentChangeIsNeverOverwrittenAndBothVersionsAreKept) {
   CachedTreeOptions o = FastOptions();
   o.write_back_delay = std::chrono::hours(1);
@@ -684,6 +796,154 @@ TEST_F(CachedTreeTest, ADeleteOfAnObjectChangedElsewhereKeepsTheirVersion) {
 }
 
 // ----- Other clients: listing TTL.
+
+TEST_F(CachedTreeTest, ADeleteRightAfterARenameDeletesTheSourceWithoutRenaming) {
+  CachedTreeOptions o = FastOptions();
+  o.retry_min = 300ms;  // the queued ops wait in backoff while the delete comes
+  o.retry_max = 300ms;
+  Open(o);
+  StorePut("a", "parked then gone");
+  StorePut("keep", "k");
+  StorePut("x", "deleted first");
+  ASSERT_TRUE(tree_->Stat("a").ok());
+  ASSERT_TRUE(tree_->Stat("x").ok());
+  faulty_->SetOffline(true);
+  // Ops run one at a time in order: the rename queued behind this delete is never sent.
+  ASSERT_TRUE(tree_->Delete("x").ok());
+  ASSERT_TRUE(tree_->Move("a", "unlinked-a", MoveMode::kNoReplace).ok());
+  ASSERT_TRUE(tree_->Delete("unlinked-a").ok());
+  EXPECT_EQ(TreeGet(*tree_, "a"), "<NotFound>");
+  EXPECT_EQ(TreeGet(*tree_, "unlinked-a"), "<NotFound>");
+  faulty_->SetOffline(false);
+  ASSERT_TRUE(tree_->Flush(5000ms).ok());
+  EXPECT_EQ(faulty_->renames(), 0u);
+  EXPECT_EQ(Dump(*memory_), (std::map<std::string, std::string>{{"keep", "k"}}));
+  // After a restart nothing is left to replay either.
+  Reopen();
+  ASSERT_TRUE(tree_->Flush(5000ms).ok());
+  EXPECT_EQ(faulty_->renames(), 0u);
+  EXPECT_EQ(TreeNames(*tree_, ""), "keep ");
+}
+
+TEST_F(CachedTreeTest, ADeleteOfARenamedObjectChangedElsewhereKeepsTheirVersion) {
+  CachedTreeOptions o = FastOptions();
+  o.retry_min = 300ms;
+  o.retry_max = 300ms;
+  Open(o);
+  StorePut("a", "ours");
+  StorePut("x", "deleted first");
+  ASSERT_TRUE(tree_->Stat("a").ok());
+  ASSERT_TRUE(tree_->Stat("x").ok());
+  faulty_->SetOffline(true);
+  ASSERT_TRUE(tree_->Delete("x").ok());  // keeps the rename below unsent: it gets folded
+  ASSERT_TRUE(tree_->Move("a", "b", MoveMode::kNoReplace).ok());
+  ASSERT_TRUE(tree_->Delete("b").ok());
+  StorePut("a", "theirs");  // another client rewrites the source meanwhile
+  faulty_->SetOffline(false);
+  ASSERT_TRUE(tree_->Flush(5000ms).ok());
+  EXPECT_EQ(StoreGet(*memory_, "a"), "theirs");
+  EXPECT_EQ(faulty_->renames(), 0u);
+}
+
+TEST_F(CachedTreeTest, ADeleteAfterARenameWhoseReplyWasLostDeletesTheRenamedObject) {
+  CachedTreeOptions o = FastOptions();
+  o.retry_min = 60s;  // the failed rename waits for the Flush below
+  o.retry_max = 60s;
+  Open(o);
+  StorePut("a", "renamed, then deleted");
+  StorePut("keep", "k");
+  ASSERT_TRUE(tree_->Stat("a").ok());
+  faulty_->LoseNextRenameReply();
+  ASSERT_TRUE(tree_->Move("a", "b", MoveMode::kNoReplace).ok());
+  // The rename took effect, but the tree heard Unavailable: it stays queued, in backoff.
+  ASSERT_TRUE(Eventually([&] { return !tree_->GetStatus().store_reachable; }));
+  ASSERT_EQ(StoreGet(*memory_, "b"), "renamed, then deleted");
+  ASSERT_EQ(tree_->GetStatus().pending_ops, 1u);
+  // Folding the rename into a delete of "a" would find nothing there and leave "b" behind.
+  ASSERT_TRUE(tree_->Delete("b").ok());
+  ASSERT_TRUE(tree_->Flush(5000ms).ok());
+  EXPECT_EQ(Dump(*memory_), (std::map<std::string, std::string>{{"keep", "k"}}));
+  EXPECT_EQ(TreeNames(*tree_, ""), "keep ");
+  EXPECT_EQ(TreeGet(*tree_, "b"), "<NotFound>");
+  EXPECT_EQ(tree_->GetStatus().conflicts, 0u);
+}
+
+TEST_F(CachedTreeTest, AReaderWaitingForARenameOfAnObjectDeletedMeanwhileGetsNotFound) {
+  // The reader waits for the queued rename while its row goes away (the delete's tombstone is
+  // erased once the delete is done); it must not touch that row afterwards (ASan sees it).
+  CachedTreeOptions o = FastOptions();
+  o.chunk_size = 512;
+  Open(o);
+  std::string content(4096, 0);
+  for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>('a' + i % 19);
+  StorePut("a", content);
+  std::vector<uint8_t> buf(512);
+  ASSERT_TRUE(tree_->Read("a", 0, buf).ok());  // chunk 0, and a sequential stream begins
+  faulty_->rename_gate().Close();
+  ASSERT_TRUE(tree_->Move("a", "b", MoveMode::kNoReplace).ok());
+  ASSERT_TRUE(faulty_->rename_gate().AwaitWaiting(1));  // the rename is under way
+  std::string seen;
+  std::thread reader([&] {
+    std::vector<uint8_t> next(512);
+    auto got = tree_->Read("b", 512, next);  // chunk 1 is not cached: waits for the rename
+    seen = got.ok() ? "bytes" : CodeName(got.status().code());
+  });
+  std::this_thread::sleep_for(50ms);  // the reader is waiting by now (if not, it sees NotFound)
+  ASSERT_TRUE(tree_->Delete("b").ok());
+  faulty_->rename_gate().Open();
+  reader.join();
+  EXPECT_EQ(seen, "NotFound");
+  ASSERT_TRUE(tree_->Flush(5000ms).ok());
+  EXPECT_EQ(Dump(*memory_), (std::map<std::string, std::string>{}));
+}
+
+TEST_F(CachedTreeTest, AFetchAnsweredBeforeADeleteInstallsNothingAfterIt) {
+  CachedTreeOptions o = FastOptions();
+  o.listing_ttl = 0ms;  // the reader looks at the store again after its fetch
+  Open(o);
+  StorePut("a", "old bytes");
+  faulty_->read_reply_gate().Close();
+  std::string seen;
+  std::thread reader([&] { seen = TreeGet(*tree_, "a"); });
+  ASSERT_TRUE(faulty_->read_reply_gate().AwaitWaiting(1));  // the old bytes are on their way
+  ASSERT_TRUE(tree_->Delete("a").ok());
+  ASSERT_TRUE(tree_->Flush(5000ms).ok());
+  EXPECT_EQ(StoreGet(*memory_, "a"), "<NotFound>");
+  StorePut("a", "another client's");  // a new object under the same key
+  faulty_->read_reply_gate().Open();
+  reader.join();
+  EXPECT_EQ(seen, "another client's");
+  EXPECT_EQ(TreeGet(*tree_, "a"), "another client's");
+}
+
+TEST_F(CachedTreeTest, AFetchAnsweredBeforeARenameAndARewriteInstallsNothingAfterThem) {
+  CachedTreeOptions o = FastOptions();
+  o.chunk_size = 512;
+  o.write_back_delay = 1h;  // the rewrite stays local
+  Open(o);
+  StorePut("a", std::string(2048, 'o'));
+  ASSERT_TRUE(tree_->Stat("a").ok());
+  faulty_->read_reply_gate().Close();
+  std::string seen;
+  std::thread reader([&] {
+    std::vector<uint8_t> buf(512);
+    auto got = tree_->Read("a", 1024, buf);
+    seen = got.ok() ? std::string(buf.begin(), buf.begin() + static_cast<ptrdiff_t>(*got))
+                    : CodeName(got.status().code());
+  });
+  ASSERT_TRUE(faulty_->read_reply_gate().AwaitWaiting(1));
+  // Meanwhile "a" moves to "b" and a new "a" is written here.
+  ASSERT_TRUE(tree_->Move("a", "b", MoveMode::kNoReplace).ok());
+  ASSERT_TRUE(tree_->Put("a", Bytes(std::string(2048, 'n')), PutMode::kMustNotExist).ok());
+  faulty_->read_reply_gate().Open();
+  reader.join();
+  EXPECT_EQ(seen, std::string(512, 'n'));
+  EXPECT_EQ(TreeGet(*tree_, "a"), std::string(2048, 'n'));
+  EXPECT_EQ(TreeGet(*tree_, "b"), std::string(2048, 'o'));
+  ASSERT_TRUE(tree_->Flush(5000ms).ok());
+  EXPECT_EQ(StoreGet(*memory_, "a"), std::string(2048, 'n'));
+  EXPECT_EQ(StoreGet(*memory_, "b"), std::string(2048, 'o'));
+}
 
 TEST_F(CachedTreeTest, ListingsAndCachedObjectsAreRefreshedAfterTheTtl) {
   CachedTreeOptions o = FastOptions();

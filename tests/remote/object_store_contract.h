@@ -167,6 +167,24 @@ TYPED_TEST_P(ObjectStoreContractTest, DeleteRemovesAndHonoursETag) {
   PHRFS_EXPECT_CODE(this->store().Read("d2", 0, 10).status(), Code::kNotFound);
 }
 
+TYPED_TEST_P(ObjectStoreContractTest, ReadIfMatchServesOnlyTheExpectedVersion) {
+  std::string first = this->Put("m", "0123456789");
+  auto got = this->store().ReadIfMatch("m", 2, 3, first);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(Str(*got), "234");
+  auto past = this->store().ReadIfMatch("m", 20, 3, first);
+  ASSERT_TRUE(past.ok()) << past.status().ToString();
+  EXPECT_TRUE(past->empty());
+  std::string second = this->Put("m", "abcdefghij");
+  PHRFS_EXPECT_CODE(this->store().ReadIfMatch("m", 2, 3, first).status(),
+                    Code::kPreconditionFailed);
+  auto now = this->store().ReadIfMatch("m", 2, 3, second);
+  ASSERT_TRUE(now.ok()) << now.status().ToString();
+  EXPECT_EQ(Str(*now), "cde");
+  PHRFS_EXPECT_CODE(this->store().ReadIfMatch("gone", 0, 3, second).status(), Code::kNotFound);
+  PHRFS_EXPECT_CODE(this->store().ReadIfMatch("m", 0, 3, "").status(), Code::kInvalidArgument);
+}
+
 TYPED_TEST_P(ObjectStoreContractTest, MissingKeysAreNotFound) {
   PHRFS_EXPECT_CODE(this->store().Delete("missing"), Code::kNotFound);
   PHRFS_EXPECT_CODE(this->store().Stat("missing").status(), Code::kNotFound);
@@ -386,7 +404,8 @@ REGISTER_TYPED_TEST_SUITE_P(ObjectStoreContractTest, WriteThenReadReturnsTheSame
                             OverwriteReplacesContentAndChangesETag,
                             MustNotExistFailsOnAnExistingObject,
                             ETagPreconditionWritesOnlyOverTheExpectedVersion,
-                            DeleteRemovesAndHonoursETag, MissingKeysAreNotFound,
+                            DeleteRemovesAndHonoursETag,
+                            ReadIfMatchServesOnlyTheExpectedVersion, MissingKeysAreNotFound,
                             ListShowsDirectChildrenWithSizes, CollectionsAreCreatedAndRemoved,
                             RemoveCollectionRefusesANonEmptyOne,
                             RenameMovesWithoutReplacingUnlessAsked, RenameMovesAWholeCollection,

@@ -159,6 +159,121 @@ TEST(WebDavLoopbackTest, ADeleteWhoseLostFirstAttemptLandedSucceeds) {
   EXPECT_EQ(seen[4].method, "PROPFIND");
 }
 
+TEST(WebDavLoopbackTest, ADeleteWithAnETagSendsNoPropFind) {
+  // The mutex, the DELETE guarded by If-Match, the mutex again: three requests, no look first.
+  LoopbackHttpServer server({RootAnswer(), ServerAction::Respond(201), ServerAction::Respond(204),
+                             ServerAction::Respond(204)});
+  ASSERT_TRUE(server.ok());
+  auto store = OpenStore(server);
+  ASSERT_TRUE(store);
+  Status st = store->Delete("k", Precondition::ETagMatches("\"e\""));
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  auto seen = server.requests();
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[1].method, "MKCOL");
+  EXPECT_EQ(seen[2].method, "DELETE");
+  EXPECT_EQ(seen[2].target, "/dav/k");
+  EXPECT_EQ(seen[2].headers["if-match"], "\"e\"");
+  EXPECT_EQ(seen[3].method, "DELETE");
+  EXPECT_NE(seen[3].target, "/dav/k");
+}
+
+TEST(WebDavLoopbackTest, ADeleteWithAnETagThatMeetsACollectionIsIsADirectory) {
+  LoopbackHttpServer server({RootAnswer(), ServerAction::Respond(201), ServerAction::Respond(412),
+                             Multistatus({{.href = "/dav/k/", .collection = true}}),
+                             ServerAction::Respond(204)});
+  ASSERT_TRUE(server.ok());
+  auto store = OpenStore(server);
+  ASSERT_TRUE(store);
+  Status st = store->Delete("k", Precondition::ETagMatches("\"e\""));
+  EXPECT_EQ(st.code(), Code::kIsADirectory) << st.ToString();
+}
+
+TEST(WebDavLoopbackTest, ARenameOntoANewNameIsTheMoveUnderTheTargetsMutex) {
+  // The target's mutex, the MOVE (Overwrite: F), the mutex again: nothing looked at first.
+  LoopbackHttpServer server({RootAnswer(), ServerAction::Respond(201), ServerAction::Respond(201),
+                             ServerAction::Respond(204)});
+  ASSERT_TRUE(server.ok());
+  auto store = OpenStore(server);
+  ASSERT_TRUE(store);
+  Status st = store->Rename("d/a", "d/b", {});
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  auto seen = server.requests();
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[1].method, "MKCOL");
+  EXPECT_EQ(seen[2].method, "MOVE");
+  EXPECT_EQ(seen[2].target, "/dav/d/a");
+  EXPECT_EQ(seen[2].headers["overwrite"], "F");
+  EXPECT_EQ(seen[3].method, "DELETE");
+}
+
+TEST(WebDavLoopbackTest, ARenameOntoAnExistingNameWithoutReplaceIsAlreadyExists) {
+  LoopbackHttpServer server({RootAnswer(), ServerAction::Respond(201), ServerAction::Respond(412),
+                             ServerAction::Respond(204)});
+  ASSERT_TRUE(server.ok());
+  auto store = OpenStore(server);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->Rename("a", "b", {}).code(), Code::kAlreadyExists);
+}
+
+TEST(WebDavLoopbackTest, AReplacingRenameLooksAtTheTargetFirst) {
+  // PROPFIND of the target (missing), the mutex, MOVE with Overwrite: F, the mutex again.
+  LoopbackHttpServer server({RootAnswer(), ServerAction::Respond(404), ServerAction::Respond(201),
+                             ServerAction::Respond(201), ServerAction::Respond(204)});
+  ASSERT_TRUE(server.ok());
+  auto store = OpenStore(server);
+  ASSERT_TRUE(store);
+  Status st = store->Rename("d/a", "d/b", RenameOptions{.replace = true});
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  auto seen = server.requests();
+  ASSERT_EQ(seen.size(), 5u);
+  EXPECT_EQ(seen[1].method, "PROPFIND");
+  EXPECT_EQ(seen[1].target, "/dav/d/b");
+  EXPECT_EQ(seen[3].method, "MOVE");
+  EXPECT_EQ(seen[3].headers["overwrite"], "F");
+}
+
+TEST(WebDavLoopbackTest, ARenameOfAMissingSourceIsNotFound) {
+  // The mutex, MOVE 404, the mutex again, then the source is looked for: missing.
+  LoopbackHttpServer server({RootAnswer(), ServerAction::Respond(201), ServerAction::Respond(404),
+                             ServerAction::Respond(204), ServerAction::Respond(404)});
+  ASSERT_TRUE(server.ok());
+  auto store = OpenStore(server);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->Rename("a", "b", {}).code(), Code::kNotFound);
+}
+
+TEST(WebDavLoopbackTest, ReadIfMatchIsOneConditionalGet) {
+  LoopbackHttpServer server(
+      {RootAnswer(),
+       ServerAction::Respond(206, "3456", "Content-Range: bytes 3-6/10\r\nETag: \"e\"\r\n"),
+       ServerAction::Respond(412)});
+  ASSERT_TRUE(server.ok());
+  auto store = OpenStore(server);
+  ASSERT_TRUE(store);
+  auto got = store->ReadIfMatch("obj", 3, 4, "\"e\"");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(std::string(got->begin(), got->end()), "3456");
+  auto changed = store->ReadIfMatch("obj", 3, 4, "\"e\"");
+  EXPECT_EQ(changed.status().code(), Code::kPreconditionFailed);
+  auto seen = server.requests();
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[1].method, "GET");
+  EXPECT_EQ(seen[1].headers["if-match"], "\"e\"");
+  EXPECT_EQ(seen[1].headers["range"], "bytes=3-6");
+}
+
+TEST(WebDavLoopbackTest, ReadIfMatchRefusesBytesServedUnderAnotherETag) {
+  LoopbackHttpServer server({RootAnswer(), ServerAction::Respond(
+                                               206, "3456",
+                                               "Content-Range: bytes 3-6/10\r\nETag: \"f\"\r\n")});
+  ASSERT_TRUE(server.ok());
+  auto store = OpenStore(server);
+  ASSERT_TRUE(store);
+  auto got = store->ReadIfMatch("obj", 3, 4, "\"e\"");
+  EXPECT_EQ(got.status().code(), Code::kPreconditionFailed);
+}
+
 TEST(WebDavLoopbackTest, AMutexLeftByADeadWriterIsBrokenAfterItsLease) {
   const std::string now = HttpDateNow();
   LoopbackHttpServer server({RootAnswer(),
