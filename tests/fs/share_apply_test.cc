@@ -201,7 +201,9 @@ TEST_F(ShareApplyTest, AStoreThatFailsTheNthWriteLosesNothingAndTheNextApplyFini
     bool completed = false;
     for (uint64_t n = 1; n < 400 && !completed; ++n) {
       Fresh();
-      if (phase == 1) ASSERT_TRUE(Apply(true).ok());
+      if (phase == 1) {
+        ASSERT_TRUE(Apply(true).ok());
+      }
       const uint64_t start = faulty_->writes();
       faulty_->FailNthWrite(n, Code::kIoError);
       auto failed = Apply(phase == 0);

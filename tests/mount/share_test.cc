@@ -283,7 +283,9 @@ TEST_F(ShareTest, ARevokedGranteesKeysOpenNothingWrittenAfterAndReencryptLocksTh
   auto bobs = fs::LoadGrantedDomains(*tree, bob);
   ASSERT_TRUE(bobs.ok());
   for (const auto& g : *bobs) {
-    if (g.view.id == held.id) EXPECT_EQ(g.view.epochs.size(), 1u);
+    if (g.view.id == held.id) {
+      EXPECT_EQ(g.view.epochs.size(), 1u);
+    }
   }
   // The doctor, who kept access, still reads everything, old and new.
   ASSERT_EQ(MountAs("bob").exit_code, 0);
