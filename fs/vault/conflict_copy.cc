@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <cstdio>
+#include <ctime>
 
 #include "fs/log.h"
 #include "fs/vault/vault.h"
@@ -14,9 +15,9 @@ namespace {
 std::string ConflictName(const std::string& name, time_t now) {
   struct tm utc;
   gmtime_r(&now, &utc);
-  char stamp[40];
-  std::snprintf(stamp, sizeof stamp, " (conflict %04d-%02d-%02d %02d%02d%02d)", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
+  char stamp[64];
+  if (std::strftime(stamp, sizeof stamp, " (conflict %Y-%m-%d %H%M%S)", &utc) == 0)
+    std::snprintf(stamp, sizeof stamp, " (conflict)");
   const size_t dot = name.rfind('.');
   if (dot == std::string::npos || dot == 0) return name + stamp;
   return name.substr(0, dot) + stamp + name.substr(dot);
