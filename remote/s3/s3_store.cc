@@ -314,25 +314,52 @@ Result<ObjectInfo> S3Store::DoStat(const std::string& path) {
 
 Result<std::vector<uint8_t>> S3Store::DoRead(const std::string& path, uint64_t offset,
                                              size_t max_length) {
+  return RangedGet(path, offset, max_length, "", nullptr);
+}
+
+// One GET, with If-Match when `etag` is set (S3 and RGW answer 412 when it does not match); the
+// ETag served is compared too, so a server that ignores If-Match is still caught. Where the
+// answer carries no ETag (nothing at the offset), a HEAD says which version is there.
+Result<std::vector<uint8_t>> S3Store::DoReadIfMatch(const std::string& path, uint64_t offset,
+                                                    size_t max_length, const std::string& etag) {
+  if (max_length == 0) return ObjectStore::DoReadIfMatch(path, offset, max_length, etag);
+  std::string served;
+  PHRFS_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, RangedGet(path, offset, max_length, etag, &served));
+  if (served.empty()) {
+    PHRFS_ASSIGN_OR_RETURN(Head object, HeadKey(ObjectKey(path)));
+    if (!object.found) return MissingObject(path, "read " + path);
+    served = object.etag;
+  }
+  if (served != UnquoteETag(etag)) return Status::PreconditionFailed("read " + path + ": changed");
+  return bytes;
+}
+
+Result<std::vector<uint8_t>> S3Store::RangedGet(const std::string& path, uint64_t offset,
+                                                size_t max_length, const std::string& if_match,
+                                                std::string* served_etag) const {
   const std::string what = "read " + path;
   if (max_length == 0) {
     PHRFS_ASSIGN_OR_RETURN(Head object, HeadKey(ObjectKey(path)));
     if (!object.found) return MissingObject(path, what);
+    if (served_etag) *served_etag = object.etag;
     return std::vector<uint8_t>();
   }
   std::string range = "bytes=" + std::to_string(offset) + "-";
   if (max_length - 1 <= std::numeric_limits<uint64_t>::max() - offset) {
     range += std::to_string(offset + (max_length - 1));
   }
-  PHRFS_ASSIGN_OR_RETURN(http::Response r, Send(Call{.method = "GET",
-                                                     .s3_key = ObjectKey(path),
-                                                     .headers = {{"Range", range}}}));
+  Call call{.method = "GET", .s3_key = ObjectKey(path), .headers = {{"Range", range}}};
+  if (!if_match.empty()) call.headers.push_back({"If-Match", UnquoteETag(if_match)});
+  PHRFS_ASSIGN_OR_RETURN(http::Response r, Send(std::move(call)));
+  if (r.status == 412) return Status::PreconditionFailed(what + ": changed");
   if (r.status == 416) return std::vector<uint8_t>();  // the object exists; nothing at offset
   if (r.status == 404) {
     std::optional<S3Error> e = ParseError(r.body);
     if (e && e->code == "NoSuchBucket") return ErrorFor(r, what);
     return MissingObject(path, what);
   }
+  if ((r.status == 200 || r.status == 206) && served_etag)
+    *served_etag = UnquoteETag(r.Find("etag").value_or(""));
   if (r.status == 200) {  // the server ignored the range: cut it out ourselves
     if (offset >= r.body.size()) return std::vector<uint8_t>();
     size_t n = std::min<uint64_t>(max_length, r.body.size() - offset);

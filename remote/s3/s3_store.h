@@ -77,6 +77,8 @@ class S3Store final : public ObjectStore {
   Result<ObjectInfo> DoStat(const std::string& path) override;
   Result<std::vector<uint8_t>> DoRead(const std::string& path, uint64_t offset,
                                       size_t max_length) override;
+  Result<std::vector<uint8_t>> DoReadIfMatch(const std::string& path, uint64_t offset,
+                                             size_t max_length, const std::string& etag) override;
   Result<std::string> DoWrite(const std::string& path, std::span<const uint8_t> data,
                               const Precondition& precondition) override;
   Status DoDelete(const std::string& path, const Precondition& precondition) override;
@@ -98,6 +100,10 @@ class S3Store final : public ObjectStore {
   Result<http::Response> Send(Call call) const;
   Status ErrorFor(const http::Response& response, const std::string& what) const;
   Result<Head> HeadKey(const std::string& s3_key) const;
+  // A ranged GET (with If-Match when `if_match` is set); the ETag served, when there is one.
+  Result<std::vector<uint8_t>> RangedGet(const std::string& path, uint64_t offset,
+                                         size_t max_length, const std::string& if_match,
+                                         std::string* served_etag) const;
   Status CheckParent(const std::string& path, const std::string& what) const;
   // NotFound, or IsADirectory/NotADirectory when the name is the other kind.
   Status MissingObject(const std::string& path, const std::string& what) const;

@@ -184,6 +184,38 @@ TEST(S3StoreUnitTest, ReadsPastTheEndAsEmptyAndCutsAnIgnoredRange) {
   EXPECT_EQ(ScriptedClient::HeaderOf(client->requests.back(), "Range"), "bytes=7-");
 }
 
+// A read checked against a version is one GET with If-Match: 412 means it changed, and bytes
+// served under another ETag (a server that ignores If-Match) are refused too. Before, it was a
+// GET and a HEAD.
+TEST(S3StoreUnitTest, ReadIfMatchIsOneConditionalGet) {
+  ScriptedClient* client = nullptr;
+  auto store = OpenScripted(TestOptions(Addressing::kPathStyle), &client);
+  ASSERT_NE(store, nullptr);
+  client->Answer(206, "3456", {{"etag", "\"e1\""}});
+  auto got = store->ReadIfMatch("k", 3, 4, "e1");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(std::string(got->begin(), got->end()), "3456");
+  ASSERT_EQ(client->requests.size(), 1u);
+  EXPECT_EQ(client->requests.back().method, "GET");
+  EXPECT_EQ(ScriptedClient::HeaderOf(client->requests.back(), "If-Match"), "e1");
+  EXPECT_EQ(ScriptedClient::HeaderOf(client->requests.back(), "Range"), "bytes=3-6");
+
+  client->Answer(412, "<Error><Code>PreconditionFailed</Code></Error>");
+  EXPECT_EQ(store->ReadIfMatch("k", 3, 4, "e1").status().code(), Code::kPreconditionFailed);
+  EXPECT_EQ(client->requests.size(), 2u);
+
+  client->Answer(206, "zzzz", {{"etag", "\"e2\""}});  // If-Match ignored: another version
+  EXPECT_EQ(store->ReadIfMatch("k", 3, 4, "e1").status().code(), Code::kPreconditionFailed);
+
+  // Nothing at the offset (416, no ETag): a HEAD says which version is there.
+  client->Answer(416, "<Error><Code>InvalidRange</Code></Error>");
+  client->Answer(200, "", {{"etag", "\"e1\""}, {"content-length", "7"}});
+  auto past = store->ReadIfMatch("k", 100, 4, "e1");
+  ASSERT_TRUE(past.ok()) << past.status().ToString();
+  EXPECT_TRUE(past->empty());
+  EXPECT_EQ(client->requests.back().method, "HEAD");
+}
+
 TEST(S3StoreUnitTest, RejectsBadOptions) {
   auto bad = [](const std::function<void(S3Options&)>& tweak) {
     S3Options o = TestOptions(Addressing::kPathStyle);
