@@ -58,25 +58,47 @@ std::string OwnerRecordFolder(const PublicIdentity& owner) {
   return std::string(kOwnersFolder) + "/" + Fingerprint(owner);
 }
 
-Result<NewOwnerRecord> CreateOwnerRecord(const Identity& owner, std::string_view name) {
+namespace {
+
+// Seals a record for `owner`; `wrap` wraps the payload (random or, for vectors, fixed ephemeral).
+template <typename WrapFn>
+Result<OwnerRecord> Seal(const Identity& owner, std::string_view name, const StoreId& store_id,
+                         const SecureBytes& master_key, WrapFn wrap) {
   PHRFS_RETURN_IF_ERROR(CheckName(name));
-  NewOwnerRecord out;
-  OwnerRecord& r = out.record;
+  if (master_key.size() != kMasterKeySize) return Status::InvalidArgument("master key must be 32 bytes");
+  OwnerRecord r;
   r.version = kStoreVersion;
   r.owner = owner.public_identity();
-  PHRFS_RETURN_IF_ERROR(RandomBytes(r.store_id.bytes));
-  out.master_key = SecureBytes(kMasterKeySize);
-  PHRFS_RETURN_IF_ERROR(RandomPrivateBytes({out.master_key.data(), kMasterKeySize}));
-
+  r.store_id = store_id;
   SecureBytes payload(kMasterKeySize + name.size());
-  std::memcpy(payload.data(), out.master_key.data(), kMasterKeySize);
+  std::memcpy(payload.data(), master_key.data(), kMasterKeySize);
   std::memcpy(payload.data() + kMasterKeySize, name.data(), name.size());
   const std::string owner_aad = OwnerAad(r);
-  PHRFS_ASSIGN_OR_RETURN(r.wrapped_owner, WrapToRecipient(payload.span(), r.owner, Bytes(owner_aad)));
-
+  PHRFS_ASSIGN_OR_RETURN(r.wrapped_owner, wrap(payload.span(), r.owner, Bytes(owner_aad)));
   const std::string signed_text = SignedText(r);
   PHRFS_ASSIGN_OR_RETURN(r.signature, Sign(owner, Bytes(signed_text)));
+  return r;
+}
+
+}  // namespace
+
+Result<NewOwnerRecord> CreateOwnerRecord(const Identity& owner, std::string_view name) {
+  NewOwnerRecord out;
+  StoreId store_id;
+  PHRFS_RETURN_IF_ERROR(RandomBytes(store_id.bytes));
+  out.master_key = SecureBytes(kMasterKeySize);
+  PHRFS_RETURN_IF_ERROR(RandomPrivateBytes({out.master_key.data(), kMasterKeySize}));
+  PHRFS_ASSIGN_OR_RETURN(out.record, Seal(owner, name, store_id, out.master_key, WrapToRecipient));
   return out;
+}
+
+Result<OwnerRecord> internal::SealOwnerRecord(const Identity& owner, std::string_view name,
+                                              const StoreId& store_id, const SecureBytes& master_key,
+                                              std::span<const uint8_t> ephemeral_private) {
+  return Seal(owner, name, store_id, master_key,
+              [&](std::span<const uint8_t> secret, const PublicIdentity& to, std::span<const uint8_t> aad) {
+                return internal::WrapToRecipientWithEphemeral(secret, to, aad, ephemeral_private);
+              });
 }
 
 std::string SerializeOwnerRecord(const OwnerRecord& record) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,5 +61,13 @@ Result<UnlockedOwnerRecord> UnlockOwnerRecord(const OwnerRecord& record, const I
 
 // "owners/<fingerprint>": where an identity's record lives in a store of records.
 std::string OwnerRecordFolder(const PublicIdentity& owner);
+
+namespace internal {
+// CreateOwnerRecord with the store id, master key and the wrap's ephemeral key given: for test
+// vectors only (FORMAT "TEST VECTORS").
+Result<OwnerRecord> SealOwnerRecord(const Identity& owner, std::string_view name,
+                                    const StoreId& store_id, const SecureBytes& master_key,
+                                    std::span<const uint8_t> ephemeral_private);
+}  // namespace internal
 
 }  // namespace phrfs::crypto

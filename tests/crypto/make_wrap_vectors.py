@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Computes the identity and recipient-wrap test vectors of man/phrfs-format.5 ("IDENTITIES",
-"RECIPIENT WRAP").
+"""Computes the identity, recipient-wrap and owner-record test vectors of man/phrfs-format.5
+("IDENTITIES", "RECIPIENT WRAP", "OWNER RECORDS").
 
 Written from the man page, not from phrfs's code, with Python's `cryptography` package (Debian:
 python3-cryptography), so that tests/crypto/identity_test.cc and recipient_wrap_test.cc check
-phrfs against values reached another way. Run it by hand with no arguments; it prints the
+phrfs against values reached another way (owner_record_test.cc for the record). Run it by hand with no arguments; it prints the
 vectors (pinned in those tests) and exits non-zero if a self-check fails.
 
 If the output ever changes, the format changed: that needs a new version, not new expected values.
@@ -66,6 +66,28 @@ def unwrap(stanza, recipient_private, aad):
     return AESGCM(wk).decrypt(bytes(12), stanza[32:], aad)
 
 
+# The owner record: the identity above owns it.
+RECORD_STORE_ID = seq(0x70, 16)
+RECORD_MASTER_KEY = seq(0x80, 32)
+RECORD_NAME = b"alice"
+RECORD_EPHEMERAL_PRIVATE = seq(0x90, 32)
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def owner_record(x_pub, ed_pub):
+    bound = ("phrfs-record 2\n" + "store_id " + RECORD_STORE_ID.hex() + "\n" +
+             "owner " + public_identity_text(x_pub, ed_pub) + "\n")
+    stanza = wrap(RECORD_MASTER_KEY + RECORD_NAME, x_pub, (bound + "purpose owner\n").encode(),
+                  RECORD_EPHEMERAL_PRIVATE)
+    lines = bound + "wrapped_owner " + b64url(stanza) + "\n"
+    signer = Ed25519PrivateKey.from_private_bytes(RECIPIENT_ED25519_PRIVATE)
+    signature = signer.sign(("phrfs-record-signature\n" + lines).encode())
+    return lines + "signature " + b64url(signature) + "\n"
+
+
 def main():
     x_pub = X25519PrivateKey.from_private_bytes(RECIPIENT_X25519_PRIVATE).public_key().public_bytes(**RAW)
     ed_pub = Ed25519PrivateKey.from_private_bytes(RECIPIENT_ED25519_PRIVATE).public_key().public_bytes(**RAW)
@@ -83,6 +105,9 @@ def main():
     print("ed25519 signature of the aad:", signature.hex())
     print("ephemeral public:", stanza[:32].hex())
     print("stanza:", stanza.hex())
+    record = owner_record(x_pub, ed_pub)
+    print("owner record (phrfs.record):")
+    print(record, end="")
     if not ok:
         print("self-check FAILED", file=sys.stderr)
         return 1

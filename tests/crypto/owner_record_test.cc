@@ -46,6 +46,40 @@ TEST(OwnerRecordTest, TheOwnerUnlocksTheMasterKeyAndNameAndTheTextIsCanonical) {
   EXPECT_FALSE(Same(again->master_key, made->master_key));
 }
 
+std::vector<uint8_t> Seq(uint8_t first, size_t n) {
+  std::vector<uint8_t> out(n);
+  for (size_t i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(first + i);
+  return out;
+}
+
+// FORMAT "TEST VECTORS": the record computed by tests/crypto/make_wrap_vectors.py from the man
+// page with Python's cryptography package.
+TEST(OwnerRecordTest, KnownAnswer) {
+  auto owner = Identity::FromPrivateKeys(Seq(0x10, 32), Seq(0x30, 32));
+  ASSERT_TRUE(owner.ok());
+  StoreId id;
+  const auto id_bytes = Seq(0x70, 16);
+  std::copy(id_bytes.begin(), id_bytes.end(), id.bytes.begin());
+  const auto master_bytes = Seq(0x80, 32);
+  SecureBytes master(master_bytes.data(), master_bytes.size());
+  auto record = internal::SealOwnerRecord(*owner, "alice", id, master, Seq(0x90, 32));
+  ASSERT_TRUE(record.ok()) << record.status().ToString();
+  const std::string expected =
+      "phrfs-record 2\n"
+      "store_id 707172737475767778797a7b7c7d7e7f\n"
+      "owner phrfs1ahmj4o5npfbx3pwz7bbudaye6rqp6boh72a74suvo6uajs4tm77wnc5qjyobxa6534yr6w6n356fb3pdycac6r7mpfxcuey46qjjrwptbxrnaxi\n"
+      "wrapped_owner n9etbc_0KY3T-W1bGyr5EKBTWxSI1_j6uzSamCiAthUdVlVgj1DF5wxNJJ-dS9K4rXNQaXEsHIy53VkA7QAuhvW4eRmfGafNM5KgqWrGMP6671QjWg\n"
+      "signature kGweTMIkLYuRa357IbZK1KJZP3gNhzHTAexRQZqYdAi2ZMIS1j-af9aDJsxmHIIzk18Uuo_fT0g6IaE8G-0xBg\n";
+  EXPECT_EQ(SerializeOwnerRecord(*record), expected);
+  // And the pinned text opens: the master key and the name come back.
+  auto parsed = ParseOwnerRecord(expected);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  auto unlocked = UnlockOwnerRecord(*parsed, *owner);
+  ASSERT_TRUE(unlocked.ok()) << unlocked.status().ToString();
+  EXPECT_TRUE(Same(unlocked->master_key, master));
+  EXPECT_EQ(unlocked->name, "alice");
+}
+
 TEST(OwnerRecordTest, AnotherIdentityGetsWrongKey) {
   Identity alice = NewIdentity(), eve = NewIdentity();
   auto made = CreateOwnerRecord(alice, "alice");
