@@ -126,15 +126,21 @@ Result<std::string> Vault::PathOf(uint64_t ino) {
     const uint64_t parent_ino = crypto::InodeNumberOf(crypto::NodeIdOf(parent_id));
     auto parent = Get(parent_ino);
     if (!parent || !parent->children) return Status::NotFound("parent unknown");
-    std::string encoded = stem;
-    if (stem.rfind(crypto::kLongNamePrefix, 0) == 0) {
-      std::vector<uint8_t> side(crypto::kMaxPlainNameLength * 2 + 64);
-      PHRFS_ASSIGN_OR_RETURN(size_t got,
-                             tree_->Read(Join(parent->folder, stem + kSidecarSuffix), 0, side));
-      encoded.assign(side.begin(), side.begin() + got);
+    // Names the mount just looked up (or logged before) come from the cache: no decryption,
+    // and no sidecar read for a long name.
+    Names& names = parent->children->names();
+    std::optional<std::string> name = names.Recall(parent_id, stem);
+    if (!name) {
+      std::string encoded = stem;
+      if (stem.rfind(crypto::kLongNamePrefix, 0) == 0) {
+        std::vector<uint8_t> side(crypto::kMaxPlainNameLength * 2 + 64);
+        PHRFS_ASSIGN_OR_RETURN(size_t got,
+                               tree_->Read(Join(parent->folder, stem + kSidecarSuffix), 0, side));
+        encoded.assign(side.begin(), side.begin() + got);
+      }
+      PHRFS_ASSIGN_OR_RETURN(name, names.DecodeAndRemember(parent_id, stem, encoded));
     }
-    PHRFS_ASSIGN_OR_RETURN(std::string name, parent->children->names().Decode(parent_id, encoded));
-    parts.push_back(std::move(name));
+    parts.push_back(std::move(*name));
     ino = parent_ino;
   }
   std::string path;
