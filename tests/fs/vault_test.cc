@@ -764,12 +764,18 @@ TYPED_TEST(VaultTest, PathsFollowRenamesOfAncestorsAndNewDirectoriesOfAnOldName)
   ASSERT_TRUE(sub.ok());
   EXPECT_EQ(PathStr(v.PathOf(sub->node)), "/d/sub");
 
-  // A directory the kernel forgot has no path any more (not the one it had).
+  // A directory the kernel forgot has no path any more (not the one it had), nor have the
+  // nodes below it (the kernel does not forget a directory whose entries it knows; the vault
+  // answers as it did without a cache).
   auto h = v.MakeDir(kRootNode, "h", 0700, kAlice);  // counted once
   ASSERT_TRUE(h.ok());
+  auto h_sub = v.MakeDir(h->node, "sub", 0700, kAlice);
+  ASSERT_TRUE(h_sub.ok());
+  EXPECT_EQ(PathStr(v.PathOf(h_sub->node)), "/h/sub");
   EXPECT_EQ(PathStr(v.PathOf(h->node)), "/h");
   v.Forget(h->node, 1);
   EXPECT_EQ(v.PathOf(h->node).status().code(), Code::kNotFound);
+  EXPECT_EQ(v.PathOf(h_sub->node).status().code(), Code::kNotFound);
 
   // An unlinked file has none either.
   ASSERT_TRUE(v.Unlink(b->node, "g").ok());
