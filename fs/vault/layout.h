@@ -1,7 +1,8 @@
 // Where things live in a v2 store (FORMAT "LAYOUT"): the folder of each directory id, the stored
 // name of each entry (encrypted stem + kind suffix), long-name sidecars, the root's object and
-// the folder of unlinked-but-open objects; and the name cipher with a cache of recent
-// encryptions. Thread-safe: constants and pure functions; Names locks its own cache.
+// the folder of unlinked-but-open objects; and the name cipher with caches of recent
+// encryptions and decryptions. Thread-safe: constants and pure functions; Names locks its own
+// caches.
 #pragma once
 
 #include <cstdint>
