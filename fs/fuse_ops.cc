@@ -10,6 +10,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/secure_bytes.h"
@@ -43,15 +44,16 @@ Vault& V(fuse_req_t req) { return *Ctx(req).vault; }
 // that left the tree) is logged as "?" rather than not at all.
 std::string LoggedPath(Result<std::string> path) { return path.ok() ? *path : std::string("?"); }
 bool Logging(fuse_req_t req) { return !Ctx(req).logs.empty(); }
-void Record(fuse_req_t req, crypto::LogOp op, const std::string& path, const std::string& path2,
+void Record(fuse_req_t req, crypto::LogOp op, std::string_view path, std::string_view path2,
             int err) {
   auto [log, cut] = Ctx(req).logs.For(path);
   if (log == nullptr) return;
-  auto in_record = [cut = cut](const std::string& p) -> std::string {
+  // Views, not copies: the logger copies a path only when it is not pending already.
+  auto in_record = [cut = cut](std::string_view p) -> std::string_view {
     if (cut == 0 || p.size() < cut) return p;
-    return p.size() == cut ? std::string("/") : p.substr(cut);
+    return p.size() == cut ? std::string_view("/") : p.substr(cut);
   };
-  log->Record(op, in_record(path), path2.empty() ? std::string() : in_record(path2), err);
+  log->Record(op, in_record(path), path2.empty() ? std::string_view() : in_record(path2), err);
 }
 void LogAt(fuse_req_t req, crypto::LogOp op, fuse_ino_t parent, const char* name, int err) {
   if (Logging(req)) Record(req, op, LoggedPath(V(req).PathIn(parent, name)), "", err);

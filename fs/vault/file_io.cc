@@ -167,6 +167,7 @@ Status Vault::Open(uint64_t ino, int flags) {
 }
 
 void Vault::Release(uint64_t ino) {
+  if (!shared_store()) return;  // opens are counted only for revalidation (Open)
   auto node = Get(ino);
   if (!node) return;
   std::unique_lock lock(node->mu);

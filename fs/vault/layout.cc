@@ -82,9 +82,20 @@ Result<std::string> NewUnlinkedPath(const crypto::NodeId& id) {
   return std::string(kUnlinkedFolder) + "/" + HexEncode(id.bytes) + "." + HexEncode(random);
 }
 
+namespace {
+
+std::string CacheKey(const crypto::DirId& dir, std::string_view tail) {
+  std::string key;
+  key.reserve(dir.bytes.size() + tail.size());
+  key.append(reinterpret_cast<const char*>(dir.bytes.data()), dir.bytes.size());
+  key.append(tail);
+  return key;
+}
+
+}  // namespace
+
 Result<StoredName> Names::Encode(const crypto::DirId& dir, std::string_view name) {
-  std::string key(reinterpret_cast<const char*>(dir.bytes.data()), dir.bytes.size());
-  key.append(name);
+  std::string key = CacheKey(dir, name);
   {
     std::lock_guard lock(mu_);
     auto it = cache_.find(key);
@@ -97,7 +108,29 @@ Result<StoredName> Names::Encode(const crypto::DirId& dir, std::string_view name
   std::lock_guard lock(mu_);
   if (cache_.size() >= kCacheSize) cache_.clear();
   cache_.emplace(std::move(key), stored);
+  RememberLocked(CacheKey(dir, stored.stem), std::string(name));
   return stored;
+}
+
+std::optional<std::string> Names::Recall(const crypto::DirId& dir, std::string_view stem) {
+  const std::string key = CacheKey(dir, stem);
+  std::lock_guard lock(mu_);
+  auto it = plain_.find(key);
+  if (it == plain_.end()) return std::nullopt;
+  return it->second;
+}
+
+Result<std::string> Names::DecodeAndRemember(const crypto::DirId& dir, std::string_view stem,
+                                             std::string_view encoded) {
+  PHRFS_ASSIGN_OR_RETURN(std::string name, cipher_.Decrypt(dir, encoded));
+  std::lock_guard lock(mu_);
+  RememberLocked(CacheKey(dir, stem), name);
+  return name;
+}
+
+void Names::RememberLocked(std::string key, std::string name) {
+  if (plain_.size() >= kCacheSize) plain_.clear();
+  plain_.insert_or_assign(std::move(key), std::move(name));
 }
 
 }  // namespace phrfs::fs

@@ -1,7 +1,8 @@
 // Where things live in a v2 store (FORMAT "LAYOUT"): the folder of each directory id, the stored
 // name of each entry (encrypted stem + kind suffix), long-name sidecars, the root's object and
-// the folder of unlinked-but-open objects; and the name cipher with a cache of recent
-// encryptions. Thread-safe: constants and pure functions; Names locks its own cache.
+// the folder of unlinked-but-open objects; and the name cipher with caches of recent
+// encryptions and decryptions. Thread-safe: constants and pure functions; Names locks its own
+// caches.
 #pragma once
 
 #include <cstdint>
@@ -65,8 +66,12 @@ struct StoredName {
   bool is_long() const { return stem != encoded; }
 };
 
-// The name cipher plus a bounded cache of recent encryptions: a create, rename or unlink
-// encrypts the name its own lookup just encrypted (AES-SIV costs ~3 us).
+// The name cipher plus bounded caches of recent encryptions: a create, rename or unlink
+// encrypts the name its own lookup just encrypted (AES-SIV costs ~3 us); and the other way, for
+// the access log, whose every record names a path (one decryption per component): the name of
+// a stem that was recently encrypted or decrypted in a directory. Both are pure functions of
+// their keys (the name key is fixed, a stem names one ciphertext), so no change in the tree can
+// make an entry wrong; a cache that is full is emptied.
 class Names {
  public:
   explicit Names(SecureBytes name_key) : cipher_(std::move(name_key)) {}
@@ -74,12 +79,20 @@ class Names {
   Result<std::string> Decode(const crypto::DirId& dir, std::string_view encoded) const {
     return cipher_.Decrypt(dir, encoded);
   }
+  // The name stored as `stem` in `dir` when an Encode or a DecodeAndRemember of it is still in
+  // the cache; nullopt otherwise (then the caller decodes it: a long name needs its sidecar).
+  std::optional<std::string> Recall(const crypto::DirId& dir, std::string_view stem);
+  // Decode, remembered under `stem` (the stem of `encoded`) for Recall.
+  Result<std::string> DecodeAndRemember(const crypto::DirId& dir, std::string_view stem,
+                                        std::string_view encoded);
 
  private:
   static constexpr size_t kCacheSize = 1024;
+  void RememberLocked(std::string key, std::string name);  // mu_ held
   crypto::NameCipher cipher_;
-  std::mutex mu_;  // guards cache_; leaf lock
-  std::unordered_map<std::string, StoredName> cache_;
+  std::mutex mu_;  // guards both caches; leaf lock
+  std::unordered_map<std::string, StoredName> cache_;     // dir id + name -> stored name
+  std::unordered_map<std::string, std::string> plain_;   // dir id + stem -> name
 };
 
 }  // namespace phrfs::fs

@@ -301,6 +301,7 @@ Status Vault::RemoveDir(uint64_t parent_ino, std::string_view name) {
   if (!where) return Status::NotFound("no such entry");
   if (where->kind != StoredKind::kDirectory)
     return Status::Error(Code::kNotADirectory, "rmdir of a non-directory");
+  dir_paths_.NewGeneration();  // tree_mu_ is held exclusively: no PathOf sees the change half done
   std::shared_ptr<Node> child = where->known;
   if (!child) {
     PHRFS_ASSIGN_OR_RETURN(child, LoadNode(*parent, where->stem, where->kind));
@@ -357,6 +358,9 @@ Status Vault::Rename(uint64_t parent_ino, std::string_view name, uint64_t new_pa
   if (!src) return Status::NotFound("no such entry");
   PHRFS_ASSIGN_OR_RETURN(auto dst, Locate(*to_dir, to));
   if (from_dir == to_dir && from.stem == to.stem) return Status::Ok();  // same name: nothing to do
+  // A directory that moves or is replaced takes its cached path (and its descendants') along.
+  if (src->kind == StoredKind::kDirectory || (dst && dst->kind == StoredKind::kDirectory))
+    dir_paths_.NewGeneration();
 
   // The nodes involved, loaded when the kernel does not know them (their identity and kind).
   std::shared_ptr<Node> src_node = src->known;

@@ -104,7 +104,11 @@ Result<std::shared_ptr<Node>> Vault::GetDir(uint64_t ino) const {
 
 Result<std::string> Vault::PathOf(uint64_t ino) {
   std::shared_lock tree(tree_mu_);  // no rename or unlink while the names are read
-  std::vector<std::string> parts;
+  const uint64_t generation = dir_paths_.generation();
+  std::vector<std::string> parts;  // from `ino` upwards
+  std::string above;               // a cached path where the walk stopped ("" for the root)
+  uint64_t first_dir = 0;          // the first directory of the walk: its path is cached
+  size_t first_dir_at = 0;         // parts[first_dir_at] is its name
   for (size_t depth = 0;; ++depth) {
     if (ino == kRootNode) break;
     auto node = Get(ino);
@@ -113,6 +117,16 @@ Result<std::string> Vault::PathOf(uint64_t ino) {
       if (node->shown_path.empty()) break;
       parts.push_back(node->shown_path.substr(1));
       break;
+    }
+    if (node->kind == crypto::NodeKind::kDirectory) {
+      if (auto cached = dir_paths_.Find(ino, generation)) {
+        above = std::move(*cached);
+        break;
+      }
+      if (first_dir == 0) {
+        first_dir = ino;
+        first_dir_at = parts.size();
+      }
     }
     if (depth > 4096) return Status::Corrupt("a loop in the tree");
     crypto::DirId parent_id;
@@ -126,19 +140,31 @@ Result<std::string> Vault::PathOf(uint64_t ino) {
     const uint64_t parent_ino = crypto::InodeNumberOf(crypto::NodeIdOf(parent_id));
     auto parent = Get(parent_ino);
     if (!parent || !parent->children) return Status::NotFound("parent unknown");
-    std::string encoded = stem;
-    if (stem.rfind(crypto::kLongNamePrefix, 0) == 0) {
-      std::vector<uint8_t> side(crypto::kMaxPlainNameLength * 2 + 64);
-      PHRFS_ASSIGN_OR_RETURN(size_t got,
-                             tree_->Read(Join(parent->folder, stem + kSidecarSuffix), 0, side));
-      encoded.assign(side.begin(), side.begin() + got);
+    // Names the mount just looked up (or logged before) come from the cache: no decryption,
+    // and no sidecar read for a long name.
+    Names& names = parent->children->names();
+    std::optional<std::string> name = names.Recall(parent_id, stem);
+    if (!name) {
+      std::string encoded = stem;
+      if (stem.rfind(crypto::kLongNamePrefix, 0) == 0) {
+        std::vector<uint8_t> side(crypto::kMaxPlainNameLength * 2 + 64);
+        PHRFS_ASSIGN_OR_RETURN(size_t got,
+                               tree_->Read(Join(parent->folder, stem + kSidecarSuffix), 0, side));
+        encoded.assign(side.begin(), side.begin() + got);
+      }
+      PHRFS_ASSIGN_OR_RETURN(name, names.DecodeAndRemember(parent_id, stem, encoded));
     }
-    PHRFS_ASSIGN_OR_RETURN(std::string name, parent->children->names().Decode(parent_id, encoded));
-    parts.push_back(std::move(name));
+    parts.push_back(std::move(*name));
     ino = parent_ino;
   }
-  std::string path;
-  for (auto it = parts.rbegin(); it != parts.rend(); ++it) path += "/" + *it;
+  std::string path = std::move(above);
+  size_t first_dir_length = 0;
+  for (size_t i = parts.size(); i-- > 0;) {
+    path += '/';
+    path += parts[i];
+    if (first_dir != 0 && i == first_dir_at) first_dir_length = path.size();
+  }
+  if (first_dir != 0) dir_paths_.Store(first_dir, generation, path.substr(0, first_dir_length));
   return path.empty() ? std::string("/") : path;
 }
 
@@ -537,6 +563,8 @@ void Vault::Forget(uint64_t ino, uint64_t nlookup) {
     std::shared_lock tree(tree_mu_);
     gone = table_.Unref(ino, nlookup);
   }
+  // After the node left the table: a path cached meanwhile is already of an old generation.
+  if (gone && gone->kind == crypto::NodeKind::kDirectory) dir_paths_.NewGeneration();
   if (gone && gone->links > 0) {
     std::unique_lock lock(gone->mu);
     FlushTimes(*gone);

@@ -26,6 +26,7 @@
 
 #include "base/status.h"
 #include "crypto/keys.h"
+#include "fs/vault/dir_path_cache.h"
 #include "fs/vault/key_domain.h"
 #include "fs/vault/layout.h"
 #include "fs/vault/node.h"
@@ -283,6 +284,10 @@ class Vault {
 
   mutable std::shared_mutex tree_mu_;
   NodeTable table_;
+  // PathOf's directory paths. A new generation (under tree_mu_ exclusive, or after a forget)
+  // whenever a directory's path may change: a rename that moves or replaces a directory,
+  // rmdir, a directory node forgotten. Nothing else changes a known node's parent or stem.
+  DirPathCache dir_paths_;
 
   // Names a lookup just found absent, with the generation of the names at that moment: the
   // create that follows (CREATE, MKDIR, ... come right after a negative LOOKUP) skips probing

@@ -704,5 +704,139 @@ TYPED_TEST(VaultTest, AConflictCopyIsAFileOfItsOwnBesideTheOriginal) {
   EXPECT_FALSE(this->v().ConflictCopyFor(keys[0], Bytes(bad)));
 }
 
+// The access log's paths (Vault::PathOf, PathIn) come from caches of names and of directory
+// paths: what they give must be where the node is now, whatever moved since the cache was filled.
+std::string PathStr(const Result<std::string>& path) {
+  return path.ok() ? *path : "<error: " + path.status().ToString() + ">";
+}
+
+TYPED_TEST(VaultTest, PathsFollowRenamesOfAncestorsAndNewDirectoriesOfAnOldName) {
+  Vault& v = this->v();
+  auto a = v.MakeDir(kRootNode, "a", 0700, kAlice);
+  ASSERT_TRUE(a.ok());
+  auto b = v.MakeDir(a->node, "b", 0700, kAlice);
+  ASSERT_TRUE(b.ok());
+  const uint64_t f = this->MakeFile("f", "x", b->node);
+  const std::string long_name(200, 'n');
+  const uint64_t lf = this->MakeFile(long_name, "y", b->node);
+  EXPECT_EQ(PathStr(v.PathOf(f)), "/a/b/f");
+  EXPECT_EQ(PathStr(v.PathOf(lf)), "/a/b/" + long_name);
+  EXPECT_EQ(PathStr(v.PathOf(b->node)), "/a/b");
+  EXPECT_EQ(PathStr(v.PathIn(b->node, "new")), "/a/b/new");
+  EXPECT_EQ(PathStr(v.PathOf(kRootNode)), "/");
+  EXPECT_EQ(PathStr(v.PathIn(kRootNode, "top")), "/top");
+
+  // An ancestor renamed: every path below it changes.
+  ASSERT_TRUE(v.Rename(kRootNode, "a", kRootNode, "c", 0).ok());
+  EXPECT_EQ(PathStr(v.PathOf(f)), "/c/b/f");
+  EXPECT_EQ(PathStr(v.PathOf(b->node)), "/c/b");
+  EXPECT_EQ(PathStr(v.PathIn(b->node, "new")), "/c/b/new");
+  // A directory moved up a level, and a file renamed in it.
+  ASSERT_TRUE(v.Rename(a->node, "b", kRootNode, "b2", 0).ok());
+  EXPECT_EQ(PathStr(v.PathOf(f)), "/b2/f");
+  EXPECT_EQ(PathStr(v.PathOf(lf)), "/b2/" + long_name);
+  ASSERT_TRUE(v.Rename(b->node, "f", b->node, "g", 0).ok());
+  EXPECT_EQ(PathStr(v.PathOf(f)), "/b2/g");
+  EXPECT_EQ(PathStr(v.PathOf(a->node)), "/c");
+
+  // A directory exchanged with a file, and one renamed over an empty directory.
+  const uint64_t file_x = this->MakeFile("x", "x");
+  ASSERT_TRUE(v.Rename(kRootNode, "x", kRootNode, "c", RENAME_EXCHANGE).ok());
+  EXPECT_EQ(PathStr(v.PathOf(a->node)), "/x");
+  EXPECT_EQ(PathStr(v.PathOf(file_x)), "/c");
+  auto empty = v.MakeDir(kRootNode, "empty", 0700, kAlice);
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(PathStr(v.PathOf(empty->node)), "/empty");
+  ASSERT_TRUE(v.Rename(kRootNode, "b2", kRootNode, "empty", 0).ok());
+  EXPECT_EQ(PathStr(v.PathOf(b->node)), "/empty");
+  EXPECT_EQ(PathStr(v.PathOf(f)), "/empty/g");
+
+  // rmdir, then mkdir of the same name: the new directory (a new node) has the old path.
+  auto d1 = v.MakeDir(kRootNode, "d", 0700, kAlice);
+  ASSERT_TRUE(d1.ok());
+  EXPECT_EQ(PathStr(v.PathIn(d1->node, "inside")), "/d/inside");
+  ASSERT_TRUE(v.RemoveDir(kRootNode, "d").ok());
+  auto d2 = v.MakeDir(kRootNode, "d", 0700, kAlice);
+  ASSERT_TRUE(d2.ok());
+  EXPECT_NE(d2->node, d1->node);
+  EXPECT_EQ(PathStr(v.PathIn(d2->node, "inside")), "/d/inside");
+  auto sub = v.MakeDir(d2->node, "sub", 0700, kAlice);
+  ASSERT_TRUE(sub.ok());
+  EXPECT_EQ(PathStr(v.PathOf(sub->node)), "/d/sub");
+
+  // A directory the kernel forgot has no path any more (not the one it had), nor have the
+  // nodes below it (the kernel does not forget a directory whose entries it knows; the vault
+  // answers as it did without a cache).
+  auto h = v.MakeDir(kRootNode, "h", 0700, kAlice);  // counted once
+  ASSERT_TRUE(h.ok());
+  auto h_sub = v.MakeDir(h->node, "sub", 0700, kAlice);
+  ASSERT_TRUE(h_sub.ok());
+  EXPECT_EQ(PathStr(v.PathOf(h_sub->node)), "/h/sub");
+  EXPECT_EQ(PathStr(v.PathOf(h->node)), "/h");
+  v.Forget(h->node, 1);
+  EXPECT_EQ(v.PathOf(h->node).status().code(), Code::kNotFound);
+  EXPECT_EQ(v.PathOf(h_sub->node).status().code(), Code::kNotFound);
+
+  // An unlinked file has none either.
+  ASSERT_TRUE(v.Unlink(b->node, "g").ok());
+  EXPECT_EQ(v.PathOf(f).status().code(), Code::kNotFound);
+}
+
+TYPED_TEST(VaultTest, PathsOfNodesFoundByListingDecryptTheirNames) {
+  // After a reopen the caches are empty, and readdirplus finds nodes without encrypting their
+  // names: their paths are decrypted (a long name through its sidecar).
+  const std::string long_name(200, 'L');
+  auto dir = this->v().MakeDir(kRootNode, long_name, 0700, kAlice);
+  ASSERT_TRUE(dir.ok());
+  this->MakeFile("inner", "i", dir->node);
+  this->Reopen();
+  auto root = this->v().OpenDir(kRootNode);
+  ASSERT_TRUE(root.ok());
+  ASSERT_EQ((*root)->entries.size(), 1u);
+  auto listed = this->v().LookupListed(kRootNode, (*root)->entries[0]);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  auto inner_dir = this->v().OpenDir(listed->node);
+  ASSERT_TRUE(inner_dir.ok());
+  ASSERT_EQ((*inner_dir)->entries.size(), 1u);
+  auto inner = this->v().LookupListed(listed->node, (*inner_dir)->entries[0]);
+  ASSERT_TRUE(inner.ok());
+  EXPECT_EQ(PathStr(this->v().PathOf(inner->node)), "/" + long_name + "/inner");
+  EXPECT_EQ(PathStr(this->v().PathOf(listed->node)), "/" + long_name);
+}
+
+TYPED_TEST(VaultTest, NamesRecallWhatTheyEncodedOrDecodedInThatDirectoryOnly) {
+  auto keys = crypto::StoreKeys::Derive(this->master_, this->store_id_);
+  ASSERT_TRUE(keys.ok());
+  crypto::DirId dir = crypto::kRootDirId;
+  crypto::DirId other = dir;
+  other.bytes[0] ^= 1;
+  Names names(keys->names.Clone());
+  auto stored = names.Encode(dir, "report.pdf");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(names.Recall(dir, stored->stem).value_or("<none>"), "report.pdf");
+  EXPECT_FALSE(names.Recall(other, stored->stem).has_value());
+  EXPECT_FALSE(names.Recall(dir, stored->stem + "x").has_value());
+  auto long_stored = names.Encode(dir, std::string(220, 'q'));
+  ASSERT_TRUE(long_stored.ok());
+  ASSERT_TRUE(long_stored->is_long());
+  EXPECT_EQ(names.Recall(dir, long_stored->stem).value_or("<none>"), std::string(220, 'q'));
+
+  // Another Names (another mount) has not seen them until it decodes one.
+  Names fresh(keys->names.Clone());
+  EXPECT_FALSE(fresh.Recall(dir, stored->stem).has_value());
+  auto decoded = fresh.DecodeAndRemember(dir, stored->stem, stored->encoded);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(*decoded, "report.pdf");
+  EXPECT_EQ(fresh.Recall(dir, stored->stem).value_or("<none>"), "report.pdf");
+  // A name that fails authentication is not remembered.
+  EXPECT_FALSE(fresh.DecodeAndRemember(other, "bogus", stored->encoded).ok());
+  EXPECT_FALSE(fresh.Recall(other, "bogus").has_value());
+  // Past the cache's size the old entries go, the new ones stay.
+  for (int i = 0; i < 1100; ++i) ASSERT_TRUE(fresh.Encode(dir, "n" + std::to_string(i)).ok());
+  auto last = fresh.Encode(dir, "n1099");
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(fresh.Recall(dir, last->stem).value_or("<none>"), "n1099");
+}
+
 }  // namespace
 }  // namespace phrfs::fs

@@ -442,5 +442,35 @@ TEST_F(ShareTest, TheAccessLogListsTheOwnersOpensAndReportsATamperedObject) {
   EXPECT_NE(damaged.out.find("WARNING"), std::string::npos) << damaged.out;
 }
 
+// Each record names the path at the time of the access, whatever moved before or after it
+// (the daemon caches names and directory paths for the log; see Vault::PathOf).
+TEST_F(ShareTest, TheAccessLogNamesEachAccessByItsPathAtThatTime) {
+  ASSERT_EQ(fx_.Mount().exit_code, 0);
+  EXPECT_EQ(ReadFileOrDie(fx_.InMnt("labs/2025/lipids.txt")), "LDL 98");
+  ASSERT_EQ(rename(fx_.InMnt("labs").c_str(), fx_.InMnt("results").c_str()), 0);
+  EXPECT_EQ(ReadFileOrDie(fx_.InMnt("results/2025/lipids.txt")), "LDL 98");
+  ASSERT_EQ(rename(fx_.InMnt("results/2025").c_str(), fx_.InMnt("results/y2025").c_str()), 0);
+  EXPECT_EQ(ReadFileOrDie(fx_.InMnt("results/y2025/lipids.txt")), "LDL 98");
+  // rmdir, then mkdir of the same name: a new directory, the same path.
+  ASSERT_EQ(mkdir(fx_.InMnt("tmp").c_str(), 0700), 0);
+  WriteFile(fx_.InMnt("tmp/a.txt"), "a");
+  ASSERT_EQ(unlink(fx_.InMnt("tmp/a.txt").c_str()), 0);
+  ASSERT_EQ(rmdir(fx_.InMnt("tmp").c_str()), 0);
+  ASSERT_EQ(mkdir(fx_.InMnt("tmp").c_str(), 0700), 0);
+  WriteFile(fx_.InMnt("tmp/b.txt"), "b");
+  ASSERT_EQ(fx_.Unmount().exit_code, 0);
+
+  RunResult audit = RunPhrfs({"audit", fx_.store(), "--passfile", fx_.passfile()});
+  ASSERT_EQ(audit.exit_code, 0) << audit.Describe();
+  for (const char* line : {"open-read  /labs/2025/lipids.txt", "open-read  /results/2025/lipids.txt",
+                           "open-read  /results/y2025/lipids.txt", " /labs -> /results",
+                           " /results/2025 -> /results/y2025", "create     /tmp/a.txt",
+                           "delete     /tmp/a.txt", "delete     /tmp ", "create     /tmp ",
+                           "create     /tmp/b.txt"}) {
+    EXPECT_NE(audit.out.find(line), std::string::npos) << line << " not in:\n" << audit.out;
+  }
+  EXPECT_EQ(audit.out.find("/labs/y2025"), std::string::npos) << audit.out;
+}
+
 }  // namespace
 }  // namespace phrfs::testing
