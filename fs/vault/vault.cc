@@ -169,10 +169,11 @@ Result<std::string> Vault::PathOf(uint64_t ino) {
 }
 
 Result<std::string> Vault::PathIn(uint64_t parent, std::string_view name) {
-  PHRFS_ASSIGN_OR_RETURN(std::string dir, PathOf(parent));
-  if (dir != "/") dir += '/';
-  dir.append(name);
-  return dir;
+  auto dir = PathOf(parent);
+  if (!dir.ok()) return dir.status();
+  std::string path = *dir == "/" ? std::string("/") : *dir + "/";
+  path.append(name);
+  return path;
 }
 
 Result<crypto::DirId> Vault::DirIdOf(uint64_t ino) const {
