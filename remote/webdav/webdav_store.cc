@@ -509,6 +509,26 @@ Result<std::vector<uint8_t>> WebDavStore::DoReadIfMatch(const std::string& path,
   return bytes;
 }
 
+// One GET instead of a PROPFIND and a GET: the bytes are trusted with the ETag the GET carried
+// only when that ETag is the content digest of exactly these bytes (FileETag Digest), which no
+// other version can have; anything else (no or a weak ETag, another kind of ETag, an empty
+// object answered 416) takes the generic Stat then Read.
+Result<WholeObject> WebDavStore::DoReadWhole(const std::string& path, uint64_t max_size) {
+  if (IsReserved(path)) return Reserved(path);
+  if (max_size >= SIZE_MAX) return ObjectStore::DoReadWhole(path, max_size);
+  std::string served;
+  PHRFS_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
+                         RangedGet(path, 0, static_cast<size_t>(max_size) + 1, "", &served));
+  if (bytes.size() > max_size) {
+    return Err(Code::kFileTooBig,
+               "read " + path + ": larger than " + std::to_string(max_size) + " bytes");
+  }
+  if (served.empty() || served.starts_with("W/") || Quoted(served) != DigestETag(bytes)) {
+    return ObjectStore::DoReadWhole(path, max_size);
+  }
+  return WholeObject{std::move(bytes), Quoted(served)};
+}
+
 Result<std::vector<uint8_t>> WebDavStore::RangedGet(const std::string& path, uint64_t offset,
                                                     size_t max_length,
                                                     const std::string& if_match,

@@ -41,6 +41,7 @@ class WebDavStore final : public ObjectStore {
                                       size_t max_length) override;
   Result<std::vector<uint8_t>> DoReadIfMatch(const std::string& path, uint64_t offset,
                                              size_t max_length, const std::string& etag) override;
+  Result<WholeObject> DoReadWhole(const std::string& path, uint64_t max_size) override;
   Result<std::string> DoWrite(const std::string& path, std::span<const uint8_t> data,
                               const Precondition& precondition) override;
   Status DoDelete(const std::string& path, const Precondition& precondition) override;
