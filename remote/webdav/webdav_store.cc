@@ -17,6 +17,11 @@
 // - MOVE needs an absolute Destination; into a missing parent it gives 500, and under an object
 //   400, so failures are explained by looking at the target's ancestors.
 // - GET on a collection is 404, PROPFIND/PUT below an object 400, MKCOL on anything existing 405.
+//   So a 404/409 means "missing" (the key or an ancestor), and is NotFound at once when the
+//   parent is a collection this store saw (known_collections_); else the parent is asked first,
+//   and only when it is no collection every ancestor from the top. A 400 always asks.
+// - A GET's ETag is the digest of the bytes it sends; ReadWhole trusts it only after checking
+//   that digest against the bytes received.
 #include "remote/webdav/webdav_store.h"
 
 #include <openssl/evp.h>
