@@ -269,14 +269,18 @@ fs_mount() {
   die "$fs: not mounted after 60 s"
 }
 
-# True when FS's daemon has no upload pending or running.
+# True when FS's daemon has no upload pending or running. The phrfs mounts here all have a
+# cache, whose daemon rewrites its status file once a second: a failed `phrfs status`, or one
+# without a "pending uploads" line (read while the file was being replaced), says nothing about
+# the queue and counts as not empty, so the caller asks again (never as "0 pending").
 queue_empty() {
   local fs=$1 d out; d=$(fs_dir "$fs")
   case "$fs" in
     phrfs|phrfs-s3)
-      out=$("$phrfs" status "$d/mnt" 2>/dev/null) || return 0   # no status: nothing to wait for
-      awk -F': *' '$1 == "pending uploads" || $1 == "bytes queued" { if ($2 + 0 != 0) bad = 1 }
-                   END { exit bad }' <<<"$out" ;;
+      out=$("$phrfs" status "$d/mnt" 2>/dev/null) || return 1
+      awk -F': *' '$1 == "pending uploads" { seen = 1 }
+                   $1 == "pending uploads" || $1 == "bytes queued" { if ($2 + 0 != 0) bad = 1 }
+                   END { exit (bad || !seen) }' <<<"$out" ;;
     rclone)
       out=$(curl -s --max-time 5 -X POST "http://127.0.0.1:$rc_port/vfs/stats") || return 1
       [[ "$out" == *'"uploadsInProgress": 0'* && "$out" == *'"uploadsQueued": 0'* ]] ;;

@@ -57,6 +57,25 @@ Result<std::vector<uint8_t>> ObjectStore::DoReadIfMatch(const std::string& path,
   return bytes;
 }
 
+Result<WholeObject> ObjectStore::ReadWhole(const std::string& path, uint64_t max_size) {
+  PHRFS_RETURN_IF_ERROR(SplitKey(path, false).status());
+  return DoReadWhole(path, max_size);
+}
+
+Result<WholeObject> ObjectStore::DoReadWhole(const std::string& path, uint64_t max_size) {
+  PHRFS_ASSIGN_OR_RETURN(ObjectInfo info, DoStat(path));
+  if (info.is_collection) return Status::Error(Code::kIsADirectory, "read " + path);
+  if (info.size > max_size || info.size > SIZE_MAX) {
+    return Status::Error(Code::kFileTooBig, "read " + path + ": larger than " +
+                                                std::to_string(max_size) + " bytes");
+  }
+  // Read after Stat: bytes changed in between belong to a newer version than the etag names,
+  // so a write conditioned on it fails.
+  PHRFS_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
+                         DoRead(path, 0, static_cast<size_t>(info.size)));
+  return WholeObject{std::move(bytes), std::move(info.etag)};
+}
+
 Result<std::string> ObjectStore::Write(const std::string& path, std::span<const uint8_t> data,
                                        const Precondition& precondition) {
   PHRFS_RETURN_IF_ERROR(SplitKey(path, false).status());

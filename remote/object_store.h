@@ -35,6 +35,12 @@ struct ObjectInfo {
   int64_t mtime_ns = 0;  // nanoseconds since the Unix epoch
 };
 
+// An object's bytes with the etag that a Write conditioned on them must name.
+struct WholeObject {
+  std::vector<uint8_t> bytes;
+  std::string etag;
+};
+
 struct ListEntry {
   std::string name;  // the last key component only
   bool is_collection = false;
@@ -82,6 +88,12 @@ class ObjectStore {
   // stores that can check in the same request override DoReadIfMatch.
   Result<std::vector<uint8_t>> ReadIfMatch(const std::string& path, uint64_t offset,
                                            size_t max_length, const std::string& etag);
+  // The whole object for a read-modify-write: `etag` is that of the version read, or of an
+  // older one, so a Write with ETagMatches(etag) succeeds only while the object is still the
+  // version these bytes are. IsADirectory for a collection; FileTooBig when it is larger than
+  // `max_size`. By default a Stat then a Read; stores that can do it in one request override
+  // DoReadWhole.
+  Result<WholeObject> ReadWhole(const std::string& path, uint64_t max_size);
   // Replaces the whole object atomically (readers see the old or the new bytes, never a mix).
   // The parent collection must exist. Returns the new etag.
   Result<std::string> Write(const std::string& path, std::span<const uint8_t> data,
@@ -104,6 +116,7 @@ class ObjectStore {
                                               size_t max_length) = 0;
   virtual Result<std::vector<uint8_t>> DoReadIfMatch(const std::string& path, uint64_t offset,
                                                      size_t max_length, const std::string& etag);
+  virtual Result<WholeObject> DoReadWhole(const std::string& path, uint64_t max_size);
   virtual Result<std::string> DoWrite(const std::string& path, std::span<const uint8_t> data,
                                       const Precondition& precondition) = 0;
   virtual Status DoDelete(const std::string& path, const Precondition& precondition) = 0;

@@ -96,21 +96,26 @@ Status ObjectTree::Rewrite(const std::string& path, const char* op, Patch&& patc
   // Held across the store's round trips, but only against rewrites of keys in the same stripe.
   std::lock_guard lock(RewriteLock(path));
   for (int attempt = 0; attempt < kRewriteAttempts; ++attempt) {
-    PHRFS_ASSIGN_OR_RETURN(ObjectInfo info, store_->Stat(path));
-    if (info.is_collection) return Status::FromErrno(EISDIR, std::string(op) + " " + path);
-    if (info.size > kMaxRewriteSize) {
-      return Status::Error(Code::kFileTooBig, std::string(op) + " " + path +
-                                                  ": too large to rewrite in memory");
+    // The etag names these bytes' version (or an older one): the write below lands only if the
+    // object is still that version.
+    auto whole = store_->ReadWhole(path, kMaxRewriteSize);
+    if (!whole.ok()) {
+      if (whole.status().code() == Code::kIsADirectory) {
+        return Status::FromErrno(EISDIR, std::string(op) + " " + path);
+      }
+      if (whole.status().code() == Code::kFileTooBig) {
+        return Status::Error(Code::kFileTooBig, std::string(op) + " " + path +
+                                                    ": too large to rewrite in memory");
+      }
+      return whole.status();
     }
-    // Read after Stat: if the bytes change in between, the etag below no longer matches.
-    PHRFS_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
-                           store_->Read(path, 0, static_cast<size_t>(info.size)));
+    std::vector<uint8_t>& bytes = whole->bytes;
     try {
       PHRFS_RETURN_IF_ERROR(patch(bytes));
     } catch (const std::bad_alloc&) {
       return Status::Error(Code::kOutOfMemory, std::string(op) + " " + path);
     }
-    auto written = store_->Write(path, bytes, Precondition::ETagMatches(info.etag));
+    auto written = store_->Write(path, bytes, Precondition::ETagMatches(whole->etag));
     if (written.ok()) return Status::Ok();
     if (written.status().code() != Code::kPreconditionFailed) {
       return Relabel(written.status(), std::string(op) + " " + path);

@@ -17,6 +17,11 @@
 // - MOVE needs an absolute Destination; into a missing parent it gives 500, and under an object
 //   400, so failures are explained by looking at the target's ancestors.
 // - GET on a collection is 404, PROPFIND/PUT below an object 400, MKCOL on anything existing 405.
+//   So a 404/409 means "missing" (the key or an ancestor), and is NotFound at once when the
+//   parent is a collection this store saw (known_collections_); else the parent is asked first,
+//   and only when it is no collection every ancestor from the top. A 400 always asks.
+// - A GET's ETag is the digest of the bytes it sends; ReadWhole trusts it only after checking
+//   that digest against the bytes received.
 #include "remote/webdav/webdav_store.h"
 
 #include <openssl/evp.h>
@@ -49,6 +54,8 @@ constexpr int64_t kLockLeaseSeconds = 60;
 // How long a conditional write waits for another writer's mutex, or any request for a
 // WebDAV lock (423) someone else holds, before giving up (Busy).
 constexpr std::chrono::seconds kLockWait{kLockLeaseSeconds + 30};
+// How many collections a store remembers as existing; past that it starts over (a memo only).
+constexpr size_t kKnownCollectionsMax = 4096;
 
 bool IsReserved(const std::string& key) {
   return key == kLockRoot || key.starts_with(std::string(kLockRoot) + "/");
@@ -335,22 +342,84 @@ Result<std::vector<WebDavStore::DavEntry>> WebDavStore::ParseMultistatus(
 }
 
 Status WebDavStore::ParentProblem(const std::string& key, Status fallback) {
+  // The parent first: when it is a collection, so is every ancestor (one request, not one per
+  // level). Otherwise walk down from the top to find the first one that is not.
+  const std::string parent = Parent(key);
+  if (parent.empty()) return fallback;  // the root is a collection (Open checked)
+  // What the parent's own answer means when every ancestor above it is a collection.
+  Status parent_problem = Err(Code::kNotFound, key + ": parent " + parent + " missing");
+  {
+    auto r = SendPropFind(parent, 0);
+    if (!r.ok()) return r.status();
+    if (r->status == 207) {
+      PHRFS_ASSIGN_OR_RETURN(std::vector<DavEntry> entries, ParseMultistatus(r.value()));
+      if (!entries.empty() && !entries[0].placeholder) {
+        if (entries[0].info.is_collection) {
+          NoteCollection(parent);
+          return fallback;
+        }
+        ForgetCollections(parent);
+        return Err(Code::kNotADirectory, key + ": parent " + parent + " is an object");
+      }
+    } else if (r->status != 404) {
+      parent_problem = WebDavStatus(r->status, "PROPFIND " + parent);
+    }
+    ForgetCollections(parent);
+  }
   size_t slash = 0;
   while ((slash = key.find('/', slash)) != std::string::npos) {
     std::string ancestor = key.substr(0, slash++);
+    if (ancestor == parent) break;  // asked above: not a collection, or not there
     auto r = SendPropFind(ancestor, 0);
     if (!r.ok()) return r.status();
-    if (r->status == 404) return Err(Code::kNotFound, key + ": parent " + ancestor + " missing");
+    if (r->status == 404) {
+      ForgetCollections(ancestor);
+      return Err(Code::kNotFound, key + ": parent " + ancestor + " missing");
+    }
     if (r->status != 207) return WebDavStatus(r->status, "PROPFIND " + ancestor);
     PHRFS_ASSIGN_OR_RETURN(std::vector<DavEntry> entries, ParseMultistatus(r.value()));
     if (!entries.empty() && entries[0].placeholder) {
+      ForgetCollections(ancestor);
       return Err(Code::kNotFound, key + ": parent " + ancestor + " missing");
     }
     if (entries.empty() || !entries[0].info.is_collection) {
+      ForgetCollections(ancestor);
       return Err(Code::kNotADirectory, key + ": parent " + ancestor + " is an object");
     }
+    NoteCollection(ancestor);
   }
-  return fallback;
+  // Every ancestor above the parent is a collection, and the parent is not one (or vanished).
+  return parent_problem;
+}
+
+Status WebDavStore::ExplainMissing(const std::string& key, Status fallback) {
+  if (IsKnownCollection(Parent(key))) return fallback;
+  return ParentProblem(key, std::move(fallback));
+}
+
+void WebDavStore::NoteCollection(const std::string& key) {
+  if (key.empty() || IsReserved(key)) return;
+  std::lock_guard lock(known_mu_);
+  if (known_collections_.size() >= kKnownCollectionsMax) known_collections_.clear();
+  known_collections_.insert(key);
+}
+
+void WebDavStore::ForgetCollections(const std::string& key) {
+  std::lock_guard lock(known_mu_);
+  if (key.empty()) {
+    known_collections_.clear();
+    return;
+  }
+  known_collections_.erase(key);
+  // Everything below: the keys from "key/" up to (not including) "key0" ('0' follows '/').
+  known_collections_.erase(known_collections_.lower_bound(key + "/"),
+                           known_collections_.lower_bound(key + "0"));
+}
+
+bool WebDavStore::IsKnownCollection(const std::string& key) {
+  if (key.empty()) return true;  // the root: checked by Open
+  std::lock_guard lock(known_mu_);
+  return known_collections_.contains(key);
 }
 
 Result<std::vector<WebDavStore::DavEntry>> WebDavStore::PropFind(const std::string& key,
@@ -370,12 +439,18 @@ Result<std::vector<WebDavStore::DavEntry>> WebDavStore::PropFind(const std::stri
     entries.erase(std::remove_if(entries.begin() + 1, entries.end(),
                                  [](const DavEntry& e) { return e.placeholder; }),
                   entries.end());
+    if (!entries[0].info.is_collection) ForgetCollections(key);
+    for (const DavEntry& e : entries) {
+      if (e.info.is_collection) NoteCollection(e.key);
+    }
+    if (!key.empty()) NoteCollection(Parent(key));
     return entries;
   }
   if (key.empty()) return WebDavStatus(r.status, what);
   if (r.status == 404 || r.status == 409) {
+    ForgetCollections(key);
     if (!explain_missing) return Err(Code::kNotFound, what + ": not found");
-    return ParentProblem(key, Err(Code::kNotFound, what + ": not found"));
+    return ExplainMissing(key, Err(Code::kNotFound, what + ": not found"));
   }
   if (r.status == 400) return ParentProblem(key, WebDavStatus(r.status, what));
   return WebDavStatus(r.status, what);
@@ -439,6 +514,26 @@ Result<std::vector<uint8_t>> WebDavStore::DoReadIfMatch(const std::string& path,
   return bytes;
 }
 
+// One GET instead of a PROPFIND and a GET: the bytes are trusted with the ETag the GET carried
+// only when that ETag is the content digest of exactly these bytes (FileETag Digest), which no
+// other version can have; anything else (no or a weak ETag, another kind of ETag, an empty
+// object answered 416) takes the generic Stat then Read.
+Result<WholeObject> WebDavStore::DoReadWhole(const std::string& path, uint64_t max_size) {
+  if (IsReserved(path)) return Reserved(path);
+  if (max_size >= SIZE_MAX) return ObjectStore::DoReadWhole(path, max_size);
+  std::string served;
+  PHRFS_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
+                         RangedGet(path, 0, static_cast<size_t>(max_size) + 1, "", &served));
+  if (bytes.size() > max_size) {
+    return Err(Code::kFileTooBig,
+               "read " + path + ": larger than " + std::to_string(max_size) + " bytes");
+  }
+  if (served.empty() || served.starts_with("W/") || Quoted(served) != DigestETag(bytes)) {
+    return ObjectStore::DoReadWhole(path, max_size);
+  }
+  return WholeObject{std::move(bytes), Quoted(served)};
+}
+
 Result<std::vector<uint8_t>> WebDavStore::RangedGet(const std::string& path, uint64_t offset,
                                                     size_t max_length,
                                                     const std::string& if_match,
@@ -464,8 +559,9 @@ Result<std::vector<uint8_t>> WebDavStore::RangedGet(const std::string& path, uin
   std::vector<http::Header> headers{{"Range", range}};
   if (!if_match.empty()) headers.push_back({"If-Match", if_match});
   PHRFS_ASSIGN_OR_RETURN(http::Response r, Send("GET", path, std::move(headers)));
-  if (served_etag && (r.status == 200 || r.status == 206)) {
-    *served_etag = r.Find("etag").value_or("");
+  if (r.status == 200 || r.status == 206) {
+    NoteCollection(Parent(path));
+    if (served_etag) *served_etag = r.Find("etag").value_or("");
   }
   switch (r.status) {
     case 206: {
@@ -549,6 +645,7 @@ Result<std::string> WebDavStore::DoWrite(const std::string& path, std::span<cons
     case 200:
     case 201:
     case 204:
+      NoteCollection(Parent(path));
       return ETagAfterWrite(path, expected);
     case 412: {
       if (r.attempts > 1) {
@@ -563,6 +660,7 @@ Result<std::string> WebDavStore::DoWrite(const std::string& path, std::span<cons
     }
     case 409:
     case 404: {
+      ForgetCollections(Parent(path));  // most likely gone: ask
       auto info = DoStat(path);
       if (info.ok() && info->is_collection) return Err(Code::kIsADirectory, what);
       return ParentProblem(path, WebDavStatus(r.status, what));
@@ -601,8 +699,9 @@ Status WebDavStore::DeleteUnlocked(const std::string& path, const Precondition& 
         return Status::Ok();
       case 404:
       case 409:
-      case 400:
         if (r.attempts > 1 && r.status == 404) return Status::Ok();  // our first attempt landed
+        return ExplainMissing(path, Err(Code::kNotFound, what));
+      case 400:
         return ParentProblem(path, Err(Code::kNotFound, what));
       case 412: {
         Result<ObjectInfo> now = DoStat(path);
@@ -662,6 +761,7 @@ Status WebDavStore::DoMakeCollection(const std::string& path) {
   switch (r.status) {
     case 200:
     case 201:
+      NoteCollection(path);
       return Status::Ok();
     case 405: {
       if (r.attempts > 1) {
@@ -672,6 +772,7 @@ Status WebDavStore::DoMakeCollection(const std::string& path) {
     }
     case 409:
     case 404:
+      ForgetCollections(Parent(path));  // the server says it is not there
       return ParentProblem(path, Err(Code::kNotFound, what + ": no parent"));
     case 400:
       return ParentProblem(path, WebDavStatus(r.status, what));
@@ -686,6 +787,7 @@ Status WebDavStore::DoRemoveCollection(const std::string& path) {
   PHRFS_ASSIGN_OR_RETURN(std::vector<DavEntry> entries, PropFind(path, 1));
   if (!entries[0].info.is_collection) return Err(Code::kNotADirectory, what);
   if (entries.size() > 1) return Err(Code::kNotEmpty, what);
+  ForgetCollections(path);
   PHRFS_ASSIGN_OR_RETURN(http::Response r, Send("DELETE", path, {}));
   switch (r.status) {
     case 200:
@@ -732,6 +834,9 @@ Status WebDavStore::DoRename(const std::string& from, const std::string& to,
   if (!target_exists) {
     PHRFS_ASSIGN_OR_RETURN(lock, AcquireKeyLock(to));
   }
+  // A collection moved away, or replaced, is no longer where it was known to be.
+  ForgetCollections(from);
+  ForgetCollections(to);
   auto moved =
       Send("MOVE", from, {{"Destination", Url(to)}, {"Overwrite", target_exists ? "T" : "F"}}, {},
            /*idempotent=*/false);
@@ -742,6 +847,7 @@ Status WebDavStore::DoRename(const std::string& from, const std::string& to,
     case 200:
     case 201:
     case 204:
+      NoteCollection(Parent(to));
       return Status::Ok();
     case 412:
       return Err(Code::kAlreadyExists, what);

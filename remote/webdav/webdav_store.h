@@ -6,7 +6,9 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,7 @@ class WebDavStore final : public ObjectStore {
                                       size_t max_length) override;
   Result<std::vector<uint8_t>> DoReadIfMatch(const std::string& path, uint64_t offset,
                                              size_t max_length, const std::string& etag) override;
+  Result<WholeObject> DoReadWhole(const std::string& path, uint64_t max_size) override;
   Result<std::string> DoWrite(const std::string& path, std::span<const uint8_t> data,
                               const Precondition& precondition) override;
   Status DoDelete(const std::string& path, const Precondition& precondition) override;
@@ -83,6 +86,14 @@ class WebDavStore final : public ObjectStore {
   // Why an operation on `key` found no usable parent: NotFound when an ancestor is missing,
   // NotADirectory when one is an object; `fallback` when every ancestor is a collection.
   Status ParentProblem(const std::string& key, Status fallback);
+  // A 404/409 for `key` whose answer is NotFound whether the key or an ancestor is missing
+  // (`fallback` has that code): when the parent is known to be a collection, `fallback` at once;
+  // else ParentProblem.
+  Status ExplainMissing(const std::string& key, Status fallback);
+  // The known-collections memo (see known_collections_).
+  void NoteCollection(const std::string& key);
+  void ForgetCollections(const std::string& key);  // `key` and everything below it
+  bool IsKnownCollection(const std::string& key);
   // The ETag that Apache's `FileETag Digest` gives `data`: "base64(SHA-1)".
   static std::string DigestETag(std::span<const uint8_t> data);
   Result<std::string> ETagAfterWrite(const std::string& path, const std::string& expected);
@@ -93,6 +104,13 @@ class WebDavStore final : public ObjectStore {
   // Set once the server is seen to give content-digest ETags: a write then knows its ETag
   // without asking (and is immune to a concurrent overwrite between PUT and HEAD).
   std::atomic<bool> digest_etags_{false};
+  // Collections this store saw exist (in a PROPFIND answer, made by MKCOL, the parent of an object
+  // it wrote, read or moved). Used for one thing only: to explain a 404 below one of them as
+  // NotFound without asking for every ancestor (ExplainMissing). Forgotten when this store removes
+  // or moves them, or when a request says something on the way is missing. A collection another
+  // client removed stays known: a 404 below it still reads NotFound, as the walk would say.
+  std::mutex known_mu_;
+  std::set<std::string> known_collections_;  // guarded by known_mu_; bounded (kKnownMax)
 };
 
 // HTTP status -> Status for `what` (a ciphertext key and method; never a credential).

@@ -185,6 +185,34 @@ TYPED_TEST_P(ObjectStoreContractTest, ReadIfMatchServesOnlyTheExpectedVersion) {
   PHRFS_EXPECT_CODE(this->store().ReadIfMatch("m", 0, 3, "").status(), Code::kInvalidArgument);
 }
 
+TYPED_TEST_P(ObjectStoreContractTest, ReadWholeGivesTheBytesAndTheETagToWriteOver) {
+  std::string first = this->Put("m", "0123456789");
+  auto whole = this->store().ReadWhole("m", 100);
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  EXPECT_EQ(Str(whole->bytes), "0123456789");
+  EXPECT_EQ(whole->etag, first);
+  // Written over since: a write conditioned on the etag read is refused.
+  std::string second = this->Put("m", "abcdefghij");
+  PHRFS_EXPECT_CODE(
+      this->store().Write("m", Bytes("lost"), Precondition::ETagMatches(whole->etag)).status(),
+      Code::kPreconditionFailed);
+  auto again = this->store().ReadWhole("m", 10);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(Str(again->bytes), "abcdefghij");
+  EXPECT_EQ(again->etag, second);
+  EXPECT_TRUE(
+      this->store().Write("m", Bytes("kept"), Precondition::ETagMatches(again->etag)).ok());
+  PHRFS_EXPECT_CODE(this->store().ReadWhole("m", 3).status(), Code::kFileTooBig);
+  this->Put("empty", "");
+  auto empty = this->store().ReadWhole("empty", 10);
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_TRUE(empty->bytes.empty());
+  EXPECT_FALSE(empty->etag.empty());
+  ASSERT_TRUE(this->store().MakeCollection("c").ok());
+  PHRFS_EXPECT_CODE(this->store().ReadWhole("c", 10).status(), Code::kIsADirectory);
+  PHRFS_EXPECT_CODE(this->store().ReadWhole("gone", 10).status(), Code::kNotFound);
+}
+
 TYPED_TEST_P(ObjectStoreContractTest, MissingKeysAreNotFound) {
   PHRFS_EXPECT_CODE(this->store().Delete("missing"), Code::kNotFound);
   PHRFS_EXPECT_CODE(this->store().Stat("missing").status(), Code::kNotFound);
@@ -405,7 +433,8 @@ REGISTER_TYPED_TEST_SUITE_P(ObjectStoreContractTest, WriteThenReadReturnsTheSame
                             MustNotExistFailsOnAnExistingObject,
                             ETagPreconditionWritesOnlyOverTheExpectedVersion,
                             DeleteRemovesAndHonoursETag,
-                            ReadIfMatchServesOnlyTheExpectedVersion, MissingKeysAreNotFound,
+                            ReadIfMatchServesOnlyTheExpectedVersion,
+                            ReadWholeGivesTheBytesAndTheETagToWriteOver, MissingKeysAreNotFound,
                             ListShowsDirectChildrenWithSizes, CollectionsAreCreatedAndRemoved,
                             RemoveCollectionRefusesANonEmptyOne,
                             RenameMovesWithoutReplacingUnlessAsked, RenameMovesAWholeCollection,
