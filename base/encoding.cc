@@ -158,4 +158,19 @@ std::optional<uint64_t> ParseCanonicalDecimal(std::string_view text) {
   return v;
 }
 
+std::optional<std::vector<std::string_view>> SplitTerminatedLines(std::string_view text,
+                                                                  size_t* bad_line) {
+  std::vector<std::string_view> lines;
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) {
+      if (bad_line) *bad_line = lines.size() + 1;
+      return std::nullopt;
+    }
+    lines.push_back(text.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  return lines;
+}
+
 }  // namespace phrfs

@@ -30,4 +30,9 @@ std::optional<std::vector<uint8_t>> Base32LowerDecode(std::string_view text);
 // except "0" itself, fits uint64; nullopt otherwise.
 std::optional<uint64_t> ParseCanonicalDecimal(std::string_view text);
 
+// The lines of a text whose every line ends with '\n' (the config and record formats), without
+// their '\n'. nullopt when the last line has none; `bad_line` (may be null) is then its number.
+std::optional<std::vector<std::string_view>> SplitTerminatedLines(std::string_view text,
+                                                                  size_t* bad_line = nullptr);
+
 }  // namespace phrfs

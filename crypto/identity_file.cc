@@ -77,13 +77,10 @@ Result<IdentityFile> ParseIdentityFile(std::string_view text) {
   if (text.size() > kMaxFileSize) {
     return Status::Corrupt("identity file: larger than " + std::to_string(kMaxFileSize) + " bytes");
   }
-  std::vector<std::string_view> lines;
-  for (size_t pos = 0; pos < text.size();) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) return LineError(lines.size() + 1, "missing newline at end of line");
-    lines.push_back(text.substr(pos, nl - pos));
-    pos = nl + 1;
-  }
+  size_t bad_line = 0;
+  auto split = SplitTerminatedLines(text, &bad_line);
+  if (!split) return LineError(bad_line, "missing newline at end of line");
+  const std::vector<std::string_view>& lines = *split;
   auto missing = [&](size_t line_no, const char* what) {
     return LineError(line_no, std::string("missing '") + what + "' line");
   };

@@ -109,13 +109,10 @@ std::string SerializeOwnerRecord(const OwnerRecord& record) {
 Result<OwnerRecord> ParseOwnerRecord(std::string_view text) {
   if (text.size() > kMaxRecordSize)
     return Status::Corrupt("owner record: larger than " + std::to_string(kMaxRecordSize) + " bytes");
-  std::vector<std::string_view> lines;
-  for (size_t pos = 0; pos < text.size();) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) return LineError(lines.size() + 1, "missing newline at end of line");
-    lines.push_back(text.substr(pos, nl - pos));
-    pos = nl + 1;
-  }
+  size_t bad_line = 0;
+  auto split = SplitTerminatedLines(text, &bad_line);
+  if (!split) return LineError(bad_line, "missing newline at end of line");
+  const std::vector<std::string_view>& lines = *split;
   static constexpr const char* kKeys[] = {"phrfs-record ", "store_id ", "owner ",
                                           "wrapped_owner ", "signature "};
   constexpr size_t kLines = std::size(kKeys);

@@ -58,6 +58,14 @@ int RunAudit(const AuditArgs& args) {
   }
   std::optional<crypto::PassphraseStoreSealer> passphrase_sealer;
   std::optional<SecureBytes> owner_key;  // opens the keyrings: who the grantees are
+  // The owner's keys of an unlocked store: its own log sessions, and the keyrings' grants.
+  auto take_owner_keys = [&](const UnlockedStore& store) -> Status {
+    PHRFS_ASSIGN_OR_RETURN(auto sealer, crypto::PassphraseStoreSealer::Create(
+                                            store.master_key, store.config.store_id));
+    passphrase_sealer.emplace(std::move(sealer));
+    PHRFS_ASSIGN_OR_RETURN(owner_key, crypto::DeriveDomainOwnerKey(store.master_key, store.config.store_id));
+    return Status::Ok();
+  };
   if (*records) {
     // A store of records: the owner's identity unlocks their record and reads all its sessions.
     if (!identity) {
@@ -68,12 +76,7 @@ int RunAudit(const AuditArgs& args) {
     tree.reset();
     auto store = OpenOwnerRecordArg(args.store, *file, *identity);
     if (!store.ok()) return Fail(Step::kStore, store.status());
-    auto sealer = crypto::PassphraseStoreSealer::Create(store->master_key, store->config.store_id);
-    if (!sealer.ok()) return Fail(Step::kOther, sealer.status());
-    passphrase_sealer.emplace(std::move(sealer).value());
-    auto key = crypto::DeriveDomainOwnerKey(store->master_key, store->config.store_id);
-    if (!key.ok()) return Fail(Step::kOther, key.status());
-    owner_key = std::move(key).value();
+    if (Status st = take_owner_keys(*store); !st.ok()) return Fail(Step::kOther, st);
     label = store->label;
     tree = std::move(store->tree);
   }
@@ -92,12 +95,7 @@ int RunAudit(const AuditArgs& args) {
     if (!passphrase.ok()) return Fail(Step::kPassphrase, passphrase.status());
     auto store = UnlockStore(std::move(tree), label, passphrase->view());
     if (!store.ok()) return Fail(Step::kStore, store.status());
-    auto sealer = crypto::PassphraseStoreSealer::Create(store->master_key, store->config.store_id);
-    if (!sealer.ok()) return Fail(Step::kOther, sealer.status());
-    passphrase_sealer.emplace(std::move(sealer).value());
-    auto key = crypto::DeriveDomainOwnerKey(store->master_key, store->config.store_id);
-    if (!key.ok()) return Fail(Step::kOther, key.status());
-    owner_key = std::move(key).value();
+    if (Status st = take_owner_keys(*store); !st.ok()) return Fail(Step::kOther, st);
     tree = std::move(store->tree);
   } else if (!*records) {
     // Not unlocked, but it must still be a store.

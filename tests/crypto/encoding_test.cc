@@ -137,5 +137,17 @@ TEST(CanonicalDecimalTest, AcceptsOnlyCanonicalUnsignedDecimals) {
   }
 }
 
+TEST(SplitTerminatedLinesTest, SplitsOnlyTextWhoseEveryLineEnds) {
+  auto lines = SplitTerminatedLines("a\n\nbc\n");
+  ASSERT_TRUE(lines.has_value());
+  EXPECT_EQ(*lines, (std::vector<std::string_view>{"a", "", "bc"}));
+  EXPECT_TRUE(SplitTerminatedLines("")->empty());
+  size_t bad = 0;
+  EXPECT_FALSE(SplitTerminatedLines("a\nb\nc", &bad).has_value());
+  EXPECT_EQ(bad, 3u);
+  EXPECT_FALSE(SplitTerminatedLines("x", &bad).has_value());
+  EXPECT_EQ(bad, 1u);
+}
+
 }  // namespace
 }  // namespace phrfs

@@ -253,6 +253,27 @@ std::vector<std::string> ListFilesRecursive(const std::string& root) {
   return files;
 }
 
+std::vector<std::string> SortedNames(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return {"<opendir: " + std::string(strerror(errno)) + ">"};
+  while (dirent* e = readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") names.push_back(n);
+  }
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+int WriteErrno(const std::string& path, const std::string& content) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return errno;
+  int err = write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) ? 0 : errno;
+  if (close(fd) != 0 && err == 0) err = errno;
+  return err;
+}
+
 MountFixture::MountFixture(std::string passphrase) {
   // A test whose output goes to a pipe that closes early (`... | head`) would die of SIGPIPE at
   // its next line of output, before its destructor unmounts: one such run left a mount behind.

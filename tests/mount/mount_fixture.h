@@ -55,6 +55,11 @@ struct MountOptions {
   std::vector<std::string> wrapper;     // argv prefix that starts `phrfs mount` (e.g. prlimit)
 };
 
+// The names in `dir` (no "." or ".."), sorted; one "<opendir: ...>" entry when it cannot be read.
+std::vector<std::string> SortedNames(const std::string& dir);
+// Creates or truncates `path` and writes `content`: 0 or the first errno (open, write, close).
+int WriteErrno(const std::string& path, const std::string& content);
+
 // A private temp dir (removed on destruction) holding store/, mnt/ and a passfile.
 class MountFixture {
  public:

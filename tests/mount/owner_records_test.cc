@@ -25,27 +25,6 @@
 namespace phrfs::testing {
 namespace {
 
-std::vector<std::string> Names(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return {"<opendir: " + std::string(strerror(errno)) + ">"};
-  while (dirent* e = readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") names.push_back(n);
-  }
-  closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-int WriteErrno(const std::string& path, const std::string& content) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) return errno;
-  int err = write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) ? 0 : errno;
-  if (close(fd) != 0 && err == 0) err = errno;
-  return err;
-}
-
 class OwnerRecordsMountTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -139,19 +118,19 @@ TEST_F(OwnerRecordsMountTest, TwoOwnersKeepTheirRecordsInOneStoreEachUnlockedByT
   EXPECT_EQ(passphrase_init.exit_code, 6) << passphrase_init.Describe();
 
   ASSERT_EQ(MountAs("alice").exit_code, 0);
-  EXPECT_TRUE(Names(fx_.mnt()).empty());
+  EXPECT_TRUE(SortedNames(fx_.mnt()).empty());
   ASSERT_EQ(mkdir(fx_.InMnt("labs").c_str(), 0750), 0);
   WriteFile(fx_.InMnt("labs/blood-count.txt"), "hemoglobin 14.1");
   WriteFile(fx_.InMnt("diary-alice.txt"), "alice private");
   ASSERT_EQ(fx_.Unmount().exit_code, 0);
 
   ASSERT_EQ(MountAs("carol").exit_code, 0);
-  EXPECT_TRUE(Names(fx_.mnt()).empty()) << "carol sees nothing of alice's record";
+  EXPECT_TRUE(SortedNames(fx_.mnt()).empty()) << "carol sees nothing of alice's record";
   WriteFile(fx_.InMnt("diary-carol.txt"), "carol private");
   ASSERT_EQ(fx_.Unmount().exit_code, 0);
 
   ASSERT_EQ(MountAs("alice").exit_code, 0);
-  EXPECT_EQ(Names(fx_.mnt()), (std::vector<std::string>{"diary-alice.txt", "labs"}));
+  EXPECT_EQ(SortedNames(fx_.mnt()), (std::vector<std::string>{"diary-alice.txt", "labs"}));
   EXPECT_EQ(ReadFileOrDie(fx_.InMnt("labs/blood-count.txt")), "hemoglobin 14.1");
   ASSERT_EQ(fx_.Unmount().exit_code, 0);
 
@@ -216,7 +195,7 @@ TEST_F(OwnerRecordsMountTest, AGranteeSeesEveryOwnersSharesAndEachOwnerAuditsOnl
   // himself "bob-says"; his mount signs its log sessions, so the owners see the names their
   // shares.yaml gave his key.)
   ASSERT_EQ(MountAs("bob", {"--person", "bob-says"}).exit_code, 0);
-  EXPECT_EQ(Names(fx_.mnt()), (std::vector<std::string>{"alice", "carol"}));
+  EXPECT_EQ(SortedNames(fx_.mnt()), (std::vector<std::string>{"alice", "carol"}));
   EXPECT_EQ(ReadFileOrDie(fx_.InMnt("alice/labs/blood.txt")), "hemoglobin 14.1");
   EXPECT_EQ(ReadFileOrDie(fx_.InMnt("carol/notes/visit.txt")), "follow-up in May");
   EXPECT_EQ(WriteErrno(fx_.InMnt("alice/labs/result.txt"), "potassium 4.2"), 0);
@@ -225,12 +204,12 @@ TEST_F(OwnerRecordsMountTest, AGranteeSeesEveryOwnersSharesAndEachOwnerAuditsOnl
 
   // Carol owns a record: her mount is her record; --shared shows what alice shared with her.
   ASSERT_EQ(MountAs("carol", {"--shared", "--person", "carol"}).exit_code, 0);
-  EXPECT_EQ(Names(fx_.mnt()), (std::vector<std::string>{"alice"}));
+  EXPECT_EQ(SortedNames(fx_.mnt()), (std::vector<std::string>{"alice"}));
   EXPECT_EQ(ReadFileOrDie(fx_.InMnt("alice/labs/result.txt")), "potassium 4.2");
   EXPECT_EQ(WriteErrno(fx_.InMnt("alice/labs/y.txt"), "y"), EROFS);
   ASSERT_EQ(fx_.Unmount().exit_code, 0);
   ASSERT_EQ(MountAs("carol").exit_code, 0);
-  EXPECT_EQ(Names(fx_.mnt()), (std::vector<std::string>{"notes"}));
+  EXPECT_EQ(SortedNames(fx_.mnt()), (std::vector<std::string>{"notes"}));
   ASSERT_EQ(fx_.Unmount().exit_code, 0);
 
   // Each owner's log holds the accesses to their own folders, with their own paths.
@@ -255,7 +234,7 @@ TEST_F(OwnerRecordsMountTest, AGranteeSeesEveryOwnersSharesAndEachOwnerAuditsOnl
   RunResult revoked = Share("alice", "apply", without_bob);
   ASSERT_EQ(revoked.exit_code, 0) << revoked.Describe();
   ASSERT_EQ(MountAs("bob").exit_code, 0);
-  EXPECT_EQ(Names(fx_.mnt()), (std::vector<std::string>{"carol"}));
+  EXPECT_EQ(SortedNames(fx_.mnt()), (std::vector<std::string>{"carol"}));
   ASSERT_EQ(fx_.Unmount().exit_code, 0);
 }
 
@@ -317,8 +296,8 @@ TEST_F(OwnerRecordsMountTest, ADamagedOrMisplacedRecordIsRefused) {
     ASSERT_EQ(mounted.exit_code, 0) << mounted.Describe();
     EXPECT_NE(mounted.err.find("signed by someone other than the record's owner"), std::string::npos)
         << mounted.Describe();
-    EXPECT_EQ(Names(fx_.mnt()), (std::vector<std::string>{"carol"}));
-    EXPECT_EQ(Names(fx_.InMnt("carol")), (std::vector<std::string>{"notes"}));
+    EXPECT_EQ(SortedNames(fx_.mnt()), (std::vector<std::string>{"carol"}));
+    EXPECT_EQ(SortedNames(fx_.InMnt("carol")), (std::vector<std::string>{"notes"}));
     ASSERT_EQ(fx_.Unmount().exit_code, 0);
   }
 
@@ -361,7 +340,7 @@ TEST_F(OwnerRecordsMountTest, AGranteeRemembersEachOwnersKeyAndRefusesAnImpostor
   RunResult first = MountAs("bob");
   ASSERT_EQ(first.exit_code, 0) << first.Describe();
   EXPECT_NE(first.err.find("first folder from owner alice"), std::string::npos) << first.Describe();
-  EXPECT_EQ(Names(fx_.mnt()), (std::vector<std::string>{"alice"}));
+  EXPECT_EQ(SortedNames(fx_.mnt()), (std::vector<std::string>{"alice"}));
   ASSERT_EQ(fx_.Unmount().exit_code, 0);
   const std::string known = fx_.root() + "/config/phrfs/known-owners";
   EXPECT_NE(ReadFileOrDie(known).find(" alice "), std::string::npos) << ReadFileOrDie(known);
@@ -383,7 +362,7 @@ TEST_F(OwnerRecordsMountTest, AGranteeRemembersEachOwnersKeyAndRefusesAnImpostor
   RunResult second = MountAs("bob");
   ASSERT_EQ(second.exit_code, 0) << second.Describe();
   EXPECT_NE(second.err.find("not by the key"), std::string::npos) << second.Describe();
-  EXPECT_EQ(Names(fx_.InMnt("alice")), (std::vector<std::string>{"labs"}));
+  EXPECT_EQ(SortedNames(fx_.InMnt("alice")), (std::vector<std::string>{"labs"}));
   ASSERT_EQ(fx_.Unmount().exit_code, 0);
 }
 

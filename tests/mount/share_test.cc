@@ -34,27 +34,6 @@
 namespace phrfs::testing {
 namespace {
 
-std::vector<std::string> Names(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return {"<opendir: " + std::string(strerror(errno)) + ">"};
-  while (dirent* e = readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") names.push_back(n);
-  }
-  closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-int WriteErrno(const std::string& path, const std::string& content) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) return errno;
-  int err = write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) ? 0 : errno;
-  if (close(fd) != 0 && err == 0) err = errno;
-  return err;
-}
-
 class ShareTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -162,8 +141,8 @@ TEST_F(ShareTest, GranteesSeeOnlyTheirFoldersReadOnlyWhereGrantedSo) {
 
   // The doctor: alice's two shared folders, nothing else, read-only.
   ASSERT_EQ(MountAs("bob").exit_code, 0);
-  EXPECT_EQ(Names(fx_.mnt()), (std::vector<std::string>{"alice"}));
-  EXPECT_EQ(Names(fx_.InMnt("alice")), (std::vector<std::string>{"imaging", "labs"}));
+  EXPECT_EQ(SortedNames(fx_.mnt()), (std::vector<std::string>{"alice"}));
+  EXPECT_EQ(SortedNames(fx_.InMnt("alice")), (std::vector<std::string>{"imaging", "labs"}));
   EXPECT_EQ(ReadFileOrDie(fx_.InMnt("alice/labs/blood.txt")), "hemoglobin 14.1");
   EXPECT_EQ(ReadFileOrDie(fx_.InMnt("alice/labs/2025/lipids.txt")), "LDL 98");
   EXPECT_EQ(ReadFileOrDie(fx_.InMnt("alice/imaging/chest.dcm")), Pattern(70000, 3));
@@ -176,13 +155,13 @@ TEST_F(ShareTest, GranteesSeeOnlyTheirFoldersReadOnlyWhereGrantedSo) {
 
   // The lab writes results; the owner and the doctor read them.
   ASSERT_EQ(MountAs("lab").exit_code, 0);
-  EXPECT_EQ(Names(fx_.InMnt("alice")), (std::vector<std::string>{"labs"}));
+  EXPECT_EQ(SortedNames(fx_.InMnt("alice")), (std::vector<std::string>{"labs"}));
   EXPECT_EQ(WriteErrno(fx_.InMnt("alice/labs/result.txt"), "potassium 4.2"), 0);
   ASSERT_EQ(mkdir(fx_.InMnt("alice/labs/2026").c_str(), 0750), 0);
   ASSERT_EQ(fx_.Unmount().exit_code, 0);
   ASSERT_EQ(fx_.Mount().exit_code, 0);
   EXPECT_EQ(ReadFileOrDie(fx_.InMnt("labs/result.txt")), "potassium 4.2");
-  EXPECT_EQ(Names(fx_.InMnt("labs")),
+  EXPECT_EQ(SortedNames(fx_.InMnt("labs")),
             (std::vector<std::string>{"2025", "2026", "blood.txt", "result.txt"}));
   EXPECT_EQ(ReadFileOrDie(fx_.InMnt("diary.txt")), "private");
   // A file moves out of a share only by copy (rename across key domains is EXDEV).
@@ -298,10 +277,10 @@ TEST_F(ShareTest, ARevokedGranteesKeysOpenNothingWrittenAfterAndReencryptLocksTh
 TEST_F(ShareTest, AGrantEndsAfterItsLastDay) {
   ASSERT_EQ(Share("apply", SharesFile()).exit_code, 0);
   ASSERT_EQ(MountAs("bob", {"--today", "2027-06-30"}).exit_code, 0);  // the last day: still in
-  EXPECT_EQ(Names(fx_.InMnt("alice")), (std::vector<std::string>{"imaging", "labs"}));
+  EXPECT_EQ(SortedNames(fx_.InMnt("alice")), (std::vector<std::string>{"imaging", "labs"}));
   ASSERT_EQ(fx_.Unmount().exit_code, 0);
   ASSERT_EQ(MountAs("bob", {"--today", "2027-07-01"}).exit_code, 0);  // the mount hides it
-  EXPECT_EQ(Names(fx_.InMnt("alice")), (std::vector<std::string>{"labs"}));
+  EXPECT_EQ(SortedNames(fx_.InMnt("alice")), (std::vector<std::string>{"labs"}));
   ASSERT_EQ(fx_.Unmount().exit_code, 0);
   // And apply on a later day revokes it, with a rotation.
   RunResult plan = Share("plan", SharesFile(), {"--today", "2027-07-01"});
