@@ -364,6 +364,14 @@ TEST_F(OwnerRecordsMountTest, AGranteeRemembersEachOwnersKeyAndRefusesAnImpostor
   EXPECT_NE(second.err.find("not by the key"), std::string::npos) << second.Describe();
   EXPECT_EQ(SortedNames(fx_.InMnt("alice")), (std::vector<std::string>{"labs"}));
   ASSERT_EQ(fx_.Unmount().exit_code, 0);
+
+  // A damaged line in the file: the mount refuses with the file and line, and the file stays.
+  const std::string kept = ReadFileOrDie(known);
+  WriteFile(known, kept + "not a line\n");
+  RunResult damaged = MountAs("bob");
+  EXPECT_EQ(damaged.exit_code, 2) << damaged.Describe();
+  EXPECT_NE(damaged.err.find("known-owners:"), std::string::npos) << damaged.Describe();
+  EXPECT_EQ(ReadFileOrDie(known), kept + "not a line\n");
 }
 
 }  // namespace
