@@ -4,11 +4,13 @@
 #include <linux/fs.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <ctime>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -107,8 +109,11 @@ void OpInit(void* userdata, fuse_conn_info* conn) {
   conn->max_write = kMaxWrite;
   conn->max_readahead = kMaxWrite;
   if (conn->capable & FUSE_CAP_PARALLEL_DIROPS) conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+  // Every listing carries attributes (readdirplus, never the kernel's "auto" choice): `du`,
+  // `ls -l` and file managers read a folder in full before they stat its entries, which with
+  // "auto" costs one LOOKUP round trip per entry after the first reply.
   if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;
-  if (conn->capable & FUSE_CAP_READDIRPLUS_AUTO) conn->want |= FUSE_CAP_READDIRPLUS_AUTO;
+  conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
   // Locks stay local to this machine's kernel (one mount per store): no lock ops are implemented,
   // so the kernel arbitrates flock and POSIX locks itself.
   conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
@@ -296,6 +301,7 @@ void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 }
 
 // Offsets: 1 is ".", 2 is "..", 3 + i is entries[i].
+// Offsets: 1 is ".", 2 is "..", 3 + i is entries[i].
 void Readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi, bool plus) {
   DirHandle& dir = *DirHandleOf(fi);
   if (off == 0 && dir.listed_once) {
@@ -304,6 +310,28 @@ void Readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_i
     if (!st.ok()) return ReplyError(req, st);
   }
   dir.listed_once = true;
+  const size_t first = off < 2 ? 0 : static_cast<size_t>(off - 2);  // first entries[] index
+  // readdirplus: the entries that fit in this reply are looked up together (their nodes load
+  // in parallel), not one by one.
+  std::vector<Result<Entry>> looked_up;
+  if (plus && first < dir.entries.size()) {
+    size_t room = size, count = 0;
+    for (off_t next = off + 1; next <= 2; ++next) {
+      room -= std::min(room, fuse_add_direntry_plus(req, nullptr, 0, next == 1 ? "." : "..", nullptr, 0));
+    }
+    for (size_t i = first; i < dir.entries.size(); ++i, ++count) {
+      const size_t need = fuse_add_direntry_plus(req, nullptr, 0, dir.entries[i].name.c_str(), nullptr, 0);
+      if (need > room) break;
+      room -= need;
+    }
+    looked_up = V(req).LookupListedBatch(
+        dir.node, std::span<const ListedEntry>(dir.entries).subspan(first, count));
+  }
+  // Lookups counted for entries this reply will not carry are given back.
+  auto forget_from = [&](size_t k) {
+    for (; k < looked_up.size(); ++k)
+      if (looked_up[k].ok()) V(req).Forget(looked_up[k]->node, 1);
+  };
   std::vector<char> buf(size);
   size_t used = 0;
   for (off_t next = off + 1;; ++next) {
@@ -325,34 +353,49 @@ void Readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_i
       const size_t index = static_cast<size_t>(next - 3);
       if (index >= dir.entries.size()) break;
       const ListedEntry& item = dir.entries[index];
-      if (plus) {
-        auto entry = V(req).LookupListed(dir.node, item);
-        if (!entry.ok()) {
-          // Never a silently shorter listing: a program must not take a missing entry as deleted.
-          Log(LogLevel::kWarning, "directory listing: entry %s failed: %s", item.stem.c_str(),
-              entry.status().ToString().c_str());
-          if (used > 0) break;  // send what fits so far; the next read resumes at this entry
-          return ReplyError(req, entry.status());
-        }
-        fuse_entry_param e = ToEntryParam(req, *entry);
+      const size_t k = index - first;
+      if (plus && k >= looked_up.size()) break;  // the batch was sized to fit
+      if (plus && looked_up[k].ok()) {
+        fuse_entry_param e = ToEntryParam(req, *looked_up[k]);
         need = fuse_add_direntry_plus(req, buf.data() + used, room, item.name.c_str(), &e, next);
-        if (need > room) V(req).Forget(entry->node, 1);  // not sent: the kernel never saw it
+        if (need > room) {
+          forget_from(k);  // not sent: the kernel never saw these
+          break;
+        }
       } else {
-        auto ino = V(req).ListedInode(dir.node, item);
-        if (!ino.ok()) {
+        // Without attributes: a plain entry, or one whose node did not load (a damaged
+        // header). That one is still listed, never silently left out, and a stat of it
+        // reports the error; only an entry whose inode number cannot be read fails the read.
+        if (plus) {
+          Log(LogLevel::kWarning, "directory listing: entry %s: %s", item.stem.c_str(),
+              looked_up[k].status().ToString().c_str());
+        }
+        auto entry_ino = V(req).ListedInode(dir.node, item);
+        if (!entry_ino.ok()) {
           Log(LogLevel::kWarning, "directory listing: entry %s failed: %s", item.stem.c_str(),
-              ino.status().ToString().c_str());
-          if (used > 0) break;
-          return ReplyError(req, ino.status());
+              entry_ino.status().ToString().c_str());
+          if (plus) forget_from(k + 1);
+          if (used > 0) break;  // send what fits so far; the next read resumes at this entry
+          return ReplyError(req, entry_ino.status());
         }
         struct stat st {};
-        st.st_ino = *ino;
+        st.st_ino = *entry_ino;
         // FIFOs and sockets share a suffix: their type is DT_UNKNOWN until a stat.
         st.st_mode = item.kind == StoredKind::kDirectory ? S_IFDIR
                      : item.kind == StoredKind::kSymlink ? S_IFLNK
                      : item.kind == StoredKind::kFile    ? S_IFREG
                                                          : 0;
-        need = fuse_add_direntry(req, buf.data() + used, room, item.name.c_str(), &st, next);
+        if (plus) {
+          fuse_entry_param e{};  // ino 0: a name without attributes; the kernel looks it up
+          e.attr = st;
+          need = fuse_add_direntry_plus(req, buf.data() + used, room, item.name.c_str(), &e, next);
+        } else {
+          need = fuse_add_direntry(req, buf.data() + used, room, item.name.c_str(), &st, next);
+        }
+        if (need > room) {
+          if (plus) forget_from(k + 1);
+          break;
+        }
       }
     }
     if (need > room) break;

@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 
+#include <future>
+
 #include "crypto/random.h"
 #include "fs/log.h"
 #include "fs/vault/vault.h"
@@ -65,6 +67,58 @@ Result<Entry> Vault::LookupListed(uint64_t parent_ino, const ListedEntry& entry)
     }
   }
   return RecheckKnown(std::move(known));
+}
+
+std::vector<Result<Entry>> Vault::LookupListedBatch(uint64_t parent_ino,
+                                                    std::span<const ListedEntry> entries) {
+  // Below this many unknown entries a second thread costs more than it saves.
+  constexpr size_t kParallelFrom = 16;
+  std::vector<Result<Entry>> out(entries.size(), Status::NotFound("not looked up"));
+  auto parent = GetDir(parent_ino);
+  if (!parent.ok() || ((*parent)->synthetic && SyntheticEntries((*parent)->ino))) {
+    for (size_t i = 0; i < entries.size(); ++i) out[i] = LookupListed(parent_ino, entries[i]);
+    return out;
+  }
+  const Node& dir = **parent;
+  std::vector<bool> published(entries.size(), false);
+  {
+    // Loaded and published under one shared hold of tree_mu_, as LookupListed does: no rename
+    // or unlink can move an entry between its load and its publication.
+    std::shared_lock tree(tree_mu_);
+    std::vector<size_t> unknown;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (!table_.FindAt(dir.dir_id(), entries[i].stem, /*count_lookup=*/false)) unknown.push_back(i);
+    }
+    if (unknown.size() >= kParallelFrom) {
+      std::vector<Result<std::shared_ptr<Node>>> loaded(unknown.size(), Status::NotFound(""));
+      auto load = [&](size_t from, size_t to) {
+        for (size_t k = from; k < to; ++k) {
+          const ListedEntry& e = entries[unknown[k]];
+          loaded[k] = LoadNode(dir, e.stem, e.kind);
+        }
+      };
+      const size_t half = unknown.size() / 2;
+      std::future<void> helper;
+      try {
+        helper = std::async(std::launch::async, load, half, unknown.size());
+      } catch (const std::system_error&) {  // no thread to be had: all on this one
+        load(half, unknown.size());
+      }
+      load(0, half);
+      if (helper.valid()) helper.get();
+      for (size_t k = 0; k < unknown.size(); ++k) {
+        const size_t i = unknown[k];
+        // A load that failed is left to LookupListed below, which reports it the usual way.
+        if (!loaded[k].ok()) continue;
+        out[i] = PublishNew(*(*parent), std::move(loaded[k]).value(), entries[i].stem);
+        published[i] = true;
+      }
+    }
+  }
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (!published[i]) out[i] = LookupListed(parent_ino, entries[i]);
+  }
+  return out;
 }
 
 Result<uint64_t> Vault::ListedInode(uint64_t parent_ino, const ListedEntry& entry) {

@@ -138,6 +138,32 @@ TEST_F(TamperTest, AFlippedMetadataByteIsEioForThatFileOnly) {
   EXPECT_EQ(st.st_mode & 07777, 0600u);
 }
 
+TEST_F(TamperTest, AFileWhoseMetadataFailsIsStillListedAndOnlyItsStatFails) {
+  // Listings carry attributes (readdirplus): an entry whose node cannot be loaded is still
+  // listed, without attributes, so that no program takes it for deleted.
+  ASSERT_EQ(mkdir(P("folder").c_str(), 0755), 0);
+  for (const char* name : {"a.txt", "b.txt", "c.txt"}) WriteFile(P(std::string("folder/") + name), name);
+  WriteFile(P("folder/damaged.txt"), "to be damaged");
+  Unmount();
+  const std::string object = Object(CipherSize(13));
+  ASSERT_FALSE(object.empty());
+  const uint64_t off = crypto::kNodeMetaOffset + crypto::kNonceSize + 3;
+  std::string flipped = ReadRange(object, off, 1);
+  flipped[0] ^= 0x01;
+  WriteRange(object, off, flipped);
+  Mount();
+  EXPECT_EQ(SortedNames(P("folder")),
+            (std::vector<std::string>{"a.txt", "b.txt", "c.txt", "damaged.txt"}));
+  EXPECT_EQ(StatErrno("folder/damaged.txt"), EIO);
+  for (const char* name : {"a.txt", "b.txt", "c.txt"}) {
+    EXPECT_EQ(StatErrno(std::string("folder/") + name), 0) << name;
+    EXPECT_EQ(ReadAll(P(std::string("folder/") + name)), name);
+  }
+  // A second listing, with the nodes of the good entries now known, is the same.
+  EXPECT_EQ(SortedNames(P("folder")),
+            (std::vector<std::string>{"a.txt", "b.txt", "c.txt", "damaged.txt"}));
+}
+
 TEST_F(TamperTest, AnotherFilesHeaderOnTheseBlocksIsEio) {
   WriteFile(P("one"), std::string(5000, '1'));
   WriteFile(P("two"), std::string(6000, '2'));

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <memory>
 #include <random>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -802,6 +803,46 @@ TYPED_TEST(VaultTest, PathsOfNodesFoundByListingDecryptTheirNames) {
   ASSERT_TRUE(inner.ok());
   EXPECT_EQ(PathStr(this->v().PathOf(inner->node)), "/" + long_name + "/inner");
   EXPECT_EQ(PathStr(this->v().PathOf(listed->node)), "/" + long_name);
+}
+
+TYPED_TEST(VaultTest, ABatchOfListedEntriesLoadsTheSameNodesAsOneByOne) {
+  // Enough unknown entries for the batch to load them on two threads.
+  std::map<std::string, std::string> contents;
+  for (int i = 0; i < 40; ++i) {
+    const std::string name = "file-" + std::to_string(i);
+    contents[name] = std::string(static_cast<size_t>(i) * 37 + 1, static_cast<char>('a' + i % 26));
+    this->MakeFile(name, contents[name]);
+  }
+  ASSERT_TRUE(this->v().MakeDir(kRootNode, "folder", 0700, kAlice).ok());
+  this->Reopen();  // nothing known: every entry is loaded from the store
+  auto root = this->v().OpenDir(kRootNode);
+  ASSERT_TRUE(root.ok());
+  const auto& entries = (*root)->entries;
+  ASSERT_EQ(entries.size(), 41u);
+  auto batch = this->v().LookupListedBatch(kRootNode, entries);
+  ASSERT_EQ(batch.size(), entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    ASSERT_TRUE(batch[i].ok()) << entries[i].name << ": " << batch[i].status().ToString();
+    auto one = this->v().Lookup(kRootNode, entries[i].name);
+    ASSERT_TRUE(one.ok());
+    EXPECT_EQ(batch[i]->node, one->node) << entries[i].name;
+    if (entries[i].name == "folder") {
+      EXPECT_TRUE(S_ISDIR(batch[i]->attr.st_mode));
+    } else {
+      EXPECT_EQ(static_cast<size_t>(batch[i]->attr.st_size), contents[entries[i].name].size());
+      EXPECT_EQ(this->ReadAll(batch[i]->node), contents[entries[i].name]);
+    }
+  }
+  // Known now: a second batch answers from the node table with the same nodes.
+  auto again = this->v().LookupListedBatch(kRootNode, entries);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    ASSERT_TRUE(again[i].ok());
+    EXPECT_EQ(again[i]->node, batch[i]->node);
+  }
+  // Each result counted one lookup: three forgets per node (two batches, one Lookup) let it go.
+  const uint64_t first = batch[0]->node;
+  for (int k = 0; k < 3; ++k) this->v().Forget(first, 1);
+  EXPECT_EQ(this->v().GetAttr(first).status().code(), Code::kNotFound);
 }
 
 TYPED_TEST(VaultTest, NamesRecallWhatTheyEncodedOrDecodedInThatDirectoryOnly) {
