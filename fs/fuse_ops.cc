@@ -301,7 +301,6 @@ void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 }
 
 // Offsets: 1 is ".", 2 is "..", 3 + i is entries[i].
-// Offsets: 1 is ".", 2 is "..", 3 + i is entries[i].
 void Readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi, bool plus) {
   DirHandle& dir = *DirHandleOf(fi);
   if (off == 0 && dir.listed_once) {
