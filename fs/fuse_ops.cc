@@ -233,13 +233,37 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, 
   fuse_entry_param e = ToEntryParam(req, *entry);
   fi->fh = 0;  // the content state lives with the node
   fi->keep_cache = 1;
-  if (fuse_reply_create(req, &e, fi) != 0) V(req).Forget(entry->node, 1);
+  V(req).CountCreatedOpen(entry->node, fi->flags);
+  if (fuse_reply_create(req, &e, fi) != 0) {  // the kernel never saw it
+    V(req).Release(entry->node, fi->flags);
+    V(req).Forget(entry->node, 1);
+  }
 }
 
 void OpMknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t) {
   // Regular files, FIFOs and sockets; device nodes are refused (EPERM, documented in phrfs(1)).
   const mode_t type = mode & S_IFMT;
   ReplyEntry(req, V(req).MakeNode(parent, name, type | (mode & ~S_IFMT & ~fuse_req_ctx(req)->umask), CallerOf(req)));
+}
+
+// A small file opened for reading hands its content to the kernel's page cache before the
+// OPEN reply (Vault::BeginOffer), so that reading it back costs no READ round trip: OPEN is
+// sent only when the mount keeps an access log or shares its store (then an open drops the
+// pages, and the vault offers nothing), and it would otherwise be one round trip more per
+// small file than a zero-message open. A failed offer costs nothing but that round trip.
+constexpr size_t kOfferMax = 128 * 1024;
+
+void OfferContent(fuse_req_t req, fuse_ino_t ino) {
+  fuse_session* session = Ctx(req).session;
+  if (session == nullptr) return;
+  thread_local std::vector<uint8_t> buffer(kOfferMax);
+  auto n = V(req).BeginOffer(ino, buffer);
+  if (!n.ok() || *n == 0) return;  // a damaged file's READ reports it
+  fuse_bufvec content = FUSE_BUFVEC_INIT(*n);
+  content.buf[0].mem = buffer.data();
+  const int rc = fuse_lowlevel_notify_store(session, ino, 0, &content, FUSE_BUF_NO_SPLICE);
+  V(req).EndOffer(ino, rc == 0);
+  SecureWipe({buffer.data(), *n});
 }
 
 void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
@@ -255,7 +279,8 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   // When this mount is the store's only writer, cached pages stay valid across opens; when
   // others may write (remote stores), an open drops them.
   fi->keep_cache = V(req).shared_store() ? 0 : 1;
-  fuse_reply_open(req, fi);
+  if ((fi->flags & (O_ACCMODE | O_TRUNC | O_DIRECT)) == O_RDONLY) OfferContent(req, ino);
+  if (fuse_reply_open(req, fi) != 0) V(req).Release(ino, fi->flags);  // the open never happened
 }
 
 void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
@@ -276,8 +301,8 @@ void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t
   fuse_reply_write(req, *n);
 }
 
-void OpRelease(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
-  V(req).Release(ino);  // only a count: nothing is held per open file description
+void OpRelease(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  V(req).Release(ino, fi->flags);  // only counts: nothing is held per open file description
   fuse_reply_err(req, 0);
 }
 

@@ -33,6 +33,7 @@ struct FuseContext {
   bool read_only;
   bool zero_open = false;  // set at init: the kernel takes ENOSYS from OPEN as "no open needed"
   AccessLogs logs;  // the mount's access log(s)
+  struct fuse_session* session = nullptr;  // for notifications to the kernel (set before the loop)
 };
 
 const struct fuse_lowlevel_ops& FuseOperations();

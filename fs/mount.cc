@@ -72,6 +72,7 @@ Status ServeMount(std::unique_ptr<Vault> vault, const std::string& mountpoint,
     ready(st);
     return st;
   }
+  ctx.session = session.get();
   if (fuse_set_signal_handlers(session.get()) != 0) {
     Status st = Status::IoError("cannot install signal handlers");
     ready(st);

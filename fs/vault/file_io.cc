@@ -105,6 +105,7 @@ Result<struct stat> Vault::SetAttr(uint64_t ino, const SetAttrRequest& r) {
       return Status::InvalidArgument("truncate of a special file");
     if (*r.size > kMaxFileSize)
       return Status::Error(Code::kFileTooBig, "size past the largest file");
+    WaitForOffer(*node, lock);  // a truncate by path, with no open for writing
     PHRFS_RETURN_IF_ERROR(Resize(*node, *r.size));
     meta.mtime = now;  // POSIX: truncate marks mtime and ctime even when the size is unchanged
   }
@@ -155,23 +156,76 @@ Result<std::string> Vault::ReadLink(uint64_t ino) {
   return target;
 }
 
+namespace {
+bool OpensForWriting(int flags) { return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC); }
+}  // namespace
+
 Status Vault::Open(uint64_t ino, int flags) {
   PHRFS_ASSIGN_OR_RETURN(auto node, GetFile(ino));
-  if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC)) PHRFS_RETURN_IF_ERROR(CheckWritable(*node));
-  if (!shared_store()) return EnsureContent(*node);
+  const bool writing = OpensForWriting(flags);
+  if (writing) PHRFS_RETURN_IF_ERROR(CheckWritable(*node));
+  if (!shared_store() && !writing) return EnsureContent(*node);
   std::unique_lock lock(node->mu);
-  PHRFS_RETURN_IF_ERROR(Revalidate(*node));
+  if (shared_store()) PHRFS_RETURN_IF_ERROR(Revalidate(*node));
   PHRFS_RETURN_IF_ERROR(LoadContent(*node));
-  node->open_count++;
+  if (writing) {
+    WaitForOffer(*node, lock);
+    node->write_opens++;
+  }
+  if (shared_store()) node->open_count++;
   return Status::Ok();
 }
 
-void Vault::Release(uint64_t ino) {
-  if (!shared_store()) return;  // opens are counted only for revalidation (Open)
+void Vault::CountCreatedOpen(uint64_t ino, int flags) {
   auto node = Get(ino);
   if (!node) return;
   std::unique_lock lock(node->mu);
-  if (node->open_count > 0) node->open_count--;
+  if (OpensForWriting(flags)) node->write_opens++;  // new: no offer of it can be running
+  if (shared_store()) node->open_count++;
+}
+
+void Vault::Release(uint64_t ino, int flags) {
+  const bool writing = OpensForWriting(flags);
+  if (!shared_store() && !writing) return;  // nothing is counted for it (Open)
+  auto node = Get(ino);
+  if (!node) return;
+  std::unique_lock lock(node->mu);
+  if (shared_store() && node->open_count > 0) node->open_count--;
+  if (writing && node->write_opens > 0) node->write_opens--;
+}
+
+void Vault::WaitForOffer(Node& node, std::unique_lock<std::shared_mutex>& lock) {
+  // An offer ends without waiting for anything this thread could hold: the kernel copies into
+  // pages locked only by reads in flight, and READ never waits for an offer.
+  offer_ended_.wait(lock, [&] { return !node.offering; });
+}
+
+Result<size_t> Vault::BeginOffer(uint64_t ino, std::span<uint8_t> out) {
+  if (shared_store()) return size_t{0};
+  PHRFS_ASSIGN_OR_RETURN(auto node, GetFile(ino));
+  std::unique_lock lock(node->mu);
+  if (node->offered || node->offering || node->write_opens > 0) return size_t{0};
+  PHRFS_RETURN_IF_ERROR(LoadContent(*node));
+  const uint64_t size = node->content->size();
+  if (size == 0 || size > out.size()) return size_t{0};
+  auto n = node->content->Read(*tree_, node->path, 0, out.first(size));
+  if (!n.ok()) {
+    LogCorrupt(*node, n.status());
+    return n.status();
+  }
+  node->offering = true;
+  return *n;
+}
+
+void Vault::EndOffer(uint64_t ino, bool stored) {
+  auto node = Get(ino);  // known: the kernel holds the node it is opening
+  if (!node) return;
+  {
+    std::unique_lock lock(node->mu);
+    node->offering = false;
+    if (stored) node->offered = true;
+  }
+  offer_ended_.notify_all();
 }
 
 Result<size_t> Vault::Read(uint64_t ino, uint64_t offset, std::span<uint8_t> out) {

@@ -67,6 +67,11 @@ struct Node {
   // from the store (MonotonicMs), and how many opens of the file are not yet released.
   int64_t checked_ms = 0;
   uint32_t open_count = 0;
+  // Files: opens for writing not yet released, and the offer of the content to the kernel's
+  // page cache (Vault::BeginOffer): running, or done once.
+  uint32_t write_opens = 0;
+  bool offering = false;
+  bool offered = false;
   // Files: loaded on first read or write and kept while the kernel knows the node.
   std::optional<ContentFile> content;
 

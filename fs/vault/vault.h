@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <mutex>
 #include <atomic>
+#include <condition_variable>
 
 #include "base/status.h"
 #include "crypto/keys.h"
@@ -144,10 +145,26 @@ class Vault {
 
   // Creates a file with its content state loaded (AlreadyExists if the name is taken).
   Result<Entry> Create(uint64_t parent, std::string_view name, mode_t mode, const Caller& caller);
-  // Checks that `node` may be opened with `flags` (used only when the kernel sends OPEN).
+  // Checks that `node` may be opened with `flags` (used only when the kernel sends OPEN) and
+  // counts opens for writing (an open for writing waits while the file's content is offered).
   Status Open(uint64_t node, int flags);
-  // The end of one Open (FUSE RELEASE).
-  void Release(uint64_t node);
+  // Counts the open that FUSE CREATE makes with a new file, as Open counts its own.
+  void CountCreatedOpen(uint64_t node, int flags);
+  // The end of one Open, or of a CREATE's open, with the same flags (FUSE RELEASE).
+  void Release(uint64_t node, int flags);
+  // Offering a small file's content to the kernel's page cache when it is opened for reading
+  // (fs/fuse_ops.cc stores it with fuse_lowlevel_notify_store), so that reading it back needs
+  // no READ round trip after the OPEN that an access log requires. BeginOffer reads the whole
+  // plaintext into `out` and returns its size, or 0 when there is nothing to offer: the file is
+  // empty or larger than `out`, was offered already, is open for writing, or other mounts may
+  // change the store (the kernel then drops its pages at every open). A nonzero size must be
+  // followed by EndOffer; until then opens for writing and truncations of the file wait, so the
+  // kernel never takes content older than a write it has seen. Neither holds the node's lock
+  // while the kernel copies, so reads of the file go on meanwhile.
+  Result<size_t> BeginOffer(uint64_t node, std::span<uint8_t> out);
+  // `stored`: the kernel took the content; later opens offer nothing (its pages stay valid:
+  // every later write goes through it, and pages it drops come back by READ).
+  void EndOffer(uint64_t node, bool stored);
   // For a write-back tree whose upload of `key` met another mount's version: our version's
   // copy as "NAME (conflict YYYY-MM-DD HHMMSS)EXT" in the same directory, a node of its own
   // (new node id, same metadata and content id, so its blocks need no change). nullopt when
@@ -276,6 +293,8 @@ class Vault {
   Status LoadContent(Node& node);
   Status EnsureContent(Node& node);
   Status Resize(Node& node, uint64_t size);
+  // Waits, with `lock` on node.mu held exclusively, until no offer of node's content is running.
+  void WaitForOffer(Node& node, std::unique_lock<std::shared_mutex>& lock);
 
   std::unique_ptr<remote::CipherTree> tree_;
   std::unique_ptr<remote::TreeLease> lease_;
@@ -288,6 +307,7 @@ class Vault {
   VaultOptions options_;
 
   mutable std::shared_mutex tree_mu_;
+  std::condition_variable_any offer_ended_;  // with a node's mu: Node::offering went false
   NodeTable table_;
   // PathOf's directory paths. A new generation (under tree_mu_ exclusive, or after a forget)
   // whenever a directory's path may change: a rename that moves or replaces a directory,

@@ -10,10 +10,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <random>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -579,7 +582,7 @@ class SharedStoreTest : public ::testing::Test {
     auto attr = v.GetAttr(node);
     std::string out(attr.ok() ? static_cast<size_t>(attr->st_size) + 64 : 64, '\0');
     auto n = v.Read(node, 0, {reinterpret_cast<uint8_t*>(out.data()), out.size()});
-    v.Release(node);
+    v.Release(node, O_RDONLY);
     if (!n.ok()) return "<" + n.status().ToString() + ">";
     out.resize(*n);
     return out;
@@ -652,7 +655,7 @@ TEST_F(SharedStoreTest, AnOpenFileKeepsItsVersionUntilReleased) {
   auto attr = b_->GetAttr(in_b->node);
   ASSERT_TRUE(attr.ok());
   EXPECT_EQ(attr->st_size, 5);
-  b_->Release(in_b->node);
+  b_->Release(in_b->node, O_RDONLY);
   Wait();
   EXPECT_EQ(ReadWhole(*b_, in_b->node), "FIRST plus more");
 }
@@ -843,6 +846,83 @@ TYPED_TEST(VaultTest, ABatchOfListedEntriesLoadsTheSameNodesAsOneByOne) {
   const uint64_t first = batch[0]->node;
   for (int k = 0; k < 3; ++k) this->v().Forget(first, 1);
   EXPECT_EQ(this->v().GetAttr(first).status().code(), Code::kNotFound);
+}
+
+// Offering a small file's content to the kernel's page cache at open (fs/fuse_ops.cc): the
+// whole plaintext, once per node, never while the file is open for writing, and an open for
+// writing or a truncation waits until the kernel has taken it.
+TYPED_TEST(VaultTest, ASmallFileIsOfferedWholeOnceAndNeverWhileOpenForWriting) {
+  const uint64_t f = this->MakeFile("small", "the whole small file");
+  std::vector<uint8_t> out(64);
+  // Open for writing: nothing offered, until its release.
+  ASSERT_TRUE(this->v().Open(f, O_RDWR).ok());
+  auto n = this->v().BeginOffer(f, out);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 0u);
+  this->v().Release(f, O_RDWR);
+  n = this->v().BeginOffer(f, out);
+  ASSERT_TRUE(n.ok());
+  ASSERT_EQ(*n, 20u);
+  EXPECT_EQ(std::string(out.begin(), out.begin() + 20), "the whole small file");
+  // While an offer runs, no second one.
+  auto second = this->v().BeginOffer(f, out);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*second, 0u);
+  this->v().EndOffer(f, true);
+  // Taken once: later opens offer nothing.
+  auto later = this->v().BeginOffer(f, out);
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(*later, 0u);
+
+  // A file larger than the buffer, an empty one, one whose offer the kernel refused.
+  const uint64_t big = this->MakeFile("big", std::string(65, 'b'));
+  const uint64_t empty = this->MakeFile("empty");
+  const uint64_t refused = this->MakeFile("refused", "again");
+  EXPECT_EQ(*this->v().BeginOffer(big, out), 0u);
+  EXPECT_EQ(*this->v().BeginOffer(empty, out), 0u);
+  ASSERT_EQ(*this->v().BeginOffer(refused, out), 5u);
+  this->v().EndOffer(refused, false);
+  EXPECT_EQ(*this->v().BeginOffer(refused, out), 5u);  // not taken: offered again
+  this->v().EndOffer(refused, true);
+}
+
+TYPED_TEST(VaultTest, AFileJustCreatedIsNotOfferedUntilItsCreatorReleasesIt) {
+  auto created = this->v().Create(kRootNode, "new", 0644, kAlice);
+  ASSERT_TRUE(created.ok());
+  const uint64_t f = created->node;
+  this->v().CountCreatedOpen(f, O_WRONLY | O_CREAT | O_EXCL);
+  ASSERT_TRUE(this->v().Write(f, 0, Bytes("being written"), false).ok());
+  std::vector<uint8_t> out(64);
+  EXPECT_EQ(*this->v().BeginOffer(f, out), 0u);
+  this->v().Release(f, O_WRONLY | O_CREAT | O_EXCL);
+  EXPECT_EQ(*this->v().BeginOffer(f, out), 13u);
+  this->v().EndOffer(f, true);
+}
+
+TYPED_TEST(VaultTest, AnOpenForWritingAndATruncateWaitForAnOfferToEnd) {
+  const uint64_t f = this->MakeFile("offered", "content the kernel takes");
+  std::vector<uint8_t> out(64);
+  ASSERT_EQ(*this->v().BeginOffer(f, out), 24u);
+  std::atomic<int> done{0};
+  std::thread writer([&] {
+    EXPECT_TRUE(this->v().Open(f, O_WRONLY).ok());
+    done++;
+  });
+  std::thread truncater([&] {
+    SetAttrRequest r;
+    r.size = 7;
+    EXPECT_TRUE(this->v().SetAttr(f, r).ok());
+    done++;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(done.load(), 0);  // both wait while the kernel copies
+  EXPECT_EQ(this->ReadAll(f), "content the kernel takes");  // reads do not wait
+  this->v().EndOffer(f, true);
+  writer.join();
+  truncater.join();
+  EXPECT_EQ(done.load(), 2);
+  EXPECT_EQ(this->ReadAll(f), "content");
+  this->v().Release(f, O_WRONLY);
 }
 
 TYPED_TEST(VaultTest, NamesRecallWhatTheyEncodedOrDecodedInThatDirectoryOnly) {
